@@ -1,0 +1,4 @@
+// main.cpp - process entry of dnsproxy: a ServerApplication, nothing else.
+#include "app/DnsProxyApp.h"
+
+POCO_SERVER_MAIN(dnsproxy::app::DnsProxyApp)
