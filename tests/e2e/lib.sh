@@ -1,0 +1,444 @@
+# tests/e2e/lib.sh - shared helpers for the end-to-end scripts: temp dir, ports, test CA,
+# a real unbound DoT upstream, the dnsproxy process, polling with deadlines and assertions.
+#
+# Every tests/e2e/test_*.sh sources this file first. It runs the real build/dnsproxy
+# ($DNSPROXY_BIN) against real servers on 127.0.0.0/8 only. Nothing here sleeps to
+# synchronise: every wait polls an observable condition until a deadline (STYLE §4).
+# All processes started through these helpers are recorded by PID and stopped in the
+# EXIT trap; the per-test temp dir is removed there too (kept when DNSPROXY_KEEP_TMP=1).
+
+set -euo pipefail
+
+E2E_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DNSPROXY_SOURCE=${DNSPROXY_SOURCE:-$(cd "$E2E_DIR/../.." && pwd)}
+DNSPROXY_BIN=${DNSPROXY_BIN:-$DNSPROXY_SOURCE/build/dnsproxy}
+SUPPORT_DIR=$DNSPROXY_SOURCE/tests/support
+# Debian's python has dnspython; a pyenv shim in PATH may not.
+PY=/usr/bin/python3
+[[ -x $PY ]] || PY=python3
+
+TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/dnsproxy-e2e-$E2E_NAME.XXXXXX")
+E2E_PIDS=()
+E2E_SHOW_ON_FAIL=()    # log files printed when the test fails
+
+_e2e_cleanup()
+{
+	local rc=$?
+	set +e
+	local pid
+	for pid in "${E2E_PIDS[@]}"; do
+		kill -0 "$pid" 2>/dev/null || continue
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${E2E_PIDS[@]}"; do
+		local i
+		for ((i = 0; i < 50; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	if [[ ${DNSPROXY_KEEP_TMP:-0} == 1 ]]; then
+		echo "# kept $TEST_TMP"
+	else
+		rm -rf "$TEST_TMP"
+	fi
+	exit "$rc"
+}
+trap _e2e_cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
+
+# --- reporting -------------------------------------------------------------------------
+
+log() { echo "# $*"; }
+
+pass() { echo "ok - $*"; }
+
+fail()
+{
+	echo "FAIL - $E2E_NAME: $*" >&2
+	local f
+	for f in "${E2E_SHOW_ON_FAIL[@]}"; do
+		[[ -f $f ]] || continue
+		echo "----- $f (last 40 lines) -----" >&2
+		tail -n 40 "$f" >&2
+	done
+	exit 1
+}
+
+# show_on_fail FILE...: print these files' tails when the test fails.
+show_on_fail() { E2E_SHOW_ON_FAIL+=("$@"); }
+
+assert_eq()
+{
+	# assert_eq EXPECTED ACTUAL MESSAGE
+	[[ $1 == "$2" ]] || fail "$3: expected '$1', got '$2'"
+	pass "$3"
+}
+
+assert_contains()
+{
+	# assert_contains HAYSTACK NEEDLE MESSAGE
+	[[ $1 == *"$2"* ]] || fail "$3: '$2' not found in: $1"
+	pass "$3"
+}
+
+assert_not_contains()
+{
+	[[ $1 != *"$2"* ]] || fail "$3: '$2' unexpectedly found in: $1"
+	pass "$3"
+}
+
+assert_ge()
+{
+	# assert_ge MIN ACTUAL MESSAGE (integers)
+	((${2:-0} >= $1)) || fail "$3: expected >= $1, got '${2:-}'"
+	pass "$3"
+}
+
+require_tool()
+{
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || fail "required tool '$t' is not installed (scripts/test installs it)"
+	done
+}
+
+require_binary()
+{
+	[[ -x $DNSPROXY_BIN ]] || fail "dnsproxy binary not found at $DNSPROXY_BIN (build it first)"
+}
+
+# --- waiting ---------------------------------------------------------------------------
+
+# wait_for [-t SECONDS] CMD...: run CMD every 50 ms until it succeeds; 1 on deadline.
+wait_for()
+{
+	local timeout=10
+	if [[ ${1:-} == -t ]]; then
+		timeout=$2
+		shift 2
+	fi
+	local deadline=$((SECONDS + timeout))
+	while true; do
+		if "$@" >/dev/null 2>&1; then
+			return 0
+		fi
+		((SECONDS < deadline)) || return 1
+		sleep 0.05
+	done
+}
+
+# --- ports -----------------------------------------------------------------------------
+
+# pick_port [IP]: a port free for both TCP and UDP on IP (127.0.0.1 by default), below the
+# kernel's ephemeral range so outgoing connections cannot take it, and never handed out
+# twice within one test.
+pick_port()
+{
+	"$PY" - "${1:-127.0.0.1}" "$TEST_TMP/.ports" <<'EOF'
+import os, random, socket, sys
+ip, used_file = sys.argv[1], sys.argv[2]
+used = set()
+if os.path.exists(used_file):
+    used = {int(x) for x in open(used_file).read().split()}
+lo, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
+lo = min(lo, 32768)
+for _ in range(500):
+    port = random.randint(20000, lo - 1)
+    if port in used:
+        continue
+    socks = []
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            socks.append(s)
+            s.bind((ip, port))
+    except OSError:
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    with open(used_file, "a") as f:
+        f.write("%d\n" % port)
+    print(port)
+    sys.exit(0)
+sys.exit("no free port found")
+EOF
+}
+
+# tcp_listening IP PORT: true when something listens on IP:PORT (TCP).
+tcp_listening()
+{
+	[[ -n $(ss -tlnH "( sport = :$2 )" 2>/dev/null | awk -v a="$1:$2" '$4 == a') ]]
+}
+
+# established_to PORT: number of established TCP connections whose peer port is PORT.
+established_to()
+{
+	ss -tnH state established "( dport = :$1 )" 2>/dev/null | wc -l
+}
+
+# --- certificates ----------------------------------------------------------------------
+
+# make_ca DIR NAME: writes into DIR
+#   ca.pem ca.key                 throwaway CA
+#   server.pem server.key         cert for DNS:NAME and IP:127.0.0.1, signed by ca
+#   evil-ca.pem evil-ca.key       an unrelated CA
+#   evil.pem evil.key             cert for the same NAME, signed by evil-ca
+#   wrongname.pem wrongname.key   cert for DNS:wrong-NAME and IP:127.0.0.1, signed by ca
+make_ca()
+{
+	local dir=$1 name=$2
+	mkdir -p "$dir"
+	_make_root "$dir/ca" "dnsproxy e2e test CA"
+	_make_root "$dir/evil-ca" "dnsproxy e2e evil CA"
+	_make_leaf "$dir/server" "$dir/ca" "$name" "DNS:$name,IP:127.0.0.1"
+	_make_leaf "$dir/evil" "$dir/evil-ca" "$name" "DNS:$name,IP:127.0.0.1"
+	_make_leaf "$dir/wrongname" "$dir/ca" "wrong-$name" "DNS:wrong-$name,IP:127.0.0.1"
+}
+
+_make_root()
+{
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$1.key" -out "$1.pem" -days 2 -subj "/CN=$2" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1 ||
+		fail "openssl could not create CA $1"
+}
+
+_make_leaf()
+{
+	local out=$1 ca=$2 cn=$3 san=$4
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$out.key" -out "$out.csr" -subj "/CN=$cn" >/dev/null 2>&1 ||
+		fail "openssl could not create key for $out"
+	cat >"$out.ext" <<EOF
+basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=$san
+subjectKeyIdentifier=hash
+authorityKeyIdentifier=keyid,issuer
+EOF
+	openssl x509 -req -in "$out.csr" -CA "$ca.pem" -CAkey "$ca.key" -set_serial "0x$(openssl rand -hex 8)" \
+		-days 2 -extfile "$out.ext" -out "$out.pem" >/dev/null 2>&1 ||
+		fail "openssl could not sign $out"
+	rm -f "$out.csr" "$out.ext"
+}
+
+# --- unbound as the DoT upstream -------------------------------------------------------
+
+# start_unbound_dot DIR PORT [CERT KEY [IP]]: unbound serving DoT (and plain UDP) on
+# IP:PORT (127.0.0.1 by default) from local data only, with DIR/server.pem by default.
+# Zones: every name under zone.example. -> A 192.0.2.1 TTL 300; nx.zone.example. and
+# below -> NXDOMAIN; big.example. TXT -> an answer of about 1.9 kB.
+# Sets UNBOUND_PID, UNBOUND_CONF. Waits until it listens and answers unbound-control.
+start_unbound_dot()
+{
+	local dir=$1 port=$2 cert=${3:-$1/server.pem} key=${4:-$1/server.key} ip=${5:-127.0.0.1}
+	mkdir -p "$dir"
+	UNBOUND_CONF=$dir/unbound.conf
+	local txt
+	txt=$(printf 'x%.0s' {1..240})
+	{
+		cat <<EOF
+server:
+	verbosity: 1
+	use-syslog: no
+	logfile: ""
+	log-time-ascii: yes
+	username: ""
+	chroot: ""
+	directory: "$dir"
+	pidfile: "$dir/unbound.pid"
+	use-systemd: no
+	num-threads: 1
+	do-ip6: no
+	interface: $ip@$port
+	port: $port
+	tls-port: $port
+	tls-service-key: "$key"
+	tls-service-pem: "$cert"
+	incoming-num-tcp: 64
+	module-config: "iterator"
+	access-control: 127.0.0.0/8 allow
+	do-not-query-localhost: no
+	local-zone: "zone.example." redirect
+	local-data: "zone.example. 300 IN A 192.0.2.1"
+	local-zone: "nx.zone.example." always_nxdomain
+	local-zone: "big.example." static
+EOF
+		local i
+		for i in 1 2 3 4 5 6 7; do
+			echo "	local-data: 'big.example. 300 IN TXT \"$i$txt\"'"
+		done
+		cat <<EOF
+
+remote-control:
+	control-enable: yes
+	control-interface: "$dir/unbound.ctl"
+	control-use-cert: no
+EOF
+	} >"$UNBOUND_CONF"
+	unbound-checkconf "$UNBOUND_CONF" >"$dir/checkconf.log" 2>&1 ||
+		{ cat "$dir/checkconf.log" >&2; fail "unbound-checkconf rejected $UNBOUND_CONF"; }
+	unbound -d -c "$UNBOUND_CONF" >>"$dir/unbound.log" 2>&1 &
+	UNBOUND_PID=$!
+	E2E_PIDS+=("$UNBOUND_PID")
+	show_on_fail "$dir/unbound.log"
+	local deadline=$((SECONDS + 15))
+	until tcp_listening "$ip" "$port" && unbound-control -c "$UNBOUND_CONF" status >/dev/null 2>&1; do
+		kill -0 "$UNBOUND_PID" 2>/dev/null || fail "unbound exited during startup"
+		((SECONDS < deadline)) || fail "unbound did not start listening on $ip:$port"
+		sleep 0.05
+	done
+}
+
+# unbound_queries [CONF]: total.num.queries that reached unbound (not reset by reading).
+unbound_queries()
+{
+	unbound-control -c "${1:-$UNBOUND_CONF}" stats_noreset | awk -F= '$1 == "total.num.queries" { print $2 }'
+}
+
+# --- the scripted DoT server -----------------------------------------------------------
+
+# start_dot_server PORT CERT KEY [dot_server.py options...]: starts tests/support/dot_server.py,
+# sets DOT_PID and DOT_STATS (JSON file), waits for its "listening on" line.
+start_dot_server()
+{
+	local port=$1 cert=$2 key=$3
+	shift 3
+	DOT_STATS=$TEST_TMP/dot-$port.json
+	local out=$TEST_TMP/dot-$port.log
+	"$PY" "$SUPPORT_DIR/dot_server.py" --port "$port" --cert "$cert" --key "$key" --stats "$DOT_STATS" "$@" >"$out" 2>&1 &
+	DOT_PID=$!
+	E2E_PIDS+=("$DOT_PID")
+	show_on_fail "$out"
+	local deadline=$((SECONDS + 10))
+	until grep -q "listening on" "$out" 2>/dev/null; do
+		kill -0 "$DOT_PID" 2>/dev/null || fail "dot_server.py exited during startup"
+		((SECONDS < deadline)) || fail "dot_server.py did not start"
+		sleep 0.05
+	done
+}
+
+# dot_stat KEY [FILE]: one value from the dot_server.py stats file (0 when absent).
+dot_stat()
+{
+	"$PY" -c 'import json,sys
+try:
+    print(json.load(open(sys.argv[2])).get(sys.argv[1], 0))
+except (OSError, ValueError):
+    print(0)' "$1" "${2:-$DOT_STATS}"
+}
+
+# --- dnsproxy --------------------------------------------------------------------------
+
+# write_ini FILE: a minimal configuration; tests override the rest with -D.
+write_ini()
+{
+	cat >"$1" <<'EOF'
+; dnsproxy configuration for an end-to-end test
+[server]
+listen = 127.0.0.1:53
+
+[upstream]
+timeout_ms = 2000
+
+[admin]
+listen =
+
+[log]
+level = information
+EOF
+}
+
+# start_dnsproxy LOG ARGS...: runs $DNSPROXY_BIN ARGS... in the background with stdout and
+# stderr in LOG, waits for its "[dnsproxy] tcp://" startup line. Sets DNSPROXY_PID.
+start_dnsproxy()
+{
+	local logf=$1
+	shift
+	require_binary
+	"$DNSPROXY_BIN" "$@" >"$logf" 2>&1 &
+	DNSPROXY_PID=$!
+	E2E_PIDS+=("$DNSPROXY_PID")
+	show_on_fail "$logf"
+	local deadline=$((SECONDS + 15))
+	until grep -q '^\[dnsproxy\] tcp://' "$logf" 2>/dev/null; do
+		if ! kill -0 "$DNSPROXY_PID" 2>/dev/null; then
+			local rc=0
+			wait "$DNSPROXY_PID" || rc=$?
+			fail "dnsproxy exited with status $rc during startup: $(cat "$logf")"
+		fi
+		((SECONDS < deadline)) || fail "dnsproxy did not log its '[dnsproxy] tcp://' line within 15 s"
+		sleep 0.05
+	done
+}
+
+# start_proxy UPSTREAM [ARGS...]: writes an ini, picks PROXY_PORT and starts dnsproxy on
+# 127.0.0.1:PROXY_PORT forwarding to UPSTREAM (IP:port#name), trusting $CA_FILE.
+# Sets PROXY_PORT, PROXY_LOG, DNSPROXY_PID.
+start_proxy()
+{
+	local upstream=$1
+	shift
+	PROXY_PORT=$(pick_port)
+	PROXY_LOG=$TEST_TMP/dnsproxy-$PROXY_PORT.log
+	[[ -f $TEST_TMP/dnsproxy.ini ]] || write_ini "$TEST_TMP/dnsproxy.ini"
+	start_dnsproxy "$PROXY_LOG" -c "$TEST_TMP/dnsproxy.ini" \
+		-D "server.listen=127.0.0.1:$PROXY_PORT" \
+		-D "upstream.servers=$upstream" \
+		-D "tls.ca_file=$CA_FILE" \
+		-D "admin.listen=" \
+		-D "storage.path=$TEST_TMP/db-$PROXY_PORT.sqlite" \
+		"$@"
+}
+
+# stop_pid PID [NAME]: SIGTERM, wait up to 5 s; fails unless it exited with status 0.
+stop_pid()
+{
+	local pid=$1 name=${2:-process $1}
+	kill -TERM "$pid" 2>/dev/null || fail "$name (pid $pid) was not running when asked to stop"
+	local deadline=$((SECONDS + 5)) start=$SECONDS
+	while kill -0 "$pid" 2>/dev/null; do
+		# kill -0 also succeeds for a zombie; wait reaps it below.
+		if [[ $(ps -o stat= -p "$pid" 2>/dev/null) == Z* ]]; then
+			break
+		fi
+		if ((SECONDS > deadline)); then
+			kill -KILL "$pid" 2>/dev/null
+			fail "$name (pid $pid) did not exit within 5 s of SIGTERM"
+		fi
+		sleep 0.05
+	done
+	local rc=0
+	wait "$pid" 2>/dev/null || rc=$?
+	((rc == 0)) || fail "$name exited with status $rc after SIGTERM (expected 0)"
+	pass "$name exited 0 within $((SECONDS - start + 1)) s of SIGTERM"
+}
+
+# --- clients ---------------------------------------------------------------------------
+
+# kdig_short PORT ARGS...: kdig against the proxy, answers only, one try, 6 s budget.
+kdig_short()
+{
+	local port=$1
+	shift
+	kdig @127.0.0.1 -p "$port" +short +retry=0 +timeout=6 "$@"
+}
+
+# kdig_rcode PORT ARGS...: the response status (NOERROR, NXDOMAIN, SERVFAIL...) or "none".
+kdig_rcode()
+{
+	local port=$1 out
+	shift
+	out=$(kdig @127.0.0.1 -p "$port" +retry=0 +timeout=6 "$@" 2>&1) || true
+	local st
+	st=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n1)
+	echo "${st:-none}"
+}
