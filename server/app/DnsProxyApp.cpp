@@ -1,0 +1,270 @@
+// DnsProxyApp.cpp - process entry logic of dnsproxy.
+#include "app/DnsProxyApp.h"
+
+#include "app/Config.h"
+#include "app/ConfigLoader.h"
+#include "frontend/ClientAcl.h"
+#include "frontend/Frontend.h"
+#include "pipeline/QueryPipeline.h"
+#include "stats/Stats.h"
+#include "upstream/TlsContextFactory.h"
+#include "upstream/UpstreamPool.h"
+
+#include <Poco/ConsoleChannel.h>
+#include <Poco/File.h>
+#include <Poco/FormattingChannel.h>
+#include <Poco/Logger.h>
+#include <Poco/Message.h>
+#include <Poco/PatternFormatter.h>
+#include <Poco/Util/HelpFormatter.h>
+#include <Poco/Util/Option.h>
+#include <Poco/Util/OptionSet.h>
+
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace dnsproxy::app
+{
+
+namespace
+{
+
+const char* const DEFAULT_CONFIG = "/etc/dnsproxy/dnsproxy.ini";
+
+int fail(const std::string& message)
+{
+	std::cerr << "dnsproxy: " << message << std::endl;
+	return DnsProxyApp::EXIT_CONFIG_ERROR;
+}
+
+frontend::ClientAcl makeAcl(const std::vector<Cidr>& allow)
+{
+	std::vector<frontend::ClientAcl::Network> networks;
+	for (const auto& cidr : allow)
+	{
+		frontend::ClientAcl::Network network;
+		network.ipv6 = cidr.ipv6;
+		std::copy(cidr.prefix.begin(), cidr.prefix.begin() + std::min<size_t>(cidr.prefix.size(), 16),
+				  network.prefix.begin());
+		network.bits = cidr.bits;
+		networks.push_back(network);
+	}
+	return frontend::ClientAcl(std::move(networks));
+}
+
+upstream::PoolSettings makePoolSettings(const Config& config)
+{
+	upstream::PoolSettings settings;
+	for (const auto& server : config.upstream.servers)
+		settings.servers.push_back({Poco::Net::SocketAddress(server.address, server.port), server.authName});
+	switch (config.upstream.strategy)
+	{
+	case Strategy::FAILOVER:
+		settings.strategy = upstream::SelectionStrategy::FAILOVER;
+		break;
+	case Strategy::ROUND_ROBIN:
+		settings.strategy = upstream::SelectionStrategy::ROUND_ROBIN;
+		break;
+	case Strategy::FASTEST:
+		settings.strategy = upstream::SelectionStrategy::FASTEST;
+		break;
+	}
+	settings.connectionsPerServer = config.upstream.connections;
+	settings.connection.timeoutMs = config.upstream.timeoutMs;
+	settings.connection.maxInflight = config.upstream.maxInflight;
+	settings.connection.idleTimeoutMs = config.upstream.idleTimeoutMs;
+	settings.connection.sessionResumption = config.tls.sessionResumption;
+	return settings;
+}
+
+} // namespace
+
+void DnsProxyApp::initialize(Poco::Util::Application& self)
+{
+	// Deliberately no loadConfiguration(): the INI is read and validated by ConfigLoader in main().
+	Poco::Util::ServerApplication::initialize(self);
+}
+
+void DnsProxyApp::defineOptions(Poco::Util::OptionSet& options)
+{
+	Poco::Util::ServerApplication::defineOptions(options);
+	options.addOption(Poco::Util::Option("config", "c",
+										 "read the configuration from FILE (default " + std::string(DEFAULT_CONFIG) +
+											 " if it exists)")
+						  .required(false)
+						  .repeatable(false)
+						  .argument("FILE"));
+	options.addOption(
+		Poco::Util::Option("define", "D", "override one configuration key, e.g. -D server.listen=127.0.0.1:5300")
+			.required(false)
+			.repeatable(true)
+			.argument("section.key=value"));
+	options.addOption(
+		Poco::Util::Option("check-config", "", "validate and print the effective configuration, then exit")
+			.required(false)
+			.repeatable(false));
+	options.addOption(
+		Poco::Util::Option("version", "v", "print the version and exit").required(false).repeatable(false));
+	options.addOption(Poco::Util::Option("help", "h", "print this help and exit").required(false).repeatable(false));
+}
+
+void DnsProxyApp::handleOption(const std::string& name, const std::string& value)
+{
+	Poco::Util::ServerApplication::handleOption(name, value);
+	if (name == "config")
+		_configPath = value;
+	else if (name == "define")
+		_defines.push_back(value);
+	else if (name == "check-config")
+		_checkConfig = true;
+	else if (name == "version")
+	{
+		_version = true;
+		stopOptionsProcessing();
+	}
+	else if (name == "help")
+	{
+		_help = true;
+		stopOptionsProcessing();
+	}
+}
+
+void DnsProxyApp::setupLogging(const std::string& level)
+{
+	// "[logger] text" on stdout: the start-up lines read "[dnsproxy] udp://... -> tcp+tls://...".
+	Poco::AutoPtr<Poco::PatternFormatter> formatter(new Poco::PatternFormatter("[%s] %t"));
+	Poco::AutoPtr<Poco::ConsoleChannel> console(new Poco::ConsoleChannel(std::cout));
+	Poco::AutoPtr<Poco::FormattingChannel> channel(new Poco::FormattingChannel(formatter, console));
+	Poco::Logger::root().setChannel(channel);
+	Poco::Logger::root().setLevel(level);
+	Poco::Logger::setChannel("", channel);
+	Poco::Logger::setLevel("", Poco::Logger::parseLevel(level));
+}
+
+int DnsProxyApp::main(const std::vector<std::string>&)
+{
+	if (_help)
+	{
+		Poco::Util::HelpFormatter help(options());
+		help.setCommand(commandName());
+		help.setUsage("[--config=FILE] [-D section.key=value ...] [--check-config]");
+		help.setHeader(
+			"dnsproxy " DNSPROXY_VERSION
+			" - DNS-over-TLS forwarding proxy: plain DNS in on UDP and TCP, answers over authenticated TLS.");
+		help.format(std::cout);
+		return EXIT_OK;
+	}
+	if (_version)
+	{
+		std::cout << "dnsproxy " << DNSPROXY_VERSION << std::endl;
+		return EXIT_OK;
+	}
+
+	Config config;
+	try
+	{
+		std::vector<std::pair<std::string, std::string>> defines;
+		for (const auto& define : _defines)
+			defines.push_back(ConfigLoader::parseDefine(define));
+		std::string path = _configPath;
+		if (path.empty() && Poco::File(DEFAULT_CONFIG).exists())
+			path = DEFAULT_CONFIG;
+		config = path.empty() ? ConfigLoader::loadString("", defines) : ConfigLoader::loadFile(path, defines);
+	}
+	catch (const ConfigError& e)
+	{
+		return fail(e.what());
+	}
+	if (_checkConfig)
+	{
+		std::cout << ConfigLoader::toIni(config);
+		return EXIT_OK;
+	}
+	return serve(config);
+}
+
+int DnsProxyApp::serve(const Config& config)
+{
+	// Every thread created from here on inherits this mask, so SIGTERM/SIGINT reach only the
+	// sigwait() in waitForTerminationRequest() instead of killing the process from a worker.
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+	std::signal(SIGPIPE, SIG_IGN); // a peer that vanished shows up as EPIPE, not as a signal
+
+	setupLogging(config.log.level);
+	if (config.log.queries)
+		Poco::Logger::get("dnsproxy.query").setLevel(Poco::Message::PRIO_INFORMATION);
+	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
+
+	Poco::Net::Context::Ptr context;
+	try
+	{
+		upstream::TlsSettings tls;
+		tls.caFile = config.tls.caFile;
+		tls.verify = config.tls.profile == TlsProfile::STRICT;
+		tls.minVersion = config.tls.minVersion;
+		tls.sessionResumption = config.tls.sessionResumption;
+		context = upstream::TlsContextFactory::createClientContext(tls);
+	}
+	catch (const Poco::Exception& e)
+	{
+		return fail("tls.ca_file: cannot load '" + config.tls.caFile + "': " + e.displayText());
+	}
+
+	stats::FrontendStats frontendStats;
+	upstream::UpstreamPool pool(makePoolSettings(config), context);
+	frontend::ClientAcl acl = makeAcl(config.server.allow);
+	pipeline::PipelineSettings pipelineSettings;
+	pipelineSettings.udpPayloadSize = config.server.udpPayloadSize;
+	pipelineSettings.maxPending = config.server.maxPending;
+	pipelineSettings.logQueries = config.log.queries;
+	pipeline::QueryPipeline pipeline(pipelineSettings, acl, pool, frontendStats);
+
+	frontend::FrontendSettings frontendSettings;
+	for (const auto& address : config.server.listen)
+		frontendSettings.listen.emplace_back(address.host, address.port);
+	frontendSettings.udp = config.server.udp;
+	frontendSettings.tcp = config.server.tcp;
+	frontendSettings.threads =
+		config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+	frontendSettings.tcpLimits.idleTimeoutMs = config.server.tcpIdleTimeoutMs;
+	frontendSettings.maxTcpConnections = config.server.maxTcpConnections;
+	frontend::Frontend frontend(frontendSettings, pipeline, frontendStats);
+	try
+	{
+		frontend.start();
+	}
+	catch (const frontend::BindError& e)
+	{
+		return fail(std::string("server.listen: ") + e.what());
+	}
+
+	// Exactly one line per listener and protocol (SPEC section 2), whatever the log level.
+	const std::string target = pool.servers().front()->endpoint.url();
+	for (const auto& address : config.server.listen)
+	{
+		for (const char* protocol : {"udp", "tcp"})
+		{
+			if ((std::string(protocol) == "udp" && !config.server.udp) ||
+				(std::string(protocol) == "tcp" && !config.server.tcp))
+				continue;
+			logger.getChannel()->log(Poco::Message("dnsproxy",
+												   std::string(protocol) + "://" + address.toString() + " -> " + target,
+												   Poco::Message::PRIO_NOTICE));
+		}
+	}
+
+	waitForTerminationRequest();
+	logger.information("shutting down");
+	frontend.stop();
+	pool.stop();
+	logger.information("stopped");
+	return EXIT_OK;
+}
+
+} // namespace dnsproxy::app

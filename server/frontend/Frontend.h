@@ -1,0 +1,72 @@
+// Frontend.h - the client-facing side: worker loops with UDP and TCP listeners on every address.
+#pragma once
+
+#include "frontend/EventLoop.h"
+#include "frontend/QueryHandler.h"
+#include "frontend/TcpClientConnection.h"
+#include "frontend/TcpListener.h"
+#include "frontend/UdpListener.h"
+#include "stats/Stats.h"
+
+#include <Poco/Net/SocketAddress.h>
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dnsproxy::frontend
+{
+
+struct FrontendSettings
+{
+	std::vector<Poco::Net::SocketAddress> listen;
+	bool udp = true;
+	bool tcp = true;
+	unsigned threads = 1;
+	TcpLimits tcpLimits;
+	uint32_t maxTcpConnections = 1024;
+};
+
+/// A listen address that could not be bound; what() names protocol, address and reason.
+class BindError: public std::runtime_error
+{
+public:
+	using std::runtime_error::runtime_error;
+};
+
+/// Owns `threads` worker loops. Each worker has its own SO_REUSEPORT UDP socket and TCP listening
+/// socket per address, so the kernel spreads datagrams and connections over the workers and no
+/// lock is shared between them on the receive path.
+///
+/// Threading: start() and stop() from the main thread; everything else runs on the workers.
+class Frontend
+{
+public:
+	Frontend(const FrontendSettings& settings, QueryHandler& handler, stats::FrontendStats& stats);
+	~Frontend();
+
+	/// Binds every socket (throws BindError when an address is in use or invalid), then starts the loops.
+	void start();
+	/// Stops accepting and reading, closes client connections and joins the workers. Answers that
+	/// arrive afterwards are dropped; the loops themselves live until the destructor.
+	void stop();
+
+private:
+	struct Worker
+	{
+		std::unique_ptr<EventLoop> loop;
+		std::vector<std::unique_ptr<UdpListener>> udp;
+		std::vector<std::unique_ptr<TcpListener>> tcp;
+	};
+
+	void probe(const Poco::Net::SocketAddress& address);
+
+	FrontendSettings _settings;
+	QueryHandler& _handler;
+	stats::FrontendStats& _stats;
+	std::vector<Worker> _workers;
+	bool _running = false;
+};
+
+} // namespace dnsproxy::frontend

@@ -1,0 +1,95 @@
+// TcpClientConnection.h - one client TCP connection: 2-byte framing, pipelining, out-of-order answers.
+#pragma once
+
+#include "frontend/EventLoop.h"
+#include "frontend/QueryHandler.h"
+#include "stats/Stats.h"
+
+#include <Poco/Net/StreamSocket.h>
+
+#include <deque>
+#include <functional>
+#include <memory>
+
+namespace dnsproxy::frontend
+{
+
+/// Limits for client TCP connections (from [server]).
+struct TcpLimits
+{
+	uint32_t idleTimeoutMs = 10000;
+	uint32_t maxInflightPerConnection = 256; ///< pipelined queries awaiting answers
+	size_t maxOutputBytes = 1 << 20;         ///< answers buffered for a client that does not read
+};
+
+/// Reads length-prefixed queries (RFC 1035 4.2.2) and writes each answer as soon as it is ready
+/// (RFC 7766 6.2.1.1), in whatever order answers arrive.
+///
+/// Threading: lives on one EventLoop; every method but deliver() runs on that loop's thread.
+/// Answers from other threads reach it through TcpAnswerSink, which posts to the loop and holds
+/// only a weak_ptr, so an answer for a connection that has gone away is simply dropped.
+class TcpClientConnection: public IoHandler, public std::enable_shared_from_this<TcpClientConnection>
+{
+public:
+	using CloseCallback = std::function<void(TcpClientConnection&)>;
+
+	TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket, const Poco::Net::SocketAddress& peer,
+						QueryHandler& handler, stats::FrontendStats& stats, const TcpLimits& limits,
+						CloseCallback onClose);
+	~TcpClientConnection() override;
+
+	void start();
+	void onReadable() override;
+	void onWritable() override;
+
+	/// Loop thread: queue an answer for writing.
+	void deliver(std::vector<uint8_t>&& answer);
+	void answerDropped();
+
+	/// Loop thread: closes the socket (idempotent) and tells the owner.
+	void close();
+
+	bool isClosed() const
+	{
+		return _closed;
+	}
+	bool isIdle() const
+	{
+		return _inflight == 0 && _output.empty();
+	}
+	EventLoop::Clock::time_point lastActivity() const
+	{
+		return _lastActivity;
+	}
+	int fd() const
+	{
+		return _fd;
+	}
+
+private:
+	void parseFrames();
+	void flush();
+	void updateInterest();
+
+	EventLoop& _loop;
+	Poco::Net::StreamSocket _socket;
+	int _fd;
+	Poco::Net::SocketAddress _peer;
+	QueryHandler& _handler;
+	stats::FrontendStats& _stats;
+	TcpLimits _limits;
+	CloseCallback _onClose;
+	std::vector<uint8_t> _input;
+	std::deque<std::vector<uint8_t>> _output; ///< framed answers; front may be partly written
+	size_t _outputOffset = 0;
+	size_t _outputBytes = 0;
+	uint32_t _inflight = 0;
+	bool _readPaused = false; ///< pipeline full or client not reading: EPOLLIN off
+	bool _eof = false;        ///< the client half-closed; answers still owed are written
+	bool _interestRead = true;
+	bool _interestWrite = false;
+	bool _closed = false;
+	EventLoop::Clock::time_point _lastActivity;
+};
+
+} // namespace dnsproxy::frontend

@@ -1,0 +1,116 @@
+// TcpListener.cpp - accepting client TCP connections, connection limits and idle closing.
+#include "frontend/TcpListener.h"
+
+#include <Poco/Net/NetException.h>
+
+namespace dnsproxy::frontend
+{
+
+TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
+						 stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections):
+	_loop(loop),
+	_handler(handler),
+	_stats(stats),
+	_limits(limits),
+	_maxConnections(maxConnections)
+{
+	if (address.family() == Poco::Net::SocketAddress::IPv6)
+		_socket.bind6(address, true, true, true);
+	else
+		_socket.bind(address, true, true);
+	_socket.listen(1024);
+	_socket.setBlocking(false);
+	_fd = _socket.impl()->sockfd();
+	_loop.add(_fd, this);
+}
+
+TcpListener::~TcpListener()
+{
+	_loop.remove(_fd);
+	closeAll();
+}
+
+void TcpListener::onReadable()
+{
+	for (int i = 0; i < 64; ++i)
+	{
+		Poco::Net::SocketAddress peer;
+		Poco::Net::StreamSocket client;
+		try
+		{
+			client = _socket.acceptConnection(peer);
+		}
+		catch (const Poco::Exception&)
+		{
+			return; // EAGAIN (nothing more to accept) or a transient accept error
+		}
+		if (_stats.tcpConnectionsNow.load(std::memory_order_relaxed) >= _maxConnections && !makeRoom())
+		{
+			stats::bump(_stats.tcpConnectionsRefused);
+			client.close();
+			continue;
+		}
+		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits,
+																[this](TcpClientConnection& c) { forget(c); });
+		_connections.emplace(connection->fd(), connection);
+		stats::bump(_stats.tcpConnectionsNow);
+		stats::bump(_stats.tcpConnectionsAccepted);
+		connection->start();
+	}
+}
+
+bool TcpListener::makeRoom()
+{
+	TcpClientConnection* idlest = nullptr;
+	for (auto& [fd, connection] : _connections)
+	{
+		if (connection->isIdle() && (!idlest || connection->lastActivity() < idlest->lastActivity()))
+			idlest = connection.get();
+	}
+	if (!idlest)
+		return false;
+	stats::bump(_stats.tcpIdleClosed);
+	idlest->close();
+	return true;
+}
+
+void TcpListener::forget(TcpClientConnection& connection)
+{
+	auto it = _connections.find(connection.fd());
+	if (it == _connections.end())
+		return;
+	// Keep the object alive until the current batch of epoll events has been dispatched:
+	// a later event of the same batch may still point at it.
+	std::shared_ptr<TcpClientConnection> keep = std::move(it->second);
+	_connections.erase(it);
+	_stats.tcpConnectionsNow.fetch_sub(1, std::memory_order_relaxed);
+	_loop.post([keep]() {});
+}
+
+void TcpListener::closeIdle()
+{
+	auto now = EventLoop::Clock::now();
+	auto limit = std::chrono::milliseconds(_limits.idleTimeoutMs);
+	std::vector<TcpClientConnection*> idle;
+	for (auto& [fd, connection] : _connections)
+	{
+		if (connection->isIdle() && now - connection->lastActivity() >= limit)
+			idle.push_back(connection.get());
+	}
+	for (auto* connection : idle)
+	{
+		stats::bump(_stats.tcpIdleClosed);
+		connection->close();
+	}
+}
+
+void TcpListener::closeAll()
+{
+	std::vector<std::shared_ptr<TcpClientConnection>> all;
+	for (auto& [fd, connection] : _connections)
+		all.push_back(connection);
+	for (auto& connection : all)
+		connection->close();
+}
+
+} // namespace dnsproxy::frontend

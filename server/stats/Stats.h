@@ -1,0 +1,54 @@
+// Stats.h - process-wide counters (atomics) that the admin API will read through a snapshot.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+namespace dnsproxy::stats
+{
+
+/// Frontend and pipeline counters. Thread-safe: every field is a relaxed atomic,
+/// written from any worker or upstream thread, read by whoever takes a snapshot.
+struct FrontendStats
+{
+	std::atomic<uint64_t> udpQueries{0};
+	std::atomic<uint64_t> tcpQueries{0};
+	std::atomic<uint64_t> tcpConnectionsNow{0};
+	std::atomic<uint64_t> tcpConnectionsAccepted{0};
+	std::atomic<uint64_t> tcpConnectionsRefused{0};
+	std::atomic<uint64_t> tcpIdleClosed{0};
+	std::atomic<uint64_t> refusedByAcl{0};
+	std::atomic<uint64_t> malformed{0}; ///< dropped or answered FORMERR
+	std::atomic<uint64_t> truncated{0}; ///< UDP answers sent with TC=1
+	std::atomic<uint64_t> overLimit{0}; ///< refused because max_pending was reached
+	std::atomic<uint64_t> sendErrors{0};
+	std::array<std::atomic<uint64_t>, 16> answersByRcode{};
+
+	void countAnswer(uint8_t rcode)
+	{
+		answersByRcode[rcode & 0x0f].fetch_add(1, std::memory_order_relaxed);
+	}
+};
+
+/// Counters of one upstream server, shared by its connections.
+struct UpstreamStats
+{
+	std::atomic<uint64_t> connectionsOpened{0};
+	std::atomic<uint64_t> connectFailures{0};
+	std::atomic<uint64_t> tlsResumptions{0};
+	std::atomic<uint64_t> queries{0};
+	std::atomic<uint64_t> answers{0};
+	std::atomic<uint64_t> failures{0};
+	std::atomic<uint64_t> timeouts{0};
+	std::atomic<uint64_t> retries{0};
+	std::atomic<uint64_t> badAnswers{0}; ///< unknown ID or question mismatch
+	std::atomic<uint64_t> connectionsNow{0};
+};
+
+inline void bump(std::atomic<uint64_t>& counter, uint64_t n = 1)
+{
+	counter.fetch_add(n, std::memory_order_relaxed);
+}
+
+} // namespace dnsproxy::stats

@@ -1,0 +1,481 @@
+// DotConnection.cpp - one pipelined DoT connection driven by its own I/O thread.
+#include "upstream/DotConnection.h"
+
+#include "dns/Header.h"
+#include "dns/Message.h"
+#include "dns/Name.h"
+
+#include <Poco/Exception.h>
+#include <Poco/Net/NetException.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace dnsproxy::upstream
+{
+
+namespace
+{
+
+constexpr size_t MAX_WRITE_CHUNK = 16384;
+
+/// Same question (case-insensitive name, type, class) in query and answer: an answer whose
+/// question differs is not the answer to this query (RFC 5452 section 9.1 style check).
+bool sameQuestion(const std::vector<uint8_t>& query, const uint8_t* answer, size_t answerLength)
+{
+	dns::MessageInfo q;
+	dns::MessageInfo a;
+	if (dns::parseMessage(query.data(), query.size(), q) != dns::ParseError::NONE)
+		return false;
+	if (dns::parseMessage(answer, answerLength, a, true) != dns::ParseError::NONE)
+		return false;
+	if (a.header.qdcount == 0)
+		return true; // some servers omit the question in error answers (FORMERR, NOTIMP)
+	if (q.qtype != a.qtype || q.qclass != a.qclass || q.qnameCompressed || a.qnameCompressed)
+		return false;
+	return dns::namesEqualIgnoreCase(query.data() + q.qnameOffset, q.qnameLength, answer + a.qnameOffset,
+									 a.qnameLength);
+}
+
+void setSocketOptions(int fd, uint32_t timeoutMs)
+{
+	int on = 1;
+	::setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof(on));
+	int idle = 15, interval = 5, count = 3;
+	::setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	::setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof(interval));
+	::setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof(count));
+	// Unacknowledged data for longer than this means the peer is gone (network change): let the
+	// kernel fail the connection instead of retransmitting for 15 minutes.
+	unsigned userTimeout = std::max<uint32_t>(timeoutMs * 2, 5000);
+	::setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &userTimeout, sizeof(userTimeout));
+}
+
+} // namespace
+
+DotConnection::DotConnection(const ServerEndpoint& server, Poco::Net::Context::Ptr context,
+							 const ConnectionSettings& settings, stats::UpstreamStats& stats):
+	_server(server),
+	_context(std::move(context)),
+	_settings(settings),
+	_stats(stats),
+	_logger(Poco::Logger::get("dnsproxy.upstream")),
+	_random(std::random_device{}())
+{
+	_wakeFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (_wakeFd < 0)
+		throw std::runtime_error(std::string("eventfd: ") + std::strerror(errno));
+	_lastUse = _lastReceive = Clock::now();
+	_thread = std::thread([this] { run(); });
+}
+
+DotConnection::~DotConnection()
+{
+	stop();
+	::close(_wakeFd);
+}
+
+void DotConnection::stop()
+{
+	_stopping = true;
+	uint64_t one = 1;
+	[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+	if (_thread.joinable())
+		_thread.join();
+}
+
+void DotConnection::submit(std::vector<uint8_t>&& query, Callback done)
+{
+	auto now = Clock::now();
+	Pending pending{std::move(query), std::move(done), now + std::chrono::milliseconds(_settings.timeoutMs), now};
+	_load.fetch_add(1, std::memory_order_relaxed);
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (!_stopping)
+		{
+			_submitted.push_back(std::move(pending));
+			pending.done = nullptr;
+		}
+	}
+	if (pending.done)
+	{
+		finish(pending, UpstreamResult::Status::FAILED);
+		return;
+	}
+	uint64_t one = 1;
+	[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+}
+
+void DotConnection::takeSubmitted()
+{
+	std::vector<Pending> submitted;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		submitted.swap(_submitted);
+	}
+	for (auto& pending : submitted)
+		_waiting.push_back(std::move(pending));
+}
+
+void DotConnection::finish(Pending& pending, UpstreamResult::Status status, std::vector<uint8_t>&& answer)
+{
+	_load.fetch_sub(1, std::memory_order_relaxed);
+	Callback done = std::move(pending.done);
+	pending.done = nullptr;
+	if (done)
+		done(UpstreamResult{status, std::move(answer)});
+}
+
+bool DotConnection::connect()
+{
+	try
+	{
+		Poco::Net::SecureStreamSocket socket(_context);
+		socket.setPeerHostName(_server.authName.empty() ? _server.address.host().toString() : _server.authName);
+		if (_session && _settings.sessionResumption)
+			socket.useSession(_session);
+		socket.connect(_server.address,
+					   Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_settings.timeoutMs) * 1000));
+		socket.setNoDelay(true);
+		setSocketOptions(socket.impl()->sockfd(), _settings.timeoutMs);
+		socket.setBlocking(false);
+		bool resumed = _session && socket.sessionWasReused();
+		_socket = socket;
+		_connected = true;
+		_connectedFlag = true;
+		_sessionTaken = false;
+		_connectFailures = 0;
+		_retryAt = 0;
+		_input.clear();
+		_output.clear();
+		_retryWriteLength = 0;
+		_lastUse = _lastReceive = Clock::now();
+		stats::bump(_stats.connectionsOpened);
+		stats::bump(_stats.connectionsNow);
+		if (resumed)
+			stats::bump(_stats.tlsResumptions);
+		if (_loggedDown)
+		{
+			_logger.information("upstream %s (%s) is reachable again", _server.url(), _server.authName);
+			_loggedDown = false;
+		}
+		else if (_logger.debug())
+			_logger.debug("connected to %s%s", _server.url(), std::string(resumed ? " (TLS session resumed)" : ""));
+		return true;
+	}
+	catch (const Poco::Exception& e)
+	{
+		stats::bump(_stats.connectFailures);
+		++_connectFailures;
+		// Back off 250 ms, 500 ms, ... up to 10 s between attempts while the server fails.
+		auto backoff =
+			std::chrono::milliseconds(std::min<uint64_t>(10000, 250ull << std::min(_connectFailures - 1, 6u)));
+		_retryAt = (Clock::now() + backoff).time_since_epoch().count();
+		if (!_loggedDown)
+		{
+			_logger.warning("upstream %s (%s): cannot connect: %s", _server.url(), _server.authName, e.displayText());
+			_loggedDown = true;
+		}
+		return false;
+	}
+}
+
+void DotConnection::disconnect(const char* reason, bool retryInflight)
+{
+	if (_connected)
+	{
+		if (_logger.debug())
+			_logger.debug("closing connection to %s: %s", _server.url(), std::string(reason));
+		try
+		{
+			_socket.close();
+		}
+		catch (const Poco::Exception&)
+		{
+			// The TLS close_notify could not be sent on a dead socket; the fd is released either way.
+		}
+		_connected = false;
+		_connectedFlag = false;
+		_stats.connectionsNow.fetch_sub(1, std::memory_order_relaxed);
+	}
+	_input.clear();
+	_output.clear();
+	_retryWriteLength = 0;
+	std::vector<Pending> retry;
+	for (auto& [id, pending] : _inflight)
+	{
+		if (retryInflight && !pending.retried)
+		{
+			pending.retried = true;
+			stats::bump(_stats.retries);
+			retry.push_back(std::move(pending));
+		}
+		else
+		{
+			stats::bump(_stats.failures);
+			finish(pending, UpstreamResult::Status::FAILED);
+		}
+	}
+	_inflight.clear();
+	for (auto it = retry.rbegin(); it != retry.rend(); ++it)
+		_waiting.push_front(std::move(*it));
+}
+
+void DotConnection::sendWaiting()
+{
+	auto now = Clock::now();
+	while (!_waiting.empty() && _inflight.size() < _settings.maxInflight)
+	{
+		Pending pending = std::move(_waiting.front());
+		_waiting.pop_front();
+		uint16_t id;
+		do
+			id = static_cast<uint16_t>(_random());
+		while (_inflight.count(id) != 0);
+		const auto& query = pending.query;
+		size_t base = _output.size();
+		_output.resize(base + 2 + query.size());
+		_output[base] = static_cast<uint8_t>(query.size() >> 8);
+		_output[base + 1] = static_cast<uint8_t>(query.size() & 0xff);
+		std::copy(query.begin(), query.end(), _output.begin() + static_cast<std::ptrdiff_t>(base + 2));
+		dns::writeId(_output.data() + base + 2, id);
+		pending.sent = now;
+		_inflight.emplace(id, std::move(pending));
+		stats::bump(_stats.queries);
+		_lastUse = now;
+	}
+	flushOutput();
+}
+
+void DotConnection::flushOutput()
+{
+	try
+	{
+		while (_connected && !_output.empty())
+		{
+			size_t length = _retryWriteLength ? _retryWriteLength : std::min(_output.size(), MAX_WRITE_CHUNK);
+			int n = _socket.sendBytes(_output.data(), static_cast<int>(length));
+			if (n > 0)
+			{
+				_output.erase(_output.begin(), _output.begin() + n);
+				_retryWriteLength = 0;
+			}
+			else if (n == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_WRITE ||
+					 n == Poco::Net::SecureStreamSocket::ERR_SSL_WANT_READ)
+			{
+				_retryWriteLength = length;
+				return;
+			}
+			else
+			{
+				disconnect("closed while writing", true);
+				return;
+			}
+		}
+	}
+	catch (const Poco::Exception& e)
+	{
+		disconnect("write failed", true);
+	}
+}
+
+void DotConnection::readAvailable()
+{
+	uint8_t buffer[16384];
+	bool closed = false;
+	try
+	{
+		for (;;)
+		{
+			int n = _socket.receiveBytes(buffer, sizeof(buffer));
+			if (n > 0)
+			{
+				_input.insert(_input.end(), buffer, buffer + n);
+				continue;
+			}
+			closed = n == 0;
+			break; // WANT_READ: everything buffered has been read
+		}
+	}
+	catch (const Poco::Exception&)
+	{
+		closed = true;
+	}
+	size_t offset = 0;
+	while (_input.size() - offset >= 2)
+	{
+		size_t length = (static_cast<size_t>(_input[offset]) << 8) | _input[offset + 1];
+		if (_input.size() - offset - 2 < length)
+			break;
+		handleAnswer(_input.data() + offset + 2, length);
+		if (!_connected)
+			return; // handleAnswer gave up on the connection and cleared the buffers
+		offset += 2 + length;
+	}
+	_input.erase(_input.begin(), _input.begin() + static_cast<std::ptrdiff_t>(offset));
+	if (closed)
+		disconnect("closed by server", true);
+}
+
+void DotConnection::handleAnswer(const uint8_t* data, size_t length)
+{
+	_lastReceive = Clock::now();
+	if (length < dns::HEADER_SIZE)
+	{
+		stats::bump(_stats.badAnswers);
+		disconnect("malformed answer", true);
+		return;
+	}
+	auto it = _inflight.find(dns::readId(data));
+	if (it == _inflight.end())
+	{
+		// Usually the late answer to a query that already timed out.
+		stats::bump(_stats.badAnswers);
+		return;
+	}
+	Pending& pending = it->second;
+	if (!sameQuestion(pending.query, data, length))
+	{
+		stats::bump(_stats.badAnswers);
+		return; // not ours; the real answer may still come before the deadline
+	}
+	if (!_sessionTaken && _settings.sessionResumption)
+	{
+		// TLS 1.3 tickets arrive after the handshake, with the first read: take the session only now
+		// (poco issue 3880), so that the next connection can resume it.
+		_sessionTaken = true;
+		try
+		{
+			_session = _socket.currentSession();
+		}
+		catch (const Poco::Exception&)
+		{
+			_session = nullptr;
+		}
+	}
+	std::vector<uint8_t> answer(data, data + length);
+	dns::writeId(answer.data(), dns::readId(pending.query.data()));
+	Pending done = std::move(pending);
+	_inflight.erase(it);
+	stats::bump(_stats.answers);
+	finish(done, UpstreamResult::Status::OK, std::move(answer));
+}
+
+void DotConnection::expire(Clock::time_point now)
+{
+	for (auto it = _waiting.begin(); it != _waiting.end();)
+	{
+		if (it->deadline <= now)
+		{
+			stats::bump(_stats.timeouts);
+			finish(*it, UpstreamResult::Status::TIMEOUT);
+			it = _waiting.erase(it);
+		}
+		else
+			++it;
+	}
+	bool silent = false;
+	for (auto it = _inflight.begin(); it != _inflight.end();)
+	{
+		if (it->second.deadline <= now)
+		{
+			// Nothing at all received since this query went out: the connection is probably half-open.
+			if (_lastReceive < it->second.sent)
+				silent = true;
+			stats::bump(_stats.timeouts);
+			finish(it->second, UpstreamResult::Status::TIMEOUT);
+			it = _inflight.erase(it);
+		}
+		else
+			++it;
+	}
+	if (silent && _connected)
+		disconnect("no answer within the timeout", true);
+}
+
+int DotConnection::pollTimeoutMs(Clock::time_point now) const
+{
+	Clock::time_point next = now + std::chrono::seconds(1);
+	for (const auto& pending : _waiting)
+		next = std::min(next, pending.deadline);
+	for (const auto& [id, pending] : _inflight)
+		next = std::min(next, pending.deadline);
+	if (_connected && _inflight.empty() && _waiting.empty())
+		next = std::min(next, _lastUse + std::chrono::milliseconds(_settings.idleTimeoutMs));
+	auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
+	return ms < 0 ? 0 : static_cast<int>(ms) + 1;
+}
+
+void DotConnection::run()
+{
+	while (!_stopping)
+	{
+		takeSubmitted();
+		auto now = Clock::now();
+		expire(now);
+		if (!_waiting.empty() && !_connected)
+		{
+			if (now.time_since_epoch().count() >= _retryAt.load())
+				connect();
+			if (!_connected)
+			{
+				// Unreachable (or backing off): fail at once so the pool can try the next server.
+				while (!_waiting.empty())
+				{
+					stats::bump(_stats.failures);
+					finish(_waiting.front(), UpstreamResult::Status::FAILED);
+					_waiting.pop_front();
+				}
+			}
+		}
+		if (_connected && !_waiting.empty())
+			sendWaiting();
+		now = Clock::now();
+		if (_connected && _inflight.empty() && _waiting.empty() &&
+			now - _lastUse >= std::chrono::milliseconds(_settings.idleTimeoutMs))
+			disconnect("idle", false);
+
+		pollfd fds[2];
+		fds[0] = {_wakeFd, POLLIN, 0};
+		int count = 1;
+		if (_connected)
+		{
+			fds[1] = {_socket.impl()->sockfd(), static_cast<short>(POLLIN | (_output.empty() ? 0 : POLLOUT)), 0};
+			count = 2;
+		}
+		int n = ::poll(fds, static_cast<nfds_t>(count), pollTimeoutMs(now));
+		if (n <= 0)
+			continue;
+		if (fds[0].revents & POLLIN)
+		{
+			uint64_t value;
+			[[maybe_unused]] ssize_t r = ::read(_wakeFd, &value, sizeof(value));
+		}
+		if (count == 2 && _connected)
+		{
+			if (fds[1].revents & (POLLIN | POLLHUP | POLLERR))
+				readAvailable();
+			if (_connected && (fds[1].revents & POLLOUT))
+				flushOutput();
+		}
+	}
+	// Shutting down: nothing more will be sent; everyone still waiting gets a definite answer.
+	disconnect("shutting down", false);
+	takeSubmitted();
+	while (!_waiting.empty())
+	{
+		finish(_waiting.front(), UpstreamResult::Status::FAILED);
+		_waiting.pop_front();
+	}
+}
+
+} // namespace dnsproxy::upstream

@@ -1,0 +1,38 @@
+// UpstreamClient.h - what the pipeline needs from the upstream side: send a query, get a result later.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace dnsproxy::upstream
+{
+
+/// Outcome of one upstream exchange. A timeout or a lost upstream is a value, not an exception.
+struct UpstreamResult
+{
+	enum class Status
+	{
+		OK,      ///< `answer` holds the server's answer, with the client's ID restored
+		TIMEOUT, ///< no answer within the budget
+		FAILED   ///< no server could be reached (connect, TLS or verification failure, connection lost twice)
+	};
+
+	Status status = Status::FAILED;
+	std::vector<uint8_t> answer;
+};
+
+/// Asynchronous resolution. `done` is called exactly once, from an upstream thread (or, when the
+/// query is refused at once, from the caller's thread).
+class UpstreamClient
+{
+public:
+	using Callback = std::function<void(UpstreamResult&&)>;
+
+	virtual ~UpstreamClient() = default;
+	virtual void resolve(std::vector<uint8_t>&& query, Callback done) = 0;
+	/// True when at least one upstream is believed usable (for /health).
+	virtual bool healthy() const = 0;
+};
+
+} // namespace dnsproxy::upstream
