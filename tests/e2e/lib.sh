@@ -182,6 +182,12 @@ established_to()
 	ss -tnH state established "( dport = :$1 )" 2>/dev/null | wc -l
 }
 
+# established_to_is PORT OP N: e.g. wait_for established_to_is 853 -ge 1
+established_to_is()
+{
+	test "$(established_to "$1")" "$2" "$3"
+}
+
 # --- certificates ----------------------------------------------------------------------
 
 # make_ca DIR NAME: writes into DIR
@@ -334,6 +340,12 @@ try:
     print(json.load(open(sys.argv[2])).get(sys.argv[1], 0))
 except (OSError, ValueError):
     print(0)' "$1" "${2:-$DOT_STATS}"
+}
+
+# dot_stat_is KEY OP N: compare a stats value, e.g. wait_for dot_stat_is connections -eq 0
+dot_stat_is()
+{
+	test "$(dot_stat "$1")" "$2" "$3"
 }
 
 # --- dnsproxy --------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# tests/e2e/test_one_connection.sh - 1,000 queries from 10 concurrent clients, UDP and TCP
+# mixed, all answered through exactly ONE TLS connection to the upstream (SPEC §4 connection
+# reuse, upstream.connections = 1): the same established connection (same local port) before
+# and after the load, never more than one seen while the load runs, and every query reached
+# unbound (the names are unique, so none is a cache hit).
+source "$(dirname "$0")/lib.sh"
+require_tool unbound unbound-control kdig openssl ss
+require_binary
+
+NAME=dot.example
+make_ca "$TEST_TMP/pki" "$NAME"
+CA_FILE=$TEST_TMP/pki/ca.pem
+UPORT=$(pick_port)
+start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.connections=1
+P=$PROXY_PORT
+
+# upstream_conns: "count localport..." of dnsproxy's established connections to unbound.
+upstream_ports()
+{
+	ss -tnH state established "( dport = :$UPORT )" | awk '{ n = split($3, a, ":"); print a[n] }' | sort -n | tr '\n' ' '
+}
+
+assert_eq 192.0.2.1 "$(kdig_short "$P" warmup.zone.example A)" "first query answered"
+wait_for -t 5 established_to_is "$UPORT" -ge 1 || fail "no established connection to the upstream after the first query"
+first=$(upstream_ports)
+assert_eq 1 "$(wc -w <<<"$first")" "one upstream connection after the first query"
+before=$(unbound_queries)
+
+# Sample the upstream connections while the load runs (observation, not synchronisation).
+samples=$TEST_TMP/samples
+(
+	while :; do
+		upstream_ports >>"$samples"
+		echo >>"$samples"
+		sleep 0.05
+	done
+) &
+SAMPLER=$!
+E2E_PIDS+=("$SAMPLER")
+
+BATCHES=10 PER=100
+pids=()
+for ((b = 0; b < BATCHES; b++)); do
+	names=()
+	for ((i = 0; i < PER; i++)); do
+		names+=("q$i-b$b.zone.example" A)
+	done
+	transport=+notcp
+	((b % 2)) && transport=+tcp
+	kdig @127.0.0.1 -p "$P" +short +retry=0 +timeout=6 "$transport" "${names[@]}" >"$TEST_TMP/batch$b.out" 2>"$TEST_TMP/batch$b.err" &
+	pids+=($!)
+done
+for ((b = 0; b < BATCHES; b++)); do
+	wait "${pids[$b]}" || true
+done
+kill "$SAMPLER" 2>/dev/null
+wait "$SAMPLER" 2>/dev/null || true
+
+answered=0
+for ((b = 0; b < BATCHES; b++)); do
+	n=$(grep -cx '192\.0\.2\.1' "$TEST_TMP/batch$b.out" || true)
+	((n == PER)) || log "batch $b answered $n of $PER: $(head -c 400 "$TEST_TMP/batch$b.err")"
+	answered=$((answered + n))
+done
+assert_eq $((BATCHES * PER)) "$answered" "all 1000 queries (half UDP, half TCP) answered 192.0.2.1"
+
+max=$(awk '{ if (NF > m) m = NF } END { print m + 0 }' "$samples")
+nsamples=$(grep -c . "$samples" || true)
+log "sampled the upstream connections $nsamples times while loading"
+assert_eq 1 "$max" "at most one upstream connection at any sample during the load"
+assert_eq "$first" "$(upstream_ports)" "the same upstream connection (local port) before and after the load"
+
+after=$(unbound_queries)
+assert_ge $((BATCHES * PER)) $((after - before)) "every unique query reached unbound over that connection"
+
+stop_pid "$DNSPROXY_PID" dnsproxy

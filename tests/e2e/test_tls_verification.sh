@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# tests/e2e/test_tls_verification.sh - strict profile (SPEC §5): an upstream whose certificate
+# does not chain to tls.ca_file, or does not match the auth-name, gets no query and the client
+# gets SERVFAIL; nothing is ever sent in clear text, neither to the upstream's port nor to
+# port 53 of the same address.
+source "$(dirname "$0")/lib.sh"
+require_tool unbound unbound-control kdig openssl ss
+require_binary
+
+NAME=dot.example
+PKI=$TEST_TMP/pki
+make_ca "$PKI" "$NAME"
+CA_FILE=$PKI/ca.pem
+write_ini "$TEST_TMP/dnsproxy.ini"
+
+# Control: the right certificate works with the same settings.
+UPORT=$(pick_port)
+start_unbound_dot "$TEST_TMP/good" "$UPORT" "$PKI/server.pem" "$PKI/server.key"
+start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.timeout_ms=1000
+assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" control.zone.example A)" "control: the CA-signed certificate for the auth-name is accepted"
+stop_pid "$DNSPROXY_PID" dnsproxy
+stop_pid "$UNBOUND_PID" unbound
+
+# 1. Certificate from another CA.
+UPORT=$(pick_port)
+start_unbound_dot "$TEST_TMP/evil" "$UPORT" "$PKI/evil.pem" "$PKI/evil.key"
+start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.timeout_ms=1000
+assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" evil1.zone.example A)" "certificate from an unrelated CA: SERVFAIL over UDP"
+assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp evil2.zone.example A)" "certificate from an unrelated CA: SERVFAIL over TCP"
+assert_eq 0 "$(unbound_queries)" "no query reached the upstream with the untrusted certificate"
+stop_pid "$DNSPROXY_PID" dnsproxy
+stop_pid "$UNBOUND_PID" unbound
+
+# 2. Certificate from the right CA, for another name (auth-name mismatch; it does list
+#    IP:127.0.0.1, so verifying the address instead of the auth-name would wrongly pass).
+UPORT=$(pick_port)
+start_unbound_dot "$TEST_TMP/wrongname" "$UPORT" "$PKI/wrongname.pem" "$PKI/wrongname.key"
+start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.timeout_ms=1000
+assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" name1.zone.example A)" "certificate for another name: SERVFAIL over UDP"
+assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp name2.zone.example A)" "certificate for another name: SERVFAIL over TCP"
+assert_eq 0 "$(unbound_queries)" "no query reached the upstream with the mismatched name"
+stop_pid "$DNSPROXY_PID" dnsproxy
+stop_pid "$UNBOUND_PID" unbound
+
+# 3. No clear text: the "upstream" is a plain listener that fails every TLS handshake; it,
+#    and port 53 on the same address (where an opportunistic fallback would go), must never
+#    see the query name.
+SNIFF_IP=127.0.0.153
+SPORT=$(pick_port "$SNIFF_IP")
+ports=$SPORT
+if ((EUID == 0)); then
+	ports+=",53"
+else
+	log "not root: cannot listen on $SNIFF_IP:53, checking only the upstream port"
+fi
+SNIFF_STATS=$TEST_TMP/sniffer.json
+"$PY" "$SUPPORT_DIR/plain_sniffer.py" --host "$SNIFF_IP" --ports "$ports" --needle cleartextprobe7 \
+	--stats "$SNIFF_STATS" >"$TEST_TMP/sniffer.log" 2>&1 &
+E2E_PIDS+=($!)
+show_on_fail "$TEST_TMP/sniffer.log" "$SNIFF_STATS"
+wait_for -t 10 grep -q listening "$TEST_TMP/sniffer.log" || fail "plain_sniffer.py did not start"
+start_proxy "$SNIFF_IP:$SPORT#$NAME" -D upstream.timeout_ms=1000
+assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" cleartextprobe7.zone.example A)" "upstream without TLS: SERVFAIL over UDP"
+assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp cleartextprobe7.nx.zone.example A)" "upstream without TLS: SERVFAIL over TCP"
+stop_pid "$DNSPROXY_PID" dnsproxy
+sniff() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$SNIFF_STATS" "$1"; }
+assert_ge 1 "$(sniff tls_client_hellos)" "the proxy did try TLS to the upstream address"
+assert_eq False "$(sniff needle_seen)" "the query name was never sent in clear text"
+assert_eq 0 "$(sniff udp_packets)" "no clear-text UDP to the upstream address"
