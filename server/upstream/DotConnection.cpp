@@ -282,7 +282,12 @@ void DotConnection::flushOutput()
 			}
 		}
 	}
-	catch (const Poco::Exception& e)
+	catch (const Poco::TimeoutException&)
+	{
+		// SSL_ERROR_WANT_WRITE seen through POCO 1.11 (see readAvailable): retry the same length later.
+		_retryWriteLength = _retryWriteLength ? _retryWriteLength : std::min(_output.size(), MAX_WRITE_CHUNK);
+	}
+	catch (const Poco::Exception&)
 	{
 		disconnect("write failed", true);
 	}
@@ -303,11 +308,18 @@ void DotConnection::readAvailable()
 				continue;
 			}
 			closed = n == 0;
-			break; // WANT_READ: everything buffered has been read
+			break; // ERR_SSL_WANT_READ: everything buffered has been read
 		}
 	}
-	catch (const Poco::Exception&)
+	catch (const Poco::TimeoutException&)
 	{
+		// POCO 1.11 keeps its inner socket "blocking" after setBlocking(false) on the secure socket, so
+		// SSL_ERROR_WANT_READ surfaces as a zero-length poll that times out: it only means "no more data".
+	}
+	catch (const Poco::Exception& e)
+	{
+		if (_logger.debug())
+			_logger.debug("read from %s failed: %s", _server.url(), e.displayText());
 		closed = true;
 	}
 	size_t offset = 0;
