@@ -323,7 +323,7 @@ start_dot_server()
 	"$PY" "$SUPPORT_DIR/dot_server.py" --port "$port" --cert "$cert" --key "$key" --stats "$DOT_STATS" "$@" >"$out" 2>&1 &
 	DOT_PID=$!
 	E2E_PIDS+=("$DOT_PID")
-	show_on_fail "$out"
+	show_on_fail "$out" "$DOT_STATS"
 	local deadline=$((SECONDS + 10))
 	until grep -q "listening on" "$out" 2>/dev/null; do
 		kill -0 "$DOT_PID" 2>/dev/null || fail "dot_server.py exited during startup"
@@ -436,12 +436,22 @@ stop_pid()
 
 # --- clients ---------------------------------------------------------------------------
 
-# kdig_short PORT ARGS...: kdig against the proxy, answers only, one try, 6 s budget.
+# kdig_short PORT ARGS...: kdig against the proxy, one try, 6 s budget; prints the answer
+# section's data (like +short), or "(no answer: STATUS)" so a failed assertion shows why.
 kdig_short()
 {
-	local port=$1
+	local port=$1 out
 	shift
-	kdig @127.0.0.1 -p "$port" +short +retry=0 +timeout=6 "$@"
+	out=$(kdig @127.0.0.1 -p "$port" +retry=0 +timeout=6 "$@" 2>&1) || true
+	local ans
+	ans=$(awk '/^;; ANSWER SECTION:/ { a = 1; next } a && /^$/ { a = 0 } a && !/^;/ { print $NF }' <<<"$out")
+	if [[ -n $ans ]]; then
+		echo "$ans"
+	else
+		local st
+		st=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n1)
+		echo "(no answer: ${st:-no response})"
+	fi
 }
 
 # kdig_rcode PORT ARGS...: the response status (NOERROR, NXDOMAIN, SERVFAIL...) or "none".

@@ -224,7 +224,7 @@ class Server:
                     print("unparsable query: %s" % e, flush=True)
                     st.write()
                     continue
-                if len(d["qnames"]) < 2000:
+                if len(d["qnames"]) < 200:
                     d["qnames"].append(q["qname"])
                 if q["opt"] is not None:
                     d["edns_queries"] += 1
