@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/e2e/test_one_connection.sh - 1,000 queries from 10 concurrent clients, UDP and TCP
 # mixed, all answered through exactly ONE TLS connection to the upstream (SPEC §4 connection
-# reuse, upstream.connections = 1): the same established connection (same local port) before
-# and after the load, never more than one seen while the load runs, and every query reached
-# unbound (the names are unique, so none is a cache hit).
+# reuse, upstream.connections = 1): against unbound, the same established connection (same
+# local port) before and after the load, never more than one seen while the load runs, and
+# every query reached unbound (the names are unique, so none is a cache hit); against
+# dot_server.py, which counts TLS handshakes, exactly one handshake for the whole load.
 source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss
 require_binary
@@ -41,29 +42,37 @@ SAMPLER=$!
 E2E_PIDS+=("$SAMPLER")
 
 BATCHES=10 PER=100
-pids=()
-for ((b = 0; b < BATCHES; b++)); do
-	names=()
-	for ((i = 0; i < PER; i++)); do
-		names+=("q$i-b$b.zone.example" A)
+# load PREFIX: 10 concurrent kdig clients x 100 unique names, even batches UDP, odd TCP;
+# prints how many got 192.0.2.1.
+load()
+{
+	local prefix=$1 b i pids=() answered=0 n
+	for ((b = 0; b < BATCHES; b++)); do
+		local names=()
+		for ((i = 0; i < PER; i++)); do
+			names+=("$prefix$i-b$b.zone.example" A)
+		done
+		local transport=+notcp
+		((b % 2)) && transport=+tcp
+		kdig @127.0.0.1 -p "$P" +short +retry=0 +timeout=6 "$transport" "${names[@]}" \
+			>"$TEST_TMP/$prefix$b.out" 2>"$TEST_TMP/$prefix$b.err" &
+		pids+=($!)
 	done
-	transport=+notcp
-	((b % 2)) && transport=+tcp
-	kdig @127.0.0.1 -p "$P" +short +retry=0 +timeout=6 "$transport" "${names[@]}" >"$TEST_TMP/batch$b.out" 2>"$TEST_TMP/batch$b.err" &
-	pids+=($!)
-done
-for ((b = 0; b < BATCHES; b++)); do
-	wait "${pids[$b]}" || true
-done
+	for ((b = 0; b < BATCHES; b++)); do
+		wait "${pids[$b]}" || true
+	done
+	for ((b = 0; b < BATCHES; b++)); do
+		n=$(grep -cx '192\.0\.2\.1' "$TEST_TMP/$prefix$b.out" || true)
+		((n == PER)) || log "batch $prefix$b answered $n of $PER: $(head -c 400 "$TEST_TMP/$prefix$b.err")" >&2
+		answered=$((answered + n))
+	done
+	echo "$answered"
+}
+
+answered=$(load q)
 kill "$SAMPLER" 2>/dev/null
 wait "$SAMPLER" 2>/dev/null || true
 
-answered=0
-for ((b = 0; b < BATCHES; b++)); do
-	n=$(grep -cx '192\.0\.2\.1' "$TEST_TMP/batch$b.out" || true)
-	((n == PER)) || log "batch $b answered $n of $PER: $(head -c 400 "$TEST_TMP/batch$b.err")"
-	answered=$((answered + n))
-done
 assert_eq $((BATCHES * PER)) "$answered" "all 1000 queries (half UDP, half TCP) answered 192.0.2.1"
 
 max=$(awk '{ if (NF > m) m = NF } END { print m + 0 }' "$samples")
@@ -75,4 +84,15 @@ assert_eq "$first" "$(upstream_ports)" "the same upstream connection (local port
 after=$(unbound_queries)
 assert_ge $((BATCHES * PER)) $((after - before)) "every unique query reached unbound over that connection"
 
+stop_pid "$DNSPROXY_PID" dnsproxy
+
+# The same load against a DoT server that counts handshakes.
+DPORT=$(pick_port)
+start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key"
+start_proxy "127.0.0.1:$DPORT#$NAME" -D upstream.connections=1
+P=$PROXY_PORT
+answered=$(load d)
+assert_eq $((BATCHES * PER)) "$answered" "dot_server.py upstream: all 1000 queries answered"
+assert_eq 1 "$(dot_stat handshakes)" "dot_server.py upstream: exactly one TLS handshake for 1000 queries"
+assert_ge $((BATCHES * PER)) "$(dot_stat queries)" "dot_server.py upstream: every unique query reached it"
 stop_pid "$DNSPROXY_PID" dnsproxy
