@@ -1,0 +1,35 @@
+// Constants.cpp - names of ParseError values for logs and statistics.
+#include "dns/Constants.h"
+
+namespace dnsproxy::dns
+{
+
+const char* toString(ParseError error)
+{
+	switch (error)
+	{
+	case ParseError::NONE:
+		return "none";
+	case ParseError::TRUNCATED:
+		return "truncated";
+	case ParseError::BAD_LABEL:
+		return "bad_label";
+	case ParseError::NAME_TOO_LONG:
+		return "name_too_long";
+	case ParseError::BAD_POINTER:
+		return "bad_pointer";
+	case ParseError::POINTER_LOOP:
+		return "pointer_loop";
+	case ParseError::NO_QUESTION:
+		return "no_question";
+	case ParseError::TOO_MANY_QUESTIONS:
+		return "too_many_questions";
+	case ParseError::BAD_OPT:
+		return "bad_opt";
+	case ParseError::TRAILING_DATA:
+		return "trailing_data";
+	}
+	return "unknown";
+}
+
+} // namespace dnsproxy::dns

@@ -1,0 +1,214 @@
+// Name.cpp - bounds-checked, loop-safe name decompression and name helpers.
+#include "dns/Name.h"
+
+namespace dnsproxy::dns
+{
+
+namespace
+{
+
+inline uint8_t asciiLower(uint8_t c)
+{
+	return (c >= 'A' && c <= 'Z') ? static_cast<uint8_t>(c + ('a' - 'A')) : c;
+}
+
+} // namespace
+
+ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out)
+{
+	return readName(msg, len, offset, out, nullptr);
+}
+
+ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed)
+{
+	const size_t outStart = out ? out->size() : 0;
+	size_t pos = offset;
+	size_t runStart = offset; // start of the label run being read; pointers must go strictly below it
+	size_t end = 0;           // where the name as stored ends (set at the first pointer)
+	bool jumped = false;
+	size_t nameLength = 0; // uncompressed octets so far, without the root label
+	auto fail = [&](ParseError error) {
+		if (out)
+			out->resize(outStart);
+		return error;
+	};
+	for (;;)
+	{
+		if (pos >= len)
+			return fail(ParseError::TRUNCATED);
+		const uint8_t c = msg[pos];
+		const uint8_t kind = c & 0xC0;
+		if (kind == 0xC0)
+		{
+			if (pos + 1 >= len)
+				return fail(ParseError::TRUNCATED);
+			const size_t target = (static_cast<size_t>(c & 0x3F) << 8) | msg[pos + 1];
+			if (target < HEADER_SIZE || target >= len)
+				return fail(ParseError::BAD_POINTER);
+			if (target >= runStart)
+			{
+				// Back into the run we are reading (or at the pointer itself) is a loop; a forward
+				// pointer after an earlier jump may also lead back into visited bytes.
+				const bool loop = target <= pos || jumped;
+				return fail(loop ? ParseError::POINTER_LOOP : ParseError::BAD_POINTER);
+			}
+			if (!jumped)
+			{
+				end = pos + 2;
+				jumped = true;
+			}
+			pos = target;
+			runStart = target;
+			continue;
+		}
+		if (kind != 0)
+			return fail(ParseError::BAD_LABEL);
+		if (c == 0)
+		{
+			if (out)
+				out->push_back(0);
+			offset = jumped ? end : pos + 1;
+			if (compressed)
+				*compressed = jumped;
+			return ParseError::NONE;
+		}
+		nameLength += 1u + c;
+		if (nameLength + 1 > MAX_NAME_LENGTH)
+			return fail(ParseError::NAME_TOO_LONG);
+		if (c >= len - pos) // pos + 1 + c > len
+			return fail(ParseError::TRUNCATED);
+		if (out)
+			out->insert(out->end(), msg + pos, msg + pos + 1 + c);
+		pos += 1u + c;
+	}
+}
+
+bool namesEqualIgnoreCase(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen)
+{
+	if (alen != blen)
+		return false;
+	for (size_t i = 0; i < alen; ++i)
+	{
+		if (asciiLower(a[i]) != asciiLower(b[i]))
+			return false;
+	}
+	return true;
+}
+
+void toLowerWire(uint8_t* name, size_t len)
+{
+	size_t pos = 0;
+	while (pos < len)
+	{
+		const uint8_t labelLength = name[pos];
+		if (labelLength == 0 || labelLength > MAX_LABEL_LENGTH)
+			return;
+		++pos;
+		for (size_t i = 0; i < labelLength && pos < len; ++i, ++pos)
+			name[pos] = asciiLower(name[pos]);
+	}
+}
+
+std::string nameToString(const uint8_t* wire, size_t len)
+{
+	std::string text;
+	size_t pos = 0;
+	while (pos < len)
+	{
+		const uint8_t labelLength = wire[pos];
+		if (labelLength == 0 || labelLength > MAX_LABEL_LENGTH)
+			break;
+		++pos;
+		for (size_t i = 0; i < labelLength && pos < len; ++i, ++pos)
+		{
+			const uint8_t c = wire[pos];
+			if (c == '.' || c == '\\')
+			{
+				text += '\\';
+				text += static_cast<char>(c);
+			}
+			else if (c < 0x21 || c > 0x7E)
+			{
+				text += '\\';
+				text += static_cast<char>('0' + c / 100);
+				text += static_cast<char>('0' + (c / 10) % 10);
+				text += static_cast<char>('0' + c % 10);
+			}
+			else
+			{
+				text += static_cast<char>(c);
+			}
+		}
+		text += '.';
+	}
+	return text.empty() ? std::string(".") : text;
+}
+
+std::optional<std::vector<uint8_t>> nameFromString(std::string_view text)
+{
+	if (text.empty())
+		return std::nullopt;
+	std::vector<uint8_t> wire;
+	if (text == ".")
+	{
+		wire.push_back(0);
+		return wire;
+	}
+	const auto isDigit = [](char d) { return d >= '0' && d <= '9'; };
+	size_t labelStart = 0; // index of the current label's length octet in `wire`
+	wire.push_back(0);
+	bool pending = false; // current label has at least one byte
+	size_t i = 0;
+	while (i < text.size())
+	{
+		const char c = text[i];
+		if (c == '.')
+		{
+			if (!pending)
+				return std::nullopt; // empty label
+			wire[labelStart] = static_cast<uint8_t>(wire.size() - labelStart - 1);
+			labelStart = wire.size();
+			wire.push_back(0);
+			pending = false;
+			++i;
+			continue;
+		}
+		uint8_t byte = static_cast<uint8_t>(c);
+		++i;
+		if (c == '\\')
+		{
+			if (i >= text.size())
+				return std::nullopt;
+			if (isDigit(text[i]))
+			{
+				if (i + 2 >= text.size() || !isDigit(text[i + 1]) || !isDigit(text[i + 2]))
+					return std::nullopt;
+				const int value = (text[i] - '0') * 100 + (text[i + 1] - '0') * 10 + (text[i + 2] - '0');
+				if (value > 255)
+					return std::nullopt;
+				byte = static_cast<uint8_t>(value);
+				i += 3;
+			}
+			else
+			{
+				byte = static_cast<uint8_t>(text[i]);
+				++i;
+			}
+		}
+		wire.push_back(byte);
+		pending = true;
+		if (wire.size() - labelStart - 1 > MAX_LABEL_LENGTH)
+			return std::nullopt;
+	}
+	if (pending)
+	{
+		wire[labelStart] = static_cast<uint8_t>(wire.size() - labelStart - 1);
+		wire.push_back(0);
+	}
+	// Without a trailing label the placeholder at labelStart already is the root octet.
+	if (wire.size() > MAX_NAME_LENGTH)
+		return std::nullopt;
+	return wire;
+}
+
+} // namespace dnsproxy::dns
