@@ -1,0 +1,78 @@
+// RecordWalker.h - bounds-checked walk over the resource records of a message, shared by TtlWalker, Edns and Response.
+#pragma once
+
+#include "dns/Constants.h"
+#include "dns/Header.h"
+#include "dns/Name.h"
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dnsproxy::dns
+{
+
+/// One resource record as it sits in a message.
+struct RecordView
+{
+	int section = 0; // 1 answer, 2 authority, 3 additional
+	size_t ownerOffset = 0;
+	size_t fixedOffset = 0; // type; class at +2, TTL at +4, rdlength at +8
+	uint16_t type = 0;
+	uint16_t klass = 0;
+	uint32_t ttl = 0;
+	size_t rdataOffset = 0;
+	uint16_t rdlength = 0;
+
+	size_t ttlOffset() const
+	{
+		return fixedOffset + 4;
+	}
+	size_t end() const
+	{
+		return rdataOffset + rdlength;
+	}
+};
+
+/// Skips QDCOUNT questions, then calls visit(const RecordView&) for every RR in order; a visitor
+/// returning false stops the walk early (result true). Returns false when the message is
+/// malformed: bad names, records past the end, or bytes after the last record. Any QDCOUNT is
+/// accepted here; parseMessage is the stricter gate.
+template <typename Visitor> bool walkRecords(const uint8_t* data, size_t len, Visitor&& visit)
+{
+	const auto header = Header::parse(data, len);
+	if (!header)
+		return false;
+	size_t pos = HEADER_SIZE;
+	for (size_t i = 0; i < header->qdcount; ++i)
+	{
+		if (readName(data, len, pos) != ParseError::NONE || len - pos < 4)
+			return false;
+		pos += 4;
+	}
+	const size_t counts[3] = {header->ancount, header->nscount, header->arcount};
+	for (int section = 1; section <= 3; ++section)
+	{
+		for (size_t i = 0; i < counts[section - 1]; ++i)
+		{
+			RecordView rr;
+			rr.section = section;
+			rr.ownerOffset = pos;
+			if (readName(data, len, pos) != ParseError::NONE || len - pos < 10)
+				return false;
+			rr.fixedOffset = pos;
+			rr.type = readU16(data + pos);
+			rr.klass = readU16(data + pos + 2);
+			rr.ttl = readU32(data + pos + 4);
+			rr.rdlength = readU16(data + pos + 8);
+			rr.rdataOffset = pos + 10;
+			if (rr.rdlength > len - rr.rdataOffset)
+				return false;
+			pos = rr.end();
+			if (!visit(static_cast<const RecordView&>(rr)))
+				return true;
+		}
+	}
+	return pos == len;
+}
+
+} // namespace dnsproxy::dns
