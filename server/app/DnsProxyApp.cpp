@@ -71,6 +71,8 @@ upstream::PoolSettings makePoolSettings(const Config& config)
 		break;
 	}
 	settings.connectionsPerServer = config.upstream.connections;
+	settings.keepalive = config.upstream.keepalive;
+	settings.padding = config.upstream.padding;
 	settings.connection.timeoutMs = config.upstream.timeoutMs;
 	settings.connection.maxInflight = config.upstream.maxInflight;
 	settings.connection.idleTimeoutMs = config.upstream.idleTimeoutMs;

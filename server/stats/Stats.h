@@ -1,6 +1,8 @@
 // Stats.h - process-wide counters (atomics) that the admin API will read through a snapshot.
 #pragma once
 
+#include "stats/LatencyHistogram.h"
+
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -44,6 +46,11 @@ struct UpstreamStats
 	std::atomic<uint64_t> retries{0};
 	std::atomic<uint64_t> badAnswers{0}; ///< unknown ID or question mismatch
 	std::atomic<uint64_t> connectionsNow{0};
+	std::atomic<uint64_t> idleCloses{0};   ///< connections closed by us before the server's idle limit
+	std::atomic<uint64_t> serverCloses{0}; ///< connections closed by the server
+	std::atomic<uint32_t> learnedIdleMs{
+		0};                   ///< the server's idle limit as learned (EDNS keepalive or closes); 0 = unknown
+	LatencyHistogram latency; ///< query sent to answer received, per answered query
 };
 
 inline void bump(std::atomic<uint64_t>& counter, uint64_t n = 1)

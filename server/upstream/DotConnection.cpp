@@ -30,14 +30,16 @@ constexpr size_t MAX_WRITE_CHUNK = 16384;
 
 /// Same question (case-insensitive name, type, class) in query and answer: an answer whose
 /// question differs is not the answer to this query (RFC 5452 section 9.1 style check).
-bool sameQuestion(const std::vector<uint8_t>& query, const uint8_t* answer, size_t answerLength)
+/// `answerInfo` is filled for the caller (EDNS keepalive).
+bool sameQuestion(const std::vector<uint8_t>& query, const uint8_t* answer, size_t answerLength,
+				  dns::MessageInfo& answerInfo)
 {
 	dns::MessageInfo q;
-	dns::MessageInfo a;
 	if (dns::parseMessage(query.data(), query.size(), q) != dns::ParseError::NONE)
 		return false;
-	if (dns::parseMessage(answer, answerLength, a, true) != dns::ParseError::NONE)
+	if (dns::parseMessage(answer, answerLength, answerInfo, true) != dns::ParseError::NONE)
 		return false;
+	const dns::MessageInfo& a = answerInfo;
 	if (a.header.qdcount == 0)
 		return true; // some servers omit the question in error answers (FORMERR, NOTIMP)
 	if (q.qtype != a.qtype || q.qclass != a.qclass || q.qnameCompressed || a.qnameCompressed)
@@ -335,7 +337,41 @@ void DotConnection::readAvailable()
 	}
 	_input.erase(_input.begin(), _input.begin() + static_cast<std::ptrdiff_t>(offset));
 	if (closed)
+	{
+		stats::bump(_stats.serverCloses);
+		if (_inflight.empty())
+		{
+			// Closed while idle: the server's idle limit is at most the time since the last exchange.
+			auto idle =
+				std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - std::max(_lastUse, _lastReceive));
+			if (idle.count() >= 200)
+				learnIdleLimit(static_cast<uint32_t>(idle.count()));
+		}
 		disconnect("closed by server", true);
+	}
+}
+
+void DotConnection::learnIdleLimit(uint32_t ms)
+{
+	uint32_t limit = _serverIdleMs ? std::min(_serverIdleMs, ms) : ms;
+	if (limit != _serverIdleMs)
+	{
+		_serverIdleMs = limit;
+		_stats.learnedIdleMs.store(limit, std::memory_order_relaxed);
+		if (_logger.debug())
+			_logger.debug("upstream %s closes idle connections after about %u ms", _server.url(), limit);
+	}
+}
+
+bool DotConnection::nearServerIdleLimit(Clock::time_point now) const
+{
+	if (_serverIdleMs == 0 || !_inflight.empty())
+		return false;
+	// Stop reusing a connection shortly before the server would close it, so that a reconnect happens
+	// between queries and no query is written into a connection that is being torn down.
+	uint32_t margin = std::max<uint32_t>(200, _serverIdleMs / 5);
+	auto reuseFor = std::chrono::milliseconds(_serverIdleMs > margin ? _serverIdleMs - margin : 0);
+	return now - std::max(_lastUse, _lastReceive) >= reuseFor;
 }
 
 void DotConnection::handleAnswer(const uint8_t* data, size_t length)
@@ -355,7 +391,8 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 		return;
 	}
 	Pending& pending = it->second;
-	if (!sameQuestion(pending.query, data, length))
+	dns::MessageInfo info;
+	if (!sameQuestion(pending.query, data, length, info))
 	{
 		stats::bump(_stats.badAnswers);
 		return; // not ours; the real answer may still come before the deadline
@@ -374,6 +411,9 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 			_session = nullptr;
 		}
 	}
+	if (info.edns.keepaliveTimeout)
+		learnIdleLimit(static_cast<uint32_t>(*info.edns.keepaliveTimeout) * 100);
+	_stats.latency.record(std::chrono::duration<double, std::milli>(_lastReceive - pending.sent).count());
 	std::vector<uint8_t> answer(data, data + length);
 	dns::writeId(answer.data(), dns::readId(pending.query.data()));
 	Pending done = std::move(pending);
@@ -449,12 +489,21 @@ void DotConnection::run()
 				}
 			}
 		}
+		if (_connected && !_waiting.empty() && nearServerIdleLimit(now))
+		{
+			stats::bump(_stats.idleCloses);
+			disconnect("about to reach the server's idle limit", false);
+			connect();
+		}
 		if (_connected && !_waiting.empty())
 			sendWaiting();
 		now = Clock::now();
 		if (_connected && _inflight.empty() && _waiting.empty() &&
-			now - _lastUse >= std::chrono::milliseconds(_settings.idleTimeoutMs))
+			(now - _lastUse >= std::chrono::milliseconds(_settings.idleTimeoutMs) || nearServerIdleLimit(now)))
+		{
+			stats::bump(_stats.idleCloses);
 			disconnect("idle", false);
+		}
 
 		pollfd fds[2];
 		fds[0] = {_wakeFd, POLLIN, 0};

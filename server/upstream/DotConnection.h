@@ -87,6 +87,8 @@ private:
 	void readAvailable();
 	void handleAnswer(const uint8_t* data, size_t length);
 	void expire(Clock::time_point now);
+	void learnIdleLimit(uint32_t ms);
+	bool nearServerIdleLimit(Clock::time_point now) const;
 	void finish(Pending& pending, UpstreamResult::Status status, std::vector<uint8_t>&& answer = {});
 	int pollTimeoutMs(Clock::time_point now) const;
 
@@ -121,6 +123,10 @@ private:
 	Clock::time_point _lastReceive;
 	std::mt19937 _random;
 	bool _loggedDown = false;
+	/// How long the server lets a connection sit idle, learned from its EDNS keepalive timeout
+	/// (RFC 7828) or from the idle time after which it closed one of ours; 0 = not known yet.
+	/// Kept across reconnects: it is a property of the server.
+	uint32_t _serverIdleMs = 0;
 };
 
 } // namespace dnsproxy::upstream

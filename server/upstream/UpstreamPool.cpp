@@ -1,10 +1,23 @@
-// UpstreamPool.cpp - server selection and failover across DoT connections.
+// UpstreamPool.cpp - server selection, failover and coalescing across DoT connections.
 #include "upstream/UpstreamPool.h"
 
+#include "dns/Constants.h"
+#include "dns/Edns.h"
+#include "dns/Header.h"
+#include "dns/Message.h"
+#include "dns/Name.h"
+
 #include <algorithm>
+#include <chrono>
 
 namespace dnsproxy::upstream
 {
+
+namespace
+{
+constexpr uint16_t EDNS_COOKIE = 10; // RFC 7873: a cookie belongs to one client-server pair, not to the proxy
+constexpr uint64_t PROBE_EVERY = 16;
+} // namespace
 
 struct UpstreamPool::Attempt
 {
@@ -14,6 +27,22 @@ struct UpstreamPool::Attempt
 	size_t next = 0;
 	UpstreamResult::Status lastStatus = UpstreamResult::Status::FAILED;
 };
+
+/// Clients waiting for the same question; the first one's query went upstream.
+struct UpstreamPool::Flight
+{
+	struct Waiter
+	{
+		uint16_t id;
+		Callback done;
+	};
+	std::vector<Waiter> waiters;
+};
+
+bool UpstreamPool::Server::usable() const
+{
+	return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
+}
 
 UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context):
 	_settings(settings)
@@ -43,11 +72,52 @@ void UpstreamPool::stop()
 
 bool UpstreamPool::healthy() const
 {
-	for (const auto& server : _servers)
-		for (const auto& connection : server->connections)
-			if (!connection->backingOff())
-				return true;
-	return false;
+	return std::any_of(_servers.begin(), _servers.end(), [](const auto& s) { return s->usable(); });
+}
+
+std::vector<uint8_t> UpstreamPool::prepareQuery(std::vector<uint8_t>&& query, bool keepalive, bool padding)
+{
+	dns::MessageInfo info;
+	if (dns::parseMessage(query.data(), query.size(), info) != dns::ParseError::NONE)
+		return std::move(query);
+	std::vector<uint8_t> result;
+	if (keepalive || info.edns.present)
+	{
+		std::vector<dns::EdnsOption> add;
+		if (keepalive)
+			add.push_back({dns::EdnsOptionCode::TCP_KEEPALIVE, {}}); // RFC 7828 3.2.1: empty in queries
+		auto rewritten =
+			dns::rewriteOpt(query.data(), query.size(), dns::DEFAULT_UDP_PAYLOAD_SIZE,
+							{EDNS_COOKIE, dns::EdnsOptionCode::TCP_KEEPALIVE, dns::EdnsOptionCode::PADDING}, add);
+		if (!rewritten)
+			return std::move(query);
+		result = std::move(*rewritten);
+	}
+	else
+		result = std::move(query);
+	if (padding)
+	{
+		// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
+		if (auto padded = dns::padMessage(result.data(), result.size(), 128))
+			result = std::move(*padded);
+	}
+	return result;
+}
+
+std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query)
+{
+	dns::MessageInfo info;
+	if (dns::parseMessage(query.data(), query.size(), info) != dns::ParseError::NONE || info.qnameCompressed)
+		return {};
+	std::string key(reinterpret_cast<const char*>(query.data() + info.qnameOffset), info.qnameLength);
+	dns::toLowerWire(reinterpret_cast<uint8_t*>(key.data()), key.size());
+	key.push_back(static_cast<char>(info.qtype >> 8));
+	key.push_back(static_cast<char>(info.qtype & 0xff));
+	key.push_back(static_cast<char>(info.qclass >> 8));
+	key.push_back(static_cast<char>(info.qclass & 0xff));
+	key.push_back(static_cast<char>((info.header.rd() ? 1 : 0) | (info.edns.dnssecOk ? 2 : 0) |
+									(info.header.cd() ? 4 : 0) | (info.edns.present ? 8 : 0)));
+	return key;
 }
 
 std::vector<size_t> UpstreamPool::order()
@@ -55,16 +125,26 @@ std::vector<size_t> UpstreamPool::order()
 	std::vector<size_t> result(_servers.size());
 	for (size_t i = 0; i < result.size(); ++i)
 		result[i] = i;
+	uint64_t tick = _roundRobin.fetch_add(1, std::memory_order_relaxed);
 	if (_settings.strategy == SelectionStrategy::ROUND_ROBIN && !result.empty())
 	{
-		size_t start = _roundRobin.fetch_add(1, std::memory_order_relaxed) % result.size();
-		std::rotate(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(start), result.end());
+		std::rotate(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(tick % result.size()), result.end());
+	}
+	else if (_settings.strategy == SelectionStrategy::FASTEST && result.size() > 1)
+	{
+		// Servers without a sample yet sort first, so each gets measured.
+		std::stable_sort(result.begin(), result.end(), [this](size_t a, size_t b) {
+			return _servers[a]->srttMicros.load(std::memory_order_relaxed) <
+				   _servers[b]->srttMicros.load(std::memory_order_relaxed);
+		});
+		if (tick % PROBE_EVERY == PROBE_EVERY - 1)
+		{
+			size_t other = 1 + (tick / PROBE_EVERY) % (result.size() - 1);
+			std::swap(result[0], result[other]);
+		}
 	}
 	// Servers that are backing off after connect failures are tried last, in the same relative order.
-	std::stable_partition(result.begin(), result.end(), [this](size_t i) {
-		const auto& connections = _servers[i]->connections;
-		return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
-	});
+	std::stable_partition(result.begin(), result.end(), [this](size_t i) { return _servers[i]->usable(); });
 	return result;
 }
 
@@ -81,8 +161,53 @@ DotConnection& UpstreamPool::pickConnection(Server& server)
 
 void UpstreamPool::resolve(std::vector<uint8_t>&& query, Callback done)
 {
+	std::string key = flightKey(query);
+	if (key.empty())
+	{
+		start(std::move(query), std::move(done));
+		return;
+	}
+	{
+		std::lock_guard<std::mutex> lock(_flightsMutex);
+		auto it = _flights.find(key);
+		if (it != _flights.end())
+		{
+			it->second->waiters.push_back({dns::readId(query.data()), std::move(done)});
+			_coalesced.fetch_add(1, std::memory_order_relaxed);
+			return;
+		}
+		auto flight = std::make_shared<Flight>();
+		flight->waiters.push_back({dns::readId(query.data()), std::move(done)});
+		_flights.emplace(key, std::move(flight));
+	}
+	start(std::move(query), [this, key](UpstreamResult&& result) { land(key, std::move(result)); });
+}
+
+void UpstreamPool::land(const std::string& key, UpstreamResult&& result)
+{
+	std::shared_ptr<Flight> flight;
+	{
+		std::lock_guard<std::mutex> lock(_flightsMutex);
+		auto it = _flights.find(key);
+		if (it == _flights.end())
+			return;
+		flight = std::move(it->second);
+		_flights.erase(it);
+	}
+	auto& waiters = flight->waiters;
+	for (size_t i = 0; i < waiters.size(); ++i)
+	{
+		UpstreamResult copy{result.status, i + 1 == waiters.size() ? std::move(result.answer) : result.answer};
+		if (copy.answer.size() >= dns::HEADER_SIZE)
+			dns::writeId(copy.answer.data(), waiters[i].id);
+		waiters[i].done(std::move(copy));
+	}
+}
+
+void UpstreamPool::start(std::vector<uint8_t>&& query, Callback done)
+{
 	auto attempt = std::make_shared<Attempt>();
-	attempt->query = std::move(query);
+	attempt->query = prepareQuery(std::move(query), _settings.keepalive, _settings.padding);
 	attempt->done = std::move(done);
 	attempt->order = order();
 	tryNext(std::move(attempt));
@@ -98,13 +223,23 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 	}
 	Server& server = *_servers[attempt->order[attempt->next++]];
 	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
-	pickConnection(server).submit(std::move(query), [this, attempt](UpstreamResult&& result) {
+	auto sent = std::chrono::steady_clock::now();
+	pickConnection(server).submit(std::move(query), [this, attempt, &server, sent](UpstreamResult&& result) {
 		if (result.status == UpstreamResult::Status::OK)
 		{
+			auto micros = static_cast<uint32_t>(
+				std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent).count());
+			uint32_t old = server.srttMicros.load(std::memory_order_relaxed);
+			server.srttMicros.store(old == 0 ? micros : (old * 7 + micros) / 8, std::memory_order_relaxed);
 			Callback done = std::move(attempt->done);
 			done(std::move(result));
 			return;
 		}
+		// A server that timed out counts as slow for `fastest`.
+		if (result.status == UpstreamResult::Status::TIMEOUT)
+			server.srttMicros.store(
+				std::max<uint32_t>(server.srttMicros.load() * 2, _settings.connection.timeoutMs * 1000u),
+				std::memory_order_relaxed);
 		attempt->lastStatus = result.status;
 		tryNext(attempt);
 	});

@@ -10,6 +10,9 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace dnsproxy::upstream
@@ -17,12 +20,18 @@ namespace dnsproxy::upstream
 
 /// Implements UpstreamClient over `connectionsPerServer` DotConnections per server.
 ///
-/// Each query is tried on one server; when that attempt times out or fails, the next server in the
-/// strategy's order is tried, so the client waits at most `timeoutMs` times the servers tried.
-/// Servers whose connections are backing off after connect failures go to the end of the order.
+/// - Each query is first made the proxy's own: client EDNS options that belong to the hop
+///   (cookie, keepalive, padding) are dropped, and the proxy's keepalive and padding are added.
+/// - Identical questions in flight (name case-insensitive, type, class, RD, DO, CD) are sent once;
+///   every waiting client gets the answer with its own ID.
+/// - A query is tried on one server; when the attempt times out or fails, the next server in the
+///   strategy's order is tried, so the client waits at most `timeoutMs` times the servers tried.
+///   Servers backing off after connect failures go last (they are probed again when the back-off
+///   expires). `fastest` orders by smoothed latency and sends one query in 16 to another server
+///   first, so a server that got faster is noticed.
 ///
 /// Threading: resolve() from any thread; the retry to the next server happens in the callback of
-/// the previous attempt, on that connection's I/O thread.
+/// the previous attempt, on that connection's I/O thread. `_flightsMutex` guards the coalescing map.
 class UpstreamPool: public UpstreamClient
 {
 public:
@@ -31,6 +40,8 @@ public:
 		ServerEndpoint endpoint;
 		stats::UpstreamStats stats;
 		std::vector<std::unique_ptr<DotConnection>> connections;
+		std::atomic<uint32_t> srttMicros{0}; ///< smoothed latency of answered queries; 0 = no sample yet
+		bool usable() const;
 	};
 
 	UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context);
@@ -46,16 +57,33 @@ public:
 	{
 		return _servers;
 	}
+	uint64_t coalesced() const
+	{
+		return _coalesced.load(std::memory_order_relaxed);
+	}
+
+	/// The query as it goes upstream: hop-by-hop EDNS options replaced by the proxy's own.
+	/// Public for tests. Returns the query unchanged if it cannot be rewritten.
+	static std::vector<uint8_t> prepareQuery(std::vector<uint8_t>&& query, bool keepalive, bool padding);
+
+	/// Coalescing key: lower-cased name, type, class, RD, DO, CD; empty if the query does not parse.
+	static std::string flightKey(const std::vector<uint8_t>& query);
 
 private:
 	struct Attempt;
+	struct Flight;
+	void start(std::vector<uint8_t>&& query, Callback done);
 	void tryNext(std::shared_ptr<Attempt> attempt);
 	std::vector<size_t> order();
 	DotConnection& pickConnection(Server& server);
+	void land(const std::string& key, UpstreamResult&& result);
 
 	PoolSettings _settings;
 	std::vector<std::unique_ptr<Server>> _servers;
 	std::atomic<uint64_t> _roundRobin{0};
+	std::atomic<uint64_t> _coalesced{0};
+	std::mutex _flightsMutex;
+	std::unordered_map<std::string, std::shared_ptr<Flight>> _flights;
 };
 
 } // namespace dnsproxy::upstream

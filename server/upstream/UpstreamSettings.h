@@ -42,6 +42,8 @@ struct PoolSettings
 	std::vector<ServerEndpoint> servers;
 	SelectionStrategy strategy = SelectionStrategy::FAILOVER;
 	uint32_t connectionsPerServer = 1;
+	bool keepalive = true; ///< send EDNS tcp-keepalive (RFC 7828)
+	bool padding = true;   ///< pad queries to 128-octet blocks (RFC 7830, RFC 8467)
 	ConnectionSettings connection;
 };
 
