@@ -5,7 +5,10 @@
 #include "dns/Edns.h"
 #include "dns/Header.h"
 #include "dns/Message.h"
+#include "dns/MessageWriter.h"
 #include "dns/Name.h"
+
+#include <Poco/Logger.h>
 
 #include <algorithm>
 #include <chrono>
@@ -41,7 +44,61 @@ struct UpstreamPool::Flight
 
 bool UpstreamPool::Server::usable() const
 {
-	return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
+	return downUntil.load(std::memory_order_relaxed) == 0 &&
+		   std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
+}
+
+void UpstreamPool::recordSuccess(Server& server)
+{
+	server.lastSuccess.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+	if (server.downUntil.exchange(0, std::memory_order_relaxed) != 0)
+		Poco::Logger::get("dnsproxy.upstream").information("upstream %s is up again", server.endpoint.url());
+	server.downCount.store(0, std::memory_order_relaxed);
+}
+
+void UpstreamPool::recordFailure(Server& server, std::chrono::steady_clock::time_point sent)
+{
+	// One slow name is not a dead server: only when nothing at all was answered since this query
+	// went out is the server taken out of rotation.
+	if (server.lastSuccess.load(std::memory_order_relaxed) >= sent.time_since_epoch().count())
+		return;
+	auto now = std::chrono::steady_clock::now();
+	uint32_t count = server.downCount.load(std::memory_order_relaxed);
+	auto backoff = std::chrono::milliseconds(std::min<uint64_t>(30000, 1000ull << std::min(count, 5u)));
+	int64_t until = (now + backoff).time_since_epoch().count();
+	if (server.downUntil.exchange(until, std::memory_order_relaxed) == 0)
+		Poco::Logger::get("dnsproxy.upstream")
+			.warning("upstream %s marked down for %ld ms", server.endpoint.url(), static_cast<long>(backoff.count()));
+}
+
+void UpstreamPool::probeIfDue(Server& server)
+{
+	int64_t until = server.downUntil.load(std::memory_order_relaxed);
+	if (until == 0 || std::chrono::steady_clock::now().time_since_epoch().count() < until)
+		return;
+	if (server.probing.exchange(true))
+		return;
+	// ". IN NS" with RD: every resolver answers it, and it says nothing about any client.
+	dns::Header header;
+	header.id = static_cast<uint16_t>(_roundRobin.load() * 2654435761u);
+	header.flags = 0x0100;
+	dns::MessageWriter writer;
+	writer.setHeader(header);
+	const uint8_t root[] = {0};
+	writer.addQuestion(root, sizeof(root), dns::Type::NS, dns::Class::IN);
+	std::vector<uint8_t> probe = prepareQuery(writer.finish(), _settings.keepalive, _settings.padding);
+	auto sent = std::chrono::steady_clock::now();
+	pickConnection(server).submit(std::move(probe), [this, &server, sent](UpstreamResult&& result) {
+		if (result.status == UpstreamResult::Status::OK)
+			recordSuccess(server);
+		else
+		{
+			server.downCount.fetch_add(1, std::memory_order_relaxed);
+			server.downUntil.store(0, std::memory_order_relaxed); // re-armed by recordFailure with a longer back-off
+			recordFailure(server, sent);
+		}
+		server.probing.store(false);
+	});
 }
 
 UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context):
@@ -126,6 +183,8 @@ std::vector<size_t> UpstreamPool::order()
 	for (size_t i = 0; i < result.size(); ++i)
 		result[i] = i;
 	uint64_t tick = _roundRobin.fetch_add(1, std::memory_order_relaxed);
+	for (auto& server : _servers)
+		probeIfDue(*server);
 	if (_settings.strategy == SelectionStrategy::ROUND_ROBIN && !result.empty())
 	{
 		std::rotate(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(tick % result.size()), result.end());
@@ -227,6 +286,7 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 	pickConnection(server).submit(std::move(query), [this, attempt, &server, sent](UpstreamResult&& result) {
 		if (result.status == UpstreamResult::Status::OK)
 		{
+			recordSuccess(server);
 			auto micros = static_cast<uint32_t>(
 				std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent).count());
 			uint32_t old = server.srttMicros.load(std::memory_order_relaxed);
@@ -240,6 +300,7 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 			server.srttMicros.store(
 				std::max<uint32_t>(server.srttMicros.load() * 2, _settings.connection.timeoutMs * 1000u),
 				std::memory_order_relaxed);
+		recordFailure(server, sent);
 		attempt->lastStatus = result.status;
 		tryNext(attempt);
 	});

@@ -9,6 +9,7 @@
 #include <Poco/Net/Context.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -41,6 +42,12 @@ public:
 		stats::UpstreamStats stats;
 		std::vector<std::unique_ptr<DotConnection>> connections;
 		std::atomic<uint32_t> srttMicros{0}; ///< smoothed latency of answered queries; 0 = no sample yet
+		/// Health: a server that fails or times out with no answer since the query was sent is marked
+		/// down until `downUntil`; then ONE background probe (". NS") decides whether it is up again.
+		std::atomic<int64_t> lastSuccess{0}; ///< steady_clock ticks of the last answer
+		std::atomic<int64_t> downUntil{0};   ///< 0 = up
+		std::atomic<uint32_t> downCount{0};  ///< consecutive failed probes (back-off exponent)
+		std::atomic<bool> probing{false};
 		bool usable() const;
 	};
 
@@ -77,6 +84,9 @@ private:
 	std::vector<size_t> order();
 	DotConnection& pickConnection(Server& server);
 	void land(const std::string& key, UpstreamResult&& result);
+	void recordFailure(Server& server, std::chrono::steady_clock::time_point sent);
+	void recordSuccess(Server& server);
+	void probeIfDue(Server& server);
 
 	PoolSettings _settings;
 	std::vector<std::unique_ptr<Server>> _servers;
