@@ -18,6 +18,9 @@
 # --idle-close-ms T: close a connection that sent no query for T ms.
 # --silent-after N: answer only the first N queries (all connections together), then read
 #   and count but never answer.
+# --silent-conn-after N: on each connection answer only its first N queries, then stay silent
+#   without closing (a half-open connection); a new connection is answered again.
+# --delay-all MS: answer every query after MS milliseconds (a slow server).
 # --stats FILE: JSON rewritten (atomically) on every change: handshakes, resumed (handshakes
 #   with ssl_object.session_reused), tls_versions, connections (now), connections_total,
 #   queries, answered, edns_queries, edns_option_codes (sorted, distinct), edns_option_counts,
@@ -173,6 +176,7 @@ class Server:
         st.write()
         lock = asyncio.Lock()
         answered = 0
+        conn_queries = 0
         closing = False
         tasks = set()
 
@@ -232,9 +236,12 @@ class Server:
                         d["edns_option_counts"][str(code)] = d["edns_option_counts"].get(str(code), 0) + 1
                     d["edns_option_codes"] = sorted({int(c) for c in d["edns_option_counts"]})
                 st.write()
+                conn_queries += 1
                 if self.args.silent_after is not None and self.global_queries > self.args.silent_after:
                     continue
-                t = asyncio.ensure_future(answer(q, self.delays.get(q["qname"], 0)))
+                if self.args.silent_conn_after is not None and conn_queries > self.args.silent_conn_after:
+                    continue
+                t = asyncio.ensure_future(answer(q, self.delays.get(q["qname"], self.args.delay_all)))
                 tasks.add(t)
                 t.add_done_callback(tasks.discard)
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError):
@@ -278,6 +285,8 @@ async def main():
     ap.add_argument("--close-after", type=int, default=0)
     ap.add_argument("--idle-close-ms", type=int, default=0)
     ap.add_argument("--silent-after", type=int)
+    ap.add_argument("--silent-conn-after", type=int)
+    ap.add_argument("--delay-all", type=int, default=0, metavar="MS")
     ap.add_argument("--delay", action="append", default=[], metavar="NAME=MS")
     ap.add_argument("--keepalive-ms", type=int)
     ap.add_argument("--stats")

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# tests/e2e/test_upstream_faults.sh - idle closes, half-open (silent) connections and the
+# server's idle limit (issue "Upstream pool", criteria 4, 5 and 9).
+source "$(dirname "$0")/lib.sh"
+require_tool openssl
+require_binary
+
+NAME=dot.example
+make_ca "$TEST_TMP/pki" "$NAME"
+CA_FILE=$TEST_TMP/pki/ca.pem
+CLIENT="$PY $SUPPORT_DIR/dns_client.py"
+field() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+
+# 4. The server closes an idle connection; the next query is answered on a resumed session.
+DPORT=$(pick_port)
+start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key" --idle-close-ms 700
+start_proxy "127.0.0.1:$DPORT#$NAME"
+assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" idle1.zone.example)" "query before the idle close answered"
+wait_for -t 10 dot_stat_is closed_by_server -ge 1 || fail "the server did not close the idle connection"
+assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" idle2.zone.example)" "query after the server's idle close answered"
+assert_eq 2 "$(dot_stat handshakes)" "a new connection was opened"
+assert_eq 1 "$(dot_stat resumed)" "the new connection resumed the TLS session"
+stop_pid "$DNSPROXY_PID" dnsproxy
+stop_pid "$DOT_PID" dot_server.py
+
+# 5. The server stops answering on an established connection without closing it: the queries
+# are answered through a fresh connection within timeout_ms plus a small margin.
+DPORT=$(pick_port)
+start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key" --silent-conn-after 3
+start_proxy "127.0.0.1:$DPORT#$NAME" -D upstream.timeout_ms=1000
+for i in 1 2 3; do
+	assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" "half$i.zone.example")" "query $i answered before the connection goes silent"
+done
+for i in 4 5 6; do
+	out=$($CLIENT one --port "$PROXY_PORT" --name "half$i.zone.example" --timeout 5)
+	log "silent connection, query $i: $out"
+	assert_eq NOERROR "$(field "$out" rcode)" "query $i answered despite the silent connection"
+	ms=$(field "$out" ms)
+	"$PY" -c "import sys; sys.exit(0 if $ms < 1000 + 500 else 1)" || fail "query $i took $ms ms (budget 1000 ms + 500 ms margin)"
+	pass "query $i answered in ${ms%.*} ms (timeout_ms 1000)"
+done
+assert_ge 2 "$(dot_stat handshakes)" "the silent connection was replaced by a fresh one"
+stop_pid "$DNSPROXY_PID" dnsproxy
+stop_pid "$DOT_PID" dot_server.py
+
+# 9. The server closes connections idle for 2 s; queries come 1.5-2.5 s apart. None may be
+# lost or late because it was written into a connection the server was closing.
+DPORT=$(pick_port)
+start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key" --idle-close-ms 2000
+start_proxy "127.0.0.1:$DPORT#$NAME"
+out=$($CLIENT trickle --port "$PROXY_PORT" --count 8 --min-gap-ms 1500 --max-gap-ms 2500 --budget-ms 300)
+log "trickle: $out"
+assert_eq 8 "$(field "$out" answered)" "8 trickled queries all answered"
+assert_eq 0 "$(field "$out" late)" "none answered later than 300 ms (max $(field "$out" max_ms) ms)"
+stop_pid "$DNSPROXY_PID" dnsproxy
+stop_pid "$DOT_PID" dot_server.py
