@@ -52,6 +52,18 @@ public:
 	/// arrive afterwards are dropped; the loops themselves live until the destructor.
 	void stop();
 
+	/// The addresses the listeners actually bound, in `listen` order, after start(): a port 0 in
+	/// the settings is replaced by the port the kernel chose (shared by every worker). Empty for a
+	/// protocol that is switched off.
+	std::vector<Poco::Net::SocketAddress> boundUdpAddresses() const
+	{
+		return _settings.udp ? _boundUdp : std::vector<Poco::Net::SocketAddress>();
+	}
+	std::vector<Poco::Net::SocketAddress> boundTcpAddresses() const
+	{
+		return _settings.tcp ? _boundTcp : std::vector<Poco::Net::SocketAddress>();
+	}
+
 private:
 	struct Worker
 	{
@@ -66,6 +78,8 @@ private:
 	QueryHandler& _handler;
 	stats::FrontendStats& _stats;
 	std::vector<Worker> _workers;
+	std::vector<Poco::Net::SocketAddress> _boundUdp;
+	std::vector<Poco::Net::SocketAddress> _boundTcp;
 	bool _running = false;
 };
 
