@@ -91,6 +91,35 @@ bool appendDecompressed(const uint8_t* msg, size_t len, const RecordView& rr, st
 	return true;
 }
 
+/// Whether the names kept in place (owners before the OPT and the RDATA names of their known
+/// types) read only bytes before `optStart`. In a crafted message a label may run over record
+/// boundaries into the OPT, whose bytes are about to change.
+bool prefixSelfContained(const uint8_t* msg, size_t len, size_t optStart)
+{
+	bool contained = true;
+	walkRecords(msg, len, [&](const RecordView& rr) {
+		if (rr.ownerOffset >= optStart)
+			return false;
+		size_t pos = rr.ownerOffset;
+		if (readName(msg, optStart, pos) != ParseError::NONE)
+			contained = false;
+		RdataLayout layout{0, 0};
+		if (contained && compressibleRdata(rr.type, layout) && rr.rdlength >= layout.prefix)
+		{
+			pos = rr.rdataOffset + layout.prefix;
+			for (int i = 0; i < layout.names && contained; ++i)
+			{
+				size_t original = pos;
+				if (readName(msg, len, original) != ParseError::NONE)
+					break; // not a name in the original either: copied as it is, means the same
+				contained = readName(msg, optStart, pos) == ParseError::NONE;
+			}
+		}
+		return contained;
+	});
+	return contained;
+}
+
 /// The message without its OPT RR (ARCOUNT not yet fixed). Bytes before the OPT keep their
 /// offsets; records after it are re-encoded without pointers.
 bool copyWithoutOpt(const uint8_t* msg, size_t len, const MessageInfo& info, std::vector<uint8_t>& out, size_t reserve)
@@ -104,6 +133,8 @@ bool copyWithoutOpt(const uint8_t* msg, size_t len, const MessageInfo& info, std
 	}
 	const size_t optStart = info.edns.rrOffset;
 	const size_t optEnd = optStart + info.edns.rrLength;
+	if (!prefixSelfContained(msg, len, optStart))
+		return false;
 	out.reserve(len + reserve);
 	out.assign(msg, msg + optStart);
 	if (optEnd == len)

@@ -26,7 +26,8 @@ constexpr uint16_t DEFAULT_UDP_PAYLOAD_SIZE = 1232;
 /// size is `udpSizeIfAbsent` and the flags are 0. Records after an old OPT in the middle of the
 /// additional section are re-encoded with uncompressed names (owner and the RDATA names of the
 /// RFC 1035/3597 types), so no compression pointer depends on the moved bytes.
-/// nullopt if the message does not parse (QDCOUNT 0 or 1) or the result would exceed 65535 octets.
+/// nullopt if the message does not parse (QDCOUNT 0 or 1), if a name kept in place reads bytes of
+/// the old OPT (possible only in crafted messages), or if the result would exceed 65535 octets.
 std::optional<std::vector<uint8_t>> rewriteOpt(const uint8_t* msg, size_t len, uint16_t udpSizeIfAbsent,
 											   const std::vector<uint16_t>& dropCodes,
 											   const std::vector<EdnsOption>& add);

@@ -5,6 +5,7 @@
 #include "dns/RecordWalker.h"
 
 #include <algorithm>
+#include <vector>
 
 namespace dnsproxy::dns
 {
@@ -17,34 +18,79 @@ inline uint32_t effectiveTtl(uint32_t ttl)
 	return (ttl & 0x80000000u) ? 0 : ttl;
 }
 
-bool isValid(const uint8_t* data, size_t len)
+/// TTL positions of a message, collected in one walk before anything is called or written: a
+/// compression pointer may (pathologically) point into a TTL field, so writing during the walk
+/// could change names that are still to be read. The first 64 fit without allocating.
+class TtlSlots
 {
-	return walkRecords(data, len, [](const RecordView&) { return true; });
-}
+public:
+	struct Slot
+	{
+		size_t offset;
+		uint16_t type;
+		uint32_t ttl;
+	};
 
-/// Validates first, then rewrites each non-OPT TTL with `change`, so a malformed message is left untouched.
+	bool collect(const uint8_t* data, size_t len)
+	{
+		return walkRecords(data, len, [this](const RecordView& rr) {
+			if (rr.type != Type::OPT)
+				push(Slot{rr.ttlOffset(), rr.type, rr.ttl});
+			return true;
+		});
+	}
+
+	size_t size() const
+	{
+		return _count;
+	}
+	const Slot& operator[](size_t i) const
+	{
+		return i < INLINE ? _inline[i] : _overflow[i - INLINE];
+	}
+
+private:
+	void push(const Slot& slot)
+	{
+		if (_count < INLINE)
+			_inline[_count] = slot;
+		else
+			_overflow.push_back(slot);
+		++_count;
+	}
+
+	static constexpr size_t INLINE = 64;
+	Slot _inline[INLINE];
+	std::vector<Slot> _overflow;
+	size_t _count = 0;
+};
+
+/// Rewrites each non-OPT TTL with `change`; a message that is malformed before, or that the
+/// new TTL bytes would make malformed (names pointing into TTLs), is left as it was.
 template <typename Change> bool rewriteTtls(uint8_t* data, size_t len, Change&& change)
 {
-	if (!isValid(data, len))
+	TtlSlots slots;
+	if (!slots.collect(data, len))
 		return false;
-	return walkRecords(data, len, [&](const RecordView& rr) {
-		if (rr.type != Type::OPT)
-			writeU32(data + rr.ttlOffset(), change(effectiveTtl(rr.ttl)));
+	for (size_t i = 0; i < slots.size(); ++i)
+		writeU32(data + slots[i].offset, change(effectiveTtl(slots[i].ttl)));
+	if (walkRecords(data, len, [](const RecordView&) { return true; }))
 		return true;
-	});
+	for (size_t i = 0; i < slots.size(); ++i)
+		writeU32(data + slots[i].offset, slots[i].ttl);
+	return false;
 }
 
 } // namespace
 
 bool forEachTtl(const uint8_t* data, size_t len, const std::function<void(size_t, uint16_t, uint32_t)>& fn)
 {
-	if (!isValid(data, len))
+	TtlSlots slots;
+	if (!slots.collect(data, len))
 		return false;
-	return walkRecords(data, len, [&](const RecordView& rr) {
-		if (rr.type != Type::OPT)
-			fn(rr.ttlOffset(), rr.type, rr.ttl);
-		return true;
-	});
+	for (size_t i = 0; i < slots.size(); ++i)
+		fn(slots[i].offset, slots[i].type, slots[i].ttl);
+	return true;
 }
 
 bool ageTtls(uint8_t* data, size_t len, uint32_t seconds)

@@ -11,11 +11,13 @@ namespace dnsproxy::dns
 
 /// Calls fn(ttlOffset, type, ttlValue) for each RR of the answer, authority and additional
 /// sections, never for OPT (whose "TTL" carries EDNS flags, RFC 6891 6.1.3). The whole message is
-/// validated before the first call, so fn is never called for a malformed message (result false).
+/// walked before the first call, so fn is never called for a malformed message (result false)
+/// and may write the TTL it is given.
 bool forEachTtl(const uint8_t* data, size_t len, const std::function<void(size_t, uint16_t, uint32_t)>& fn);
 
 // The helpers below treat a TTL with the top bit set as 0 (RFC 2181 8) and change nothing
-// when they return false.
+// when they return false: when the message is malformed, or (crafted messages only) when a name
+// points into a TTL field and the new value would make the message malformed.
 
 /// Subtracts `seconds` from every TTL, floor 0.
 bool ageTtls(uint8_t* data, size_t len, uint32_t seconds);

@@ -75,6 +75,7 @@ class EdnsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRewriteDropsListedOptions);
 	CPPUNIT_TEST(testRewriteMovesOptFromMiddleOfAdditional);
 	CPPUNIT_TEST(testRewriteRejectsMalformedMessage);
+	CPPUNIT_TEST(testRefusesWhenKeptNameReadsIntoOpt);
 	CPPUNIT_TEST(testRemoveOptFixesArcount);
 	CPPUNIT_TEST(testRemoveOptFromMiddleKeepsOtherRecords);
 	CPPUNIT_TEST(testRemoveOptWithoutOptIsCopy);
@@ -163,6 +164,24 @@ public:
 		auto query = loadHexCapture("dig_example_a_dnssec_query.hex");
 		query.pop_back();
 		CPPUNIT_ASSERT(!rewriteOpt(query.data(), query.size(), 1232, {}, {}).has_value());
+	}
+
+	void testRefusesWhenKeptNameReadsIntoOpt()
+	{
+		// Found by fuzz_message_parse: the TXT rdata byte 0x0f at 41, read as a label by the
+		// next owner (pointer to 41), runs over that record into the OPT at 54. Moving or
+		// removing the OPT would change or break a name that stays in place.
+		PacketBuilder b;
+		b.header(1, 0x8180, 1, 1, 0, 2).question("example.com", Type::A);
+		b.pointer(12).rrFixed(Type::TXT, Class::IN, 60, 1).u8(0x0F);
+		b.pointer(41).rrFixed(10, Class::IN, 60, 0);
+		CPPUNIT_ASSERT_EQUAL(size_t(54), b.size());
+		b.opt(64, false);
+		const MessageInfo info = parsed(b.data());
+		CPPUNIT_ASSERT_EQUAL(size_t(54), info.edns.rrOffset);
+		CPPUNIT_ASSERT(!rewriteOpt(b.data().data(), b.size(), 1232, {}, {{EdnsOptionCode::PADDING, {}}}));
+		CPPUNIT_ASSERT(!removeOpt(b.data().data(), b.size()));
+		CPPUNIT_ASSERT(!padMessage(b.data().data(), b.size(), 128));
 	}
 
 	void testRemoveOptFixesArcount()

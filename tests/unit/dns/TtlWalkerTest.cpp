@@ -55,6 +55,7 @@ class TtlWalkerTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testNegativeTtlFromCapturedNxdomain);
 	CPPUNIT_TEST(testNegativeTtlIsNulloptWithoutSoa);
 	CPPUNIT_TEST(testLeavesMalformedMessageUntouched);
+	CPPUNIT_TEST(testRefusesRewriteThatBreaksNamePointingIntoTtl);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -176,6 +177,22 @@ public:
 		CPPUNIT_ASSERT(!forEachTtl(msg.data(), msg.size(), [&](size_t, uint16_t, uint32_t) { ++calls; }));
 		CPPUNIT_ASSERT_EQUAL(0, calls);
 		CPPUNIT_ASSERT_EQUAL(std::optional<uint32_t>(), minimumTtl(msg.data(), msg.size()));
+	}
+
+	void testRefusesRewriteThatBreaksNamePointingIntoTtl()
+	{
+		// Found by fuzz_ttl_walk: the second owner points at the last byte of the first TTL
+		// (0x00, the root). Writing 0x40 there would turn it into a bad label type.
+		PacketBuilder b;
+		b.header(1, 0x8180, 1, 2, 0, 0).question("example.com", Type::A);
+		b.pointer(12).rrFixed(Type::A, Class::IN, 0, 4).bytes({192, 0, 2, 1}); // TTL at 35..38
+		b.pointer(38).rrFixed(Type::A, Class::IN, 0, 4).bytes({192, 0, 2, 2});
+		auto msg = b.data();
+		const auto before = msg;
+		CPPUNIT_ASSERT(!setAllTtls(msg.data(), msg.size(), 0x40));
+		CPPUNIT_ASSERT_EQUAL(before, msg);
+		CPPUNIT_ASSERT(setAllTtls(msg.data(), msg.size(), 0x100)); // low byte stays 0: still the root
+		CPPUNIT_ASSERT_EQUAL(uint32_t(0x100), ttlAt(msg, 35));
 	}
 };
 
