@@ -40,6 +40,12 @@ _e2e_cleanup()
 		kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
+	if [[ -f $TEST_TMP/.ports ]]; then
+		local port
+		while read -r port; do
+			rmdir "$E2E_PORT_DIR/$port" 2>/dev/null
+		done <"$TEST_TMP/.ports"
+	fi
 	if [[ ${DNSPROXY_KEEP_TMP:-0} == 1 ]]; then
 		echo "# kept $TEST_TMP"
 	else
@@ -135,22 +141,30 @@ wait_for()
 # --- ports -----------------------------------------------------------------------------
 
 # pick_port [IP]: a port free for both TCP and UDP on IP (127.0.0.1 by default), below the
-# kernel's ephemeral range so outgoing connections cannot take it, and never handed out
-# twice within one test.
+# kernel's ephemeral range so outgoing connections cannot take it. Each port is reserved
+# machine-wide (mkdir in $E2E_PORT_DIR, released in the EXIT trap) so tests running at the
+# same time (ctest -j) never pick the same one; reservations older than 15 min are stale.
+E2E_PORT_DIR=${TMPDIR:-/tmp}/dnsproxy-e2e-ports
 pick_port()
 {
-	"$PY" - "${1:-127.0.0.1}" "$TEST_TMP/.ports" <<'EOF'
-import os, random, socket, sys
-ip, used_file = sys.argv[1], sys.argv[2]
-used = set()
-if os.path.exists(used_file):
-    used = {int(x) for x in open(used_file).read().split()}
+	"$PY" - "${1:-127.0.0.1}" "$TEST_TMP/.ports" "$E2E_PORT_DIR" <<'EOF'
+import os, random, socket, sys, time
+ip, used_file, resv = sys.argv[1], sys.argv[2], sys.argv[3]
+os.makedirs(resv, exist_ok=True)
 lo, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
 lo = min(lo, 32768)
-for _ in range(500):
+for _ in range(1000):
     port = random.randint(20000, lo - 1)
-    if port in used:
-        continue
+    mark = os.path.join(resv, str(port))
+    try:
+        os.mkdir(mark)
+    except FileExistsError:
+        try:
+            if time.time() - os.stat(mark).st_mtime < 900:
+                continue
+            os.utime(mark)
+        except OSError:
+            continue
     socks = []
     try:
         for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
@@ -158,6 +172,7 @@ for _ in range(500):
             socks.append(s)
             s.bind((ip, port))
     except OSError:
+        os.rmdir(mark)
         continue
     finally:
         for s in socks:

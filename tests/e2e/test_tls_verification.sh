@@ -45,7 +45,8 @@ stop_pid "$UNBOUND_PID" unbound
 # 3. No clear text: the "upstream" is a plain listener that fails every TLS handshake; it,
 #    and port 53 on the same address (where an opportunistic fallback would go), must never
 #    see the query name.
-SNIFF_IP=127.0.0.153
+# A random loopback address of its own, so its port 53 is free even when tests run in parallel.
+SNIFF_IP=127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 2))
 SPORT=$(pick_port "$SNIFF_IP")
 ports=$SPORT
 if ((EUID == 0)); then
