@@ -77,6 +77,7 @@ upstream::PoolSettings makePoolSettings(const Config& config)
 	settings.connection.maxInflight = config.upstream.maxInflight;
 	settings.connection.idleTimeoutMs = config.upstream.idleTimeoutMs;
 	settings.connection.sessionResumption = config.tls.sessionResumption;
+	settings.connection.opportunistic = config.tls.profile == TlsProfile::OPPORTUNISTIC;
 	return settings;
 }
 
@@ -208,7 +209,6 @@ int DnsProxyApp::serve(const Config& config)
 	{
 		upstream::TlsSettings tls;
 		tls.caFile = config.tls.caFile;
-		tls.verify = config.tls.profile == TlsProfile::STRICT;
 		tls.minVersion = config.tls.minVersion;
 		tls.sessionResumption = config.tls.sessionResumption;
 		context = upstream::TlsContextFactory::createClientContext(tls);

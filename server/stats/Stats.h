@@ -46,11 +46,16 @@ struct UpstreamStats
 	std::atomic<uint64_t> retries{0};
 	std::atomic<uint64_t> badAnswers{0}; ///< unknown ID or question mismatch
 	std::atomic<uint64_t> connectionsNow{0};
-	std::atomic<uint64_t> idleCloses{0};   ///< connections closed by us before the server's idle limit
-	std::atomic<uint64_t> serverCloses{0}; ///< connections closed by the server
-	std::atomic<uint32_t> learnedIdleMs{
-		0};                   ///< the server's idle limit as learned (EDNS keepalive or closes); 0 = unknown
-	LatencyHistogram latency; ///< query sent to answer received, per answered query
+	std::atomic<uint64_t> idleCloses{0};         ///< connections closed by us before the server's idle limit
+	std::atomic<uint64_t> serverCloses{0};       ///< connections closed by the server
+	std::atomic<uint64_t> pinRefusals{0};        ///< handshakes refused by a pin check
+	std::atomic<uint64_t> unauthenticatedTls{0}; ///< opportunistic: TLS used without a verified chain or name
+	std::atomic<uint64_t> clearTextFallbacks{0}; ///< opportunistic: clear-text DNS to port 53 used
+	std::atomic<uint64_t> downgradesRefused{0};  ///< opportunistic: no clear text for a server seen speaking TLS
+	/// The server's idle limit as learned (EDNS keepalive or closes); 0 = unknown.
+	std::atomic<uint32_t> learnedIdleMs{0};
+	/// Query sent to answer received, per answered query.
+	LatencyHistogram latency;
 };
 
 inline void bump(std::atomic<uint64_t>& counter, uint64_t n = 1)

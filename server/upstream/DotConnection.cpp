@@ -4,6 +4,7 @@
 #include "dns/Header.h"
 #include "dns/Message.h"
 #include "dns/Name.h"
+#include "upstream/TlsVerifier.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/NetException.h>
@@ -65,12 +66,13 @@ void setSocketOptions(int fd, uint32_t timeoutMs)
 } // namespace
 
 DotConnection::DotConnection(const ServerEndpoint& server, Poco::Net::Context::Ptr context,
-							 const ConnectionSettings& settings, stats::UpstreamStats& stats):
+							 const ConnectionSettings& settings, stats::UpstreamStats& stats, PinSource* pins):
 	_server(server),
 	_context(std::move(context)),
 	_settings(settings),
 	_stats(stats),
 	_logger(Poco::Logger::get("dnsproxy.upstream")),
+	_pins(pins),
 	_random(std::random_device{}())
 {
 	_wakeFd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -137,58 +139,146 @@ void DotConnection::finish(Pending& pending, UpstreamResult::Status status, std:
 		done(UpstreamResult{status, std::move(answer)});
 }
 
-bool DotConnection::connect()
+std::string DotConnection::pinName() const
 {
+	return _server.authName.empty() ? _server.address.host().toString() : _server.authName;
+}
+
+bool DotConnection::connectTls(std::string& error, bool& refusedByPin)
+{
+	HandshakeCheck check;
+	check.authName = pinName();
+	check.requireAuth = !_settings.opportunistic;
+	check.pins = _pins;
 	try
 	{
 		Poco::Net::SecureStreamSocket socket(_context);
-		socket.setPeerHostName(_server.authName.empty() ? _server.address.host().toString() : _server.authName);
+		socket.setPeerHostName(check.authName); // also the SNI
 		if (_session && _settings.sessionResumption)
 			socket.useSession(_session);
-		socket.connect(_server.address,
-					   Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_settings.timeoutMs) * 1000));
-		socket.setNoDelay(true);
-		setSocketOptions(socket.impl()->sockfd(), _settings.timeoutMs);
-		socket.setBlocking(false);
+		{
+			TlsVerifier::Scope scope(check);
+			socket.connect(_server.address,
+						   Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_settings.timeoutMs) * 1000));
+		}
 		bool resumed = _session && socket.sessionWasReused();
-		_socket = socket;
-		_connected = true;
-		_connectedFlag = true;
-		_sessionTaken = false;
-		_connectFailures = 0;
-		_retryAt = 0;
-		_input.clear();
-		_output.clear();
-		_retryWriteLength = 0;
-		_lastUse = _lastReceive = Clock::now();
-		stats::bump(_stats.connectionsOpened);
-		stats::bump(_stats.connectionsNow);
+		// A resumed handshake shows no certificate: it is as authenticated as the one that made the session.
+		bool authenticated = check.sawCertificate ? check.chain.authenticated() : (resumed && _sessionAuthenticated);
+		if (!authenticated)
+		{
+			stats::bump(_stats.unauthenticatedTls);
+			if (!_warnedUnauthenticated)
+			{
+				_logger.warning("upstream %s: using unauthenticated TLS (opportunistic profile): %s", _server.url(),
+								check.failure.empty() ? std::string("session not verified") : check.failure);
+				_warnedUnauthenticated = true;
+			}
+		}
+		_sessionAuthenticated = authenticated;
 		if (resumed)
 			stats::bump(_stats.tlsResumptions);
-		if (_loggedDown)
+		if (_pins)
 		{
-			_logger.information("upstream %s (%s) is reachable again", _server.url(), _server.authName);
-			_loggedDown = false;
+			_pins->spokeTls(check.authName);
+			if (authenticated && check.sawCertificate)
+				_pins->verified(check.authName, check.chain);
 		}
-		else if (_logger.debug())
+		connected(socket, true);
+		if (_logger.debug())
 			_logger.debug("connected to %s%s", _server.url(), std::string(resumed ? " (TLS session resumed)" : ""));
 		return true;
 	}
 	catch (const Poco::Exception& e)
 	{
-		stats::bump(_stats.connectFailures);
-		++_connectFailures;
-		// Back off 250 ms, 500 ms, ... up to 10 s between attempts while the server fails.
-		auto backoff =
-			std::chrono::milliseconds(std::min<uint64_t>(10000, 250ull << std::min(_connectFailures - 1, 6u)));
-		_retryAt = (Clock::now() + backoff).time_since_epoch().count();
-		if (!_loggedDown)
-		{
-			_logger.warning("upstream %s (%s): cannot connect: %s", _server.url(), _server.authName, e.displayText());
-			_loggedDown = true;
-		}
+		refusedByPin = check.refusedByPin;
+		error = check.failure.empty() ? e.displayText() : check.failure;
+		if (check.refusedByPin)
+			stats::bump(_stats.pinRefusals);
 		return false;
 	}
+}
+
+bool DotConnection::connectClearText(std::string& error)
+{
+	// RFC 8310 5: the opportunistic profile may fall back to clear text, but a server that has been
+	// seen speaking TLS must not: that is exactly what a downgrade attack would look like.
+	if (_pins && _pins->hasSpokenTls(pinName()))
+	{
+		stats::bump(_stats.downgradesRefused);
+		error += "; no clear-text fallback: this server has spoken TLS before (downgrade refused)";
+		return false;
+	}
+	try
+	{
+		Poco::Net::SocketAddress plain(_server.address.host(), 53);
+		Poco::Net::StreamSocket socket;
+		socket.connect(plain, Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(_settings.timeoutMs) * 1000));
+		stats::bump(_stats.clearTextFallbacks);
+		_logger.warning("upstream %s: TLS failed (%s); opportunistic profile: using clear-text DNS to %s",
+						_server.url(), error, plain.toString());
+		connected(socket, false);
+		return true;
+	}
+	catch (const Poco::Exception& e)
+	{
+		error += "; clear-text fallback failed: " + e.displayText();
+		return false;
+	}
+}
+
+void DotConnection::connected(Poco::Net::StreamSocket socket, bool secure)
+{
+	socket.setNoDelay(true);
+	setSocketOptions(socket.impl()->sockfd(), _settings.timeoutMs);
+	socket.setBlocking(false);
+	_socket = socket;
+	_secure = secure;
+	_connected = true;
+	_connectedFlag = true;
+	_sessionTaken = false;
+	_connectFailures = 0;
+	_retryAt = 0;
+	_input.clear();
+	_output.clear();
+	_retryWriteLength = 0;
+	_lastUse = _lastReceive = Clock::now();
+	stats::bump(_stats.connectionsOpened);
+	stats::bump(_stats.connectionsNow);
+	if (_loggedDown)
+	{
+		_logger.information("upstream %s (%s) is reachable again", _server.url(), _server.authName);
+		_loggedDown = false;
+	}
+}
+
+bool DotConnection::connect()
+{
+	std::string error;
+	bool refusedByPin = false;
+	if (connectTls(error, refusedByPin))
+		return true;
+	if (_settings.opportunistic && !refusedByPin)
+	{
+		if (connectClearText(error))
+			return true;
+		if (_stats.downgradesRefused.load() > 0 && !_loggedDown)
+			_logger.warning("upstream %s: %s", _server.url(), error);
+	}
+	stats::bump(_stats.connectFailures);
+	++_connectFailures;
+	// Back off 250 ms, 500 ms, ... up to 10 s between attempts while the server fails.
+	auto backoff = std::chrono::milliseconds(std::min<uint64_t>(10000, 250ull << std::min(_connectFailures - 1, 6u)));
+	_retryAt = (Clock::now() + backoff).time_since_epoch().count();
+	if (!_loggedDown)
+	{
+		if (refusedByPin)
+			_logger.error("upstream %s (%s): certificate refused by pin check: %s", _server.url(), _server.authName,
+						  error);
+		else
+			_logger.warning("upstream %s (%s): cannot connect: %s", _server.url(), _server.authName, error);
+		_loggedDown = true;
+	}
+	return false;
 }
 
 void DotConnection::disconnect(const char* reason, bool retryInflight)
@@ -397,14 +487,14 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 		stats::bump(_stats.badAnswers);
 		return; // not ours; the real answer may still come before the deadline
 	}
-	if (!_sessionTaken && _settings.sessionResumption)
+	if (!_sessionTaken && _settings.sessionResumption && _secure)
 	{
 		// TLS 1.3 tickets arrive after the handshake, with the first read: take the session only now
 		// (poco issue 3880), so that the next connection can resume it.
 		_sessionTaken = true;
 		try
 		{
-			_session = _socket.currentSession();
+			_session = Poco::Net::SecureStreamSocket(_socket).currentSession();
 		}
 		catch (const Poco::Exception&)
 		{

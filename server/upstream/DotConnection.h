@@ -2,6 +2,7 @@
 #pragma once
 
 #include "stats/Stats.h"
+#include "upstream/PinSource.h"
 #include "upstream/UpstreamClient.h"
 #include "upstream/UpstreamSettings.h"
 
@@ -42,7 +43,7 @@ public:
 	using Clock = std::chrono::steady_clock;
 
 	DotConnection(const ServerEndpoint& server, Poco::Net::Context::Ptr context, const ConnectionSettings& settings,
-				  stats::UpstreamStats& stats);
+				  stats::UpstreamStats& stats, PinSource* pins = nullptr);
 	~DotConnection();
 	DotConnection(const DotConnection&) = delete;
 	DotConnection& operator=(const DotConnection&) = delete;
@@ -81,6 +82,10 @@ private:
 	void run();
 	void takeSubmitted();
 	bool connect();
+	bool connectTls(std::string& error, bool& refusedByPin);
+	bool connectClearText(std::string& error);
+	void connected(Poco::Net::StreamSocket socket, bool secure);
+	std::string pinName() const;
 	void disconnect(const char* reason, bool retryInflight);
 	void sendWaiting();
 	void flushOutput();
@@ -109,7 +114,11 @@ private:
 
 	// Owned by the I/O thread.
 	std::thread _thread;
-	Poco::Net::SecureStreamSocket _socket;
+	PinSource* _pins;
+	Poco::Net::StreamSocket _socket; ///< a SecureStreamSocket, or a plain one after an opportunistic fallback
+	bool _secure = false;
+	bool _sessionAuthenticated = false; ///< the session we may resume came from an authenticated handshake
+	bool _warnedUnauthenticated = false;
 	bool _connected = false;
 	Poco::Net::Session::Ptr _session;
 	bool _sessionTaken = false;

@@ -1,6 +1,8 @@
 // TlsContextFactory.cpp - client TLS context for DoT.
 #include "upstream/TlsContextFactory.h"
 
+#include "upstream/TlsVerifier.h"
+
 #include <Poco/Net/RejectCertificateHandler.h>
 
 #include <openssl/ssl.h>
@@ -12,7 +14,7 @@ Poco::Net::Context::Ptr TlsContextFactory::createClientContext(const TlsSettings
 {
 	Poco::Net::Context::Params params;
 	params.caLocation = settings.caFile;
-	params.verificationMode = settings.verify ? Poco::Net::Context::VERIFY_RELAXED : Poco::Net::Context::VERIFY_NONE;
+	params.verificationMode = Poco::Net::Context::VERIFY_RELAXED;
 	params.loadDefaultCAs = false;
 	params.cipherList = "HIGH:!aNULL:!eNULL:!MD5:!RC4:!3DES";
 	Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, params);
@@ -20,7 +22,10 @@ Poco::Net::Context::Ptr TlsContextFactory::createClientContext(const TlsSettings
 																 : Poco::Net::Context::PROTO_TLSV1_2);
 	// A failed chain is never "accepted anyway": no console prompt, no global handler.
 	context->setInvalidCertificateHandler(new Poco::Net::RejectCertificateHandler(false));
-	context->enableExtendedCertificateVerification(settings.verify);
+	// Chain, name and pins are decided by TlsVerifier's callback (strict aborts the handshake,
+	// opportunistic records the failure); POCO's own post-handshake name check is therefore off.
+	context->enableExtendedCertificateVerification(false);
+	TlsVerifier::install(*context);
 	if (settings.sessionResumption)
 		context->enableSessionCache(true);
 	SSL_CTX* ctx = context->sslContext();

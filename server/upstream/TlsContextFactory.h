@@ -11,8 +11,8 @@ namespace dnsproxy::upstream
 /// Makes one client Context shared by every upstream connection: chain verification against the
 /// configured CA file, TLS 1.2 (or 1.3) minimum, no compression, no renegotiation, and a client
 /// session cache so reconnects can resume (RFC 7858 section 3.4 recommends resumption).
-/// Hostname checking happens per connection (SecureSocketImpl::verifyPeerCertificate, with the
-/// auth-name set as peer host name, which also becomes the SNI).
+/// The certificate check itself (chain result, auth-name, SPKI pins) is TlsVerifier's callback;
+/// the auth-name is also sent as SNI.
 class TlsContextFactory
 {
 public:

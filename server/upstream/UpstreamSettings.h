@@ -35,6 +35,9 @@ struct ConnectionSettings
 	uint32_t maxInflight = 100;     ///< pipelined queries per connection
 	uint32_t idleTimeoutMs = 30000; ///< close an unused connection after this
 	bool sessionResumption = true;
+	/// RFC 8310 opportunistic profile: unauthenticated TLS, then clear text to port 53, are allowed
+	/// (never clear text for a server seen speaking TLS). Strict when false.
+	bool opportunistic = false;
 };
 
 struct PoolSettings
