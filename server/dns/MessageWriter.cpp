@@ -11,7 +11,7 @@ namespace
 
 constexpr size_t MAX_POINTER_TARGET = 0x3FFF;
 
-/// Offsets of the labels of an uncompressed, validated wire name (not the root).
+/// Number of labels (root excluded) of an uncompressed, validated wire name.
 size_t labelCount(const uint8_t* name, size_t nameLen)
 {
 	size_t count = 0;
