@@ -1,0 +1,169 @@
+// PacketCache.h - sharded LRU cache of wire answers with TTL ageing, serve-stale (RFC 8767) and prefetch flags.
+#pragma once
+
+#include "cache/CacheKey.h"
+#include "cache/CacheRecord.h"
+#include "cache/CacheSettings.h"
+#include "cache/TtlPolicy.h"
+#include "stats/StatsSnapshot.h"
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace dnsproxy::cache
+{
+
+/// What a lookup hands back: a private copy of the stored answer (ID 0, question in lower case)
+/// whose TTLs are already aged by the time spent in the cache, or set to stale_answer_ttl for a
+/// stale answer. The caller writes the client's ID and name case into it.
+struct CacheHit
+{
+	std::vector<uint8_t> answer;
+	bool fresh = true;
+	/// Fresh hit in the last 10% of the entry's TTL: the caller should refresh it in the
+	/// background. Returned once per stored answer, so only one refresh runs.
+	bool needsPrefetch = false;
+};
+
+/// Stores upstream answers as they arrived (ID zeroed), keyed by CacheKey (lower-cased name,
+/// type, class, DO, CD), like dnsdist's packet cache: a hit copies the bytes and ages every TTL in
+/// place instead of re-encoding. Admission and lifetimes are TtlPolicy's. An entry is fresh until
+/// its smallest TTL runs out; with serve_stale it is then kept and may be served stale for
+/// max_stale more seconds (never a cached SERVFAIL); after that it is dropped when next touched
+/// or evicted. At most max_entries entries: each shard holds max_entries / shards and evicts its
+/// least recently used entry, so memory stays bounded under a flood of unique names.
+///
+/// Persistence works through drainChanges() (write-behind), exportAll() and load(); the admin
+/// API through find(), erase(), clear() and size().
+///
+/// Threading: thread-safe, no global lock on the hit path. N shards (16, or 1 below 1024
+/// entries so small caches have exact LRU), each a std::mutex over a hash map and an LRU list;
+/// the shard is chosen by the key's hash. A lookup moves its entry to the LRU front, so it locks
+/// exclusively (a shared_mutex would not help): under the lock only a hash probe, a list splice
+/// and the copy of the bytes; the clock call and the TTL rewrite run outside it. Counters are
+/// relaxed atomics. find(), erase(), clear() and exportAll() lock one shard at a time;
+/// drainChanges() and clear() are serialised by a separate mutex, never taken on the hot path.
+class PacketCache
+{
+public:
+	/// Unix time in seconds; tests pass a fake one.
+	using Clock = std::function<int64_t()>;
+
+	struct Counters
+	{
+		std::atomic<uint64_t> hits{0};
+		std::atomic<uint64_t> misses{0};
+		std::atomic<uint64_t> staleServed{0};
+		std::atomic<uint64_t> prefetches{0};
+		std::atomic<uint64_t> evictions{0}; ///< LRU evictions because a shard was full
+		std::atomic<uint64_t> inserts{0};
+		std::atomic<uint64_t> expired{0};      ///< dropped past expiry (+ max_stale when serving stale)
+		std::atomic<uint64_t> notCached{0};    ///< answers TtlPolicy refused
+		std::atomic<uint64_t> loaded{0};       ///< entries accepted by load()
+		std::atomic<uint64_t> loadRejected{0}; ///< records load() dropped (too old or malformed)
+	};
+
+	explicit PacketCache(const CacheSettings& settings, Clock clock = systemClock());
+	~PacketCache();
+	PacketCache(const PacketCache&) = delete;
+	PacketCache& operator=(const PacketCache&) = delete;
+
+	static Clock systemClock();
+
+	// --- hot path --------------------------------------------------------------------------
+
+	/// Fresh hit, or (with serve_stale, within max_stale, not a SERVFAIL) a stale one; nullopt
+	/// otherwise. With countStats a fresh hit counts as a hit and anything else as a miss, and
+	/// needsPrefetch may be set; without, nothing is counted and no prefetch is flagged (for
+	/// the pipeline's second look when the upstream failed).
+	std::optional<CacheHit> lookup(const std::string& key, bool countStats = true);
+	/// The pipeline actually sent a stale answer (RFC 8767).
+	void countStaleServed()
+	{
+		_counters.staleServed.fetch_add(1, std::memory_order_relaxed);
+	}
+	/// Stores an upstream answer to the question `key` if TtlPolicy admits it; the answer's
+	/// question must match the key. A SERVFAIL never replaces an entry that can still be served
+	/// (fresh or stale): RFC 8767 keeps the old data for exactly that case. True when stored.
+	bool insert(const std::string& key, const uint8_t* answer, size_t len);
+
+	// --- persistence (storage/ via app/) ---------------------------------------------------
+
+	/// Entries inserted, refreshed, evicted, expired or erased since the last drain, each key
+	/// once with its latest state (upsert of the current entry, or erased). Memory is bounded:
+	/// when more keys change than the cache holds, the pending set is dropped and the next drain
+	/// returns cleared = true with every current entry as upserts (a full resync).
+	CacheChanges drainChanges();
+	/// Inserts persisted records with remaining TTLs computed from storedAt; records past
+	/// expiresAt + max_stale (past expiresAt without serve_stale), malformed ones and ones whose
+	/// key does not match their answer are dropped. Loaded entries are not reported by
+	/// drainChanges() (the database has them already).
+	void load(std::vector<CacheRecord>&& records, int64_t nowUnix);
+	/// Every entry as a record, for a full snapshot.
+	std::vector<CacheRecord> exportAll() const;
+
+	// --- admin API -------------------------------------------------------------------------
+
+	static constexpr size_t FIND_LIMIT = 1000;
+	/// Entries of `name` (presentation form, any case, trailing dot optional), all types or only
+	/// `type`; an empty name lists every entry. At most FIND_LIMIT results. A name that cannot be
+	/// a domain name matches nothing.
+	std::vector<CacheEntryView> find(const std::string& name, std::optional<uint16_t> type) const;
+	/// Removes every entry of `name` (all types, classes, DO/CD); returns how many.
+	size_t erase(const std::string& name);
+	/// Removes everything; the next drainChanges() says cleared.
+	void clear();
+	size_t size() const
+	{
+		return static_cast<size_t>(_entries.load(std::memory_order_relaxed));
+	}
+
+	// --- observability ---------------------------------------------------------------------
+
+	const Counters& counters() const
+	{
+		return _counters;
+	}
+	/// Fills entries, hits, misses, stale served, prefetches, evictions and loaded; `enabled`
+	/// is set. persisted and loadSeconds belong to the storage side.
+	void fillStats(stats::StatsSnapshot::Cache& out) const;
+	const CacheSettings& settings() const
+	{
+		return _settings;
+	}
+
+private:
+	struct Entry;
+	struct Shard;
+
+	Shard& shardFor(const std::string& key) const;
+	/// Removes the entry (shard locked) and records the change for drainChanges().
+	void removeLocked(Shard& shard, std::list<Entry>::iterator it);
+	void markDirtyLocked(Shard& shard, const std::string& key);
+	void storeLocked(Shard& shard, const std::string& key, std::vector<uint8_t>&& answer, int64_t storedAt,
+					 int64_t expiresAt, uint8_t rcode, bool dirty);
+	bool servableStale(const Entry& entry, int64_t now) const;
+	bool dead(const Entry& entry, int64_t now) const;
+
+	CacheSettings _settings;
+	TtlPolicy _policy;
+	Clock _clock;
+	size_t _perShard;
+	std::vector<std::unique_ptr<Shard>> _shards;
+	std::atomic<int64_t> _entries{0};
+	Counters _counters;
+	std::mutex _drainMutex;
+	std::atomic<bool> _clearedSinceDrain{false};
+	std::atomic<bool> _overflowed{false};
+};
+
+} // namespace dnsproxy::cache
