@@ -1,0 +1,238 @@
+// PinManager.cpp - configured pins, learn/enforce policies, approvals and downgrade history.
+#include "app/PinManager.h"
+
+#include "storage/PinStore.h"
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <sstream>
+
+namespace dnsproxy::app
+{
+
+namespace
+{
+
+std::string join(const std::set<std::string>& digests)
+{
+	std::string out;
+	for (const auto& d : digests)
+		out += (out.empty() ? "" : ", ") + d;
+	return out;
+}
+
+std::string join(const std::vector<std::string>& digests)
+{
+	return join(std::set<std::string>(digests.begin(), digests.end()));
+}
+
+bool anyOf(const upstream::PeerChain& chain, const std::set<std::string>& digests)
+{
+	return std::any_of(chain.spkiSha256.begin(), chain.spkiSha256.end(),
+					   [&](const std::string& d) { return digests.count(d) != 0; });
+}
+
+} // namespace
+
+PinManager::PinManager(const TlsConfig& config, storage::PinStore* store, Clock clock):
+	_policy(config.pinPolicy),
+	_store(store),
+	_clock(std::move(clock)),
+	_logger(Poco::Logger::get("dnsproxy.pins"))
+{
+	std::vector<std::pair<std::string, std::string>> configured;
+	for (const auto& pin : config.pins)
+	{
+		_configured[lower(pin.name)].insert(pin.sha256Base64);
+		configured.emplace_back(lower(pin.name), pin.sha256Base64);
+	}
+	if (_store)
+		_store->syncConfigured(configured, now());
+	reload();
+}
+
+std::string PinManager::lower(std::string text)
+{
+	std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+	return text;
+}
+
+int64_t PinManager::now() const
+{
+	return _clock ? _clock() : static_cast<int64_t>(std::time(nullptr));
+}
+
+void PinManager::reload()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_stored.clear();
+	if (!_store)
+		return;
+	for (const auto& row : _store->list())
+		_stored[lower(row.name)].insert(row.sha256);
+}
+
+bool PinManager::accept(const std::string& authName, const upstream::PeerChain& chain, std::string& reason)
+{
+	std::string name = lower(authName);
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto configured = _configured.find(name);
+	if (configured != _configured.end() && anyOf(chain, configured->second))
+		return true; // a configured key is trusted under every policy
+	if (configured != _configured.end())
+	{
+		reason = "no configured pin matches for " + name + ": expected one of [" + join(configured->second) +
+				 "], the server presented [" + join(chain.spkiSha256) + "]";
+		_refusals.fetch_add(1);
+		return false;
+	}
+	if (_policy != PinPolicy::ENFORCE)
+		return true;
+	auto stored = _stored.find(name);
+	if (stored == _stored.end() || stored->second.empty())
+		return true; // trust on first use: the first verified connection is recorded by verified()
+	if (anyOf(chain, stored->second))
+		return true;
+	reason = "pin_policy = enforce: " + name + " presented a key that is not approved: [" + join(chain.spkiSha256) +
+			 "], known [" + join(stored->second) + "]; approve it with POST /pins";
+	_refusals.fetch_add(1);
+	return false;
+}
+
+void PinManager::verified(const std::string& authName, const upstream::PeerChain& chain)
+{
+	if (_policy == PinPolicy::OFF || chain.spkiSha256.empty())
+		return;
+	std::string name = lower(authName);
+	const std::string& leaf = chain.spkiSha256.front();
+	int64_t t = now();
+	bool newKey = false;
+	bool knownName = false;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		auto& digests = _stored[name];
+		knownName = !digests.empty();
+		newKey = digests.insert(leaf).second;
+	}
+	if (_store)
+	{
+		auto result = _store->recordSeen(name, leaf, t, chain.notAfter.front());
+		knownName = knownName || result.knownName;
+		newKey = newKey || result.newDigest;
+	}
+	if (newKey)
+	{
+		_learned.fetch_add(1);
+		if (knownName)
+		{
+			_changesSeen.fetch_add(1);
+			_logger.warning("pin change: %s presented a new key %s (learned; pin_policy = %s)", name, leaf,
+							std::string(_policy == PinPolicy::ENFORCE ? "enforce" : "learn"));
+		}
+		else
+			_logger.information("pin learned: %s %s", name, leaf);
+	}
+	// Report pinned keys whose certificate expires soon, once a day per key.
+	std::lock_guard<std::mutex> lock(_mutex);
+	auto configured = _configured.find(name);
+	auto stored = _stored.find(name);
+	for (size_t i = 0; i < chain.spkiSha256.size(); ++i)
+	{
+		const std::string& digest = chain.spkiSha256[i];
+		int64_t notAfter = i < chain.notAfter.size() ? chain.notAfter[i] : 0;
+		bool pinned = (configured != _configured.end() && configured->second.count(digest)) ||
+					  (stored != _stored.end() && stored->second.count(digest));
+		if (!pinned || notAfter == 0 || notAfter - t > EXPIRY_WARNING_SECONDS)
+			continue;
+		auto& warned = _expiryWarned[digest];
+		if (warned != 0 && t - warned < 86400)
+			continue;
+		warned = t;
+		_expiringSoon.fetch_add(1);
+		_logger.warning("pinned key %s of %s: its certificate expires in %ld days", digest, name,
+						static_cast<long>((notAfter - t) / 86400));
+	}
+}
+
+bool PinManager::hasSpokenTls(const std::string& authName)
+{
+	std::string name = lower(authName);
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (_spokeTls.count(name))
+			return true;
+	}
+	bool seen = _store && _store->tlsSeen(name);
+	if (seen)
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_spokeTls.insert(name);
+	}
+	return seen;
+}
+
+void PinManager::spokeTls(const std::string& authName)
+{
+	std::string name = lower(authName);
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		if (!_spokeTls.insert(name).second)
+			return;
+	}
+	if (_store)
+		_store->markTlsSeen(name, now());
+}
+
+std::vector<admin::PinRecord> PinManager::list(const std::optional<std::string>& name) const
+{
+	std::vector<admin::PinRecord> records;
+	if (_store)
+	{
+		for (const auto& row : _store->list(name ? std::optional<std::string>(lower(*name)) : std::nullopt))
+		{
+			admin::PinRecord record;
+			record.name = row.name;
+			record.sha256 = row.sha256;
+			record.source = row.source;
+			record.firstSeen = row.firstSeen;
+			record.lastSeen = row.lastSeen;
+			record.count = static_cast<uint64_t>(row.count);
+			record.notAfter = row.notAfter.value_or(0);
+			records.push_back(std::move(record));
+		}
+		return records;
+	}
+	std::lock_guard<std::mutex> lock(_mutex);
+	for (const auto& [pinName, digests] : _configured)
+	{
+		if (name && lower(*name) != pinName)
+			continue;
+		for (const auto& digest : digests)
+			records.push_back({pinName, digest, "config", 0, 0, 0, 0});
+	}
+	return records;
+}
+
+void PinManager::approve(const std::string& authName, const std::string& sha256, int64_t when)
+{
+	std::string name = lower(authName);
+	if (_store)
+		_store->approve(name, sha256, when);
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stored[name].insert(sha256);
+	}
+	_logger.information("pin approved: %s %s", name, sha256);
+}
+
+size_t PinManager::forget(const std::string& authName)
+{
+	std::string name = lower(authName);
+	size_t removed = _store ? _store->forget(name) : 0;
+	reload();
+	_logger.information("pins forgotten: %s (%z removed)", name, removed);
+	return removed;
+}
+
+} // namespace dnsproxy::app

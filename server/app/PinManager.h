@@ -1,0 +1,96 @@
+// PinManager.h - the pin policy of SPEC section 5 over the SQLite pin store.
+#pragma once
+
+#include "admin/PinAdmin.h"
+#include "app/Config.h"
+#include "upstream/PinSource.h"
+
+#include <Poco/Logger.h>
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+
+namespace dnsproxy::storage
+{
+class PinStore;
+}
+
+namespace dnsproxy::app
+{
+
+/// Implements upstream::PinSource (the handshake's questions) and admin::PinAdmin (list, approve,
+/// forget) over storage::PinStore, with an in-memory copy of the digests per name so that the
+/// check inside a TLS handshake never touches SQLite.
+///
+/// Policy: configured pins ([tls] pins) always apply to their name: a chain with none of them is
+/// refused. `learn` records the leaf key of every authenticated connection and reports a new key
+/// for a known name (log line and counter). `enforce` does the same, but once a name has stored
+/// keys, a chain containing none of them is refused until an operator approves the new digest.
+/// `off` skips the store (configured pins still apply). A pin may match any certificate of the
+/// chain, so pinning a provider's CA key survives leaf rotation (RFC 7469 section 2.6).
+///
+/// Threading: every public method may be called from any thread; `_mutex` guards the maps, the
+/// store serialises its own SQLite access.
+class PinManager: public upstream::PinSource, public admin::PinAdmin
+{
+public:
+	using Clock = std::function<int64_t()>; ///< unix seconds
+
+	PinManager(const TlsConfig& config, storage::PinStore* store, Clock clock = nullptr);
+
+	// upstream::PinSource
+	bool accept(const std::string& name, const upstream::PeerChain& chain, std::string& reason) override;
+	void verified(const std::string& name, const upstream::PeerChain& chain) override;
+	bool hasSpokenTls(const std::string& name) override;
+	void spokeTls(const std::string& name) override;
+
+	// admin::PinAdmin
+	std::vector<admin::PinRecord> list(const std::optional<std::string>& name) const override;
+	void approve(const std::string& name, const std::string& sha256, int64_t now) override;
+	size_t forget(const std::string& name) override;
+
+	uint64_t changesSeen() const
+	{
+		return _changesSeen.load();
+	}
+	uint64_t refusals() const
+	{
+		return _refusals.load();
+	}
+	uint64_t learned() const
+	{
+		return _learned.load();
+	}
+	uint64_t expiringSoon() const
+	{
+		return _expiringSoon.load();
+	}
+
+	/// Days before a pinned certificate's notAfter from which it is reported (once a day).
+	static constexpr int64_t EXPIRY_WARNING_SECONDS = 14 * 86400;
+
+private:
+	void reload();
+	int64_t now() const;
+	static std::string lower(std::string text);
+
+	PinPolicy _policy;
+	storage::PinStore* _store;
+	Clock _clock;
+	Poco::Logger& _logger;
+	mutable std::mutex _mutex;
+	std::map<std::string, std::set<std::string>> _configured; ///< name -> digests from [tls] pins
+	std::map<std::string, std::set<std::string>> _stored;     ///< name -> every digest in the store
+	std::set<std::string> _spokeTls;
+	std::map<std::string, int64_t> _expiryWarned; ///< digest -> when its expiry was last reported
+	std::atomic<uint64_t> _changesSeen{0};
+	std::atomic<uint64_t> _refusals{0};
+	std::atomic<uint64_t> _learned{0};
+	std::atomic<uint64_t> _expiringSoon{0};
+};
+
+} // namespace dnsproxy::app

@@ -1,0 +1,176 @@
+// PinManagerTest.cpp - pin policy decisions: configured pins, learn, enforce, approval, forget.
+#include "app/PinManager.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+using dnsproxy::app::PinManager;
+using dnsproxy::app::PinPolicy;
+using dnsproxy::app::TlsConfig;
+using dnsproxy::upstream::PeerChain;
+
+namespace
+{
+
+const std::string LEAF_A = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+const std::string LEAF_B = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=";
+const std::string CA_KEY = "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=";
+const int64_t NOW = 1800000000;
+
+PeerChain chain(const std::string& leaf, int64_t leafNotAfter = NOW + 365 * 86400)
+{
+	PeerChain c;
+	c.spkiSha256 = {leaf, CA_KEY};
+	c.notAfter = {leafNotAfter, NOW + 3650 * 86400};
+	c.chainVerified = true;
+	c.nameMatched = true;
+	return c;
+}
+
+TlsConfig config(PinPolicy policy, std::vector<std::pair<std::string, std::string>> pins = {})
+{
+	TlsConfig c;
+	c.pinPolicy = policy;
+	for (auto& [name, digest] : pins)
+		c.pins.push_back({name, digest, {}});
+	return c;
+}
+
+} // namespace
+
+class PinManagerTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(PinManagerTest);
+	CPPUNIT_TEST(testConfiguredPinMustMatchSomeCertificate);
+	CPPUNIT_TEST(testConfiguredCaPinAcceptsAnyLeafFromThatCa);
+	CPPUNIT_TEST(testConfiguredPinRefusalNamesExpectedAndSeenDigests);
+	CPPUNIT_TEST(testLearnAcceptsKeyChangeAndCountsIt);
+	CPPUNIT_TEST(testEnforceTrustsFirstUseThenRefusesNewKey);
+	CPPUNIT_TEST(testEnforceAcceptsNewKeyAfterApproval);
+	CPPUNIT_TEST(testOffRecordsNothing);
+	CPPUNIT_TEST(testNamesAreCaseInsensitive);
+	CPPUNIT_TEST(testForgetRestartsTrustOnFirstUse);
+	CPPUNIT_TEST(testExpiringPinnedKeyReportedOncePerDay);
+	CPPUNIT_TEST(testRemembersServersThatSpokeTls);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testConfiguredPinMustMatchSomeCertificate()
+	{
+		PinManager pins(config(PinPolicy::OFF, {{"dot.example", LEAF_A}}), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_A), reason));
+		CPPUNIT_ASSERT(!pins.accept("dot.example", chain(LEAF_B), reason));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), pins.refusals());
+		CPPUNIT_ASSERT(pins.accept("other.example", chain(LEAF_B), reason));
+	}
+
+	void testConfiguredCaPinAcceptsAnyLeafFromThatCa()
+	{
+		PinManager pins(config(PinPolicy::ENFORCE, {{"dot.example", CA_KEY}}), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_A), reason));
+		pins.verified("dot.example", chain(LEAF_A));
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_B), reason));
+	}
+
+	void testConfiguredPinRefusalNamesExpectedAndSeenDigests()
+	{
+		PinManager pins(config(PinPolicy::LEARN, {{"dot.example", LEAF_A}}), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(!pins.accept("dot.example", chain(LEAF_B), reason));
+		CPPUNIT_ASSERT(reason.find(LEAF_A) != std::string::npos);
+		CPPUNIT_ASSERT(reason.find(LEAF_B) != std::string::npos);
+	}
+
+	void testLearnAcceptsKeyChangeAndCountsIt()
+	{
+		PinManager pins(config(PinPolicy::LEARN), nullptr, [] { return NOW; });
+		std::string reason;
+		pins.verified("dot.example", chain(LEAF_A));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), pins.changesSeen());
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_B), reason));
+		pins.verified("dot.example", chain(LEAF_B));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), pins.changesSeen());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), pins.learned());
+	}
+
+	void testEnforceTrustsFirstUseThenRefusesNewKey()
+	{
+		PinManager pins(config(PinPolicy::ENFORCE), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_A), reason));
+		pins.verified("dot.example", chain(LEAF_A));
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_A), reason));
+		PeerChain other = chain(LEAF_B);
+		other.spkiSha256 = {LEAF_B, "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD="};
+		CPPUNIT_ASSERT(!pins.accept("dot.example", other, reason));
+		CPPUNIT_ASSERT(reason.find("POST /pins") != std::string::npos);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), pins.refusals());
+	}
+
+	void testEnforceAcceptsNewKeyAfterApproval()
+	{
+		PinManager pins(config(PinPolicy::ENFORCE), nullptr, [] { return NOW; });
+		std::string reason;
+		PeerChain first = chain(LEAF_A);
+		first.spkiSha256 = {LEAF_A};
+		PeerChain second = chain(LEAF_B);
+		second.spkiSha256 = {LEAF_B};
+		pins.verified("dot.example", first);
+		CPPUNIT_ASSERT(!pins.accept("dot.example", second, reason));
+		pins.approve("dot.example", LEAF_B, NOW);
+		CPPUNIT_ASSERT(pins.accept("dot.example", second, reason));
+	}
+
+	void testOffRecordsNothing()
+	{
+		PinManager pins(config(PinPolicy::OFF), nullptr, [] { return NOW; });
+		std::string reason;
+		pins.verified("dot.example", chain(LEAF_A));
+		pins.verified("dot.example", chain(LEAF_B));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), pins.learned());
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_B), reason));
+	}
+
+	void testNamesAreCaseInsensitive()
+	{
+		PinManager pins(config(PinPolicy::OFF, {{"DoT.Example", LEAF_A}}), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(!pins.accept("dot.EXAMPLE", chain(LEAF_B), reason));
+	}
+
+	void testForgetRestartsTrustOnFirstUse()
+	{
+		PinManager pins(config(PinPolicy::ENFORCE), nullptr, [] { return NOW; });
+		std::string reason;
+		PeerChain second = chain(LEAF_B);
+		second.spkiSha256 = {LEAF_B};
+		pins.verified("dot.example", chain(LEAF_A));
+		CPPUNIT_ASSERT(!pins.accept("dot.example", second, reason));
+		pins.forget("dot.example");
+		CPPUNIT_ASSERT(pins.accept("dot.example", second, reason));
+	}
+
+	void testExpiringPinnedKeyReportedOncePerDay()
+	{
+		int64_t now = NOW;
+		PinManager pins(config(PinPolicy::LEARN), nullptr, [&now] { return now; });
+		pins.verified("dot.example", chain(LEAF_A, NOW + 3 * 86400));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), pins.expiringSoon());
+		pins.verified("dot.example", chain(LEAF_A, NOW + 3 * 86400));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), pins.expiringSoon());
+		now += 86400 + 1;
+		pins.verified("dot.example", chain(LEAF_A, NOW + 3 * 86400));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), pins.expiringSoon());
+	}
+
+	void testRemembersServersThatSpokeTls()
+	{
+		PinManager pins(config(PinPolicy::LEARN), nullptr, [] { return NOW; });
+		CPPUNIT_ASSERT(!pins.hasSpokenTls("dot.example"));
+		pins.spokeTls("DOT.example");
+		CPPUNIT_ASSERT(pins.hasSpokenTls("dot.example"));
+	}
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(PinManagerTest, "app");
