@@ -1,0 +1,87 @@
+// Database.h - the one SQLite file of dnsproxy: opening, pragmas, migrations, recovery from corruption.
+#pragma once
+
+#include <Poco/Data/Session.h>
+#include <Poco/Logger.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+namespace dnsproxy::storage
+{
+
+/// The database cannot be used at all (directory missing and not creatable, not writable, or a
+/// fresh file that still fails). The application exits 2 naming `storage.path`.
+class StorageError: public std::runtime_error
+{
+public:
+	using std::runtime_error::runtime_error;
+};
+
+/// Opens or creates the SQLite file at `path` (creating its directory), switches it to WAL
+/// (`journal_mode=WAL`, `synchronous=NORMAL`: a crash or kill -9 never corrupts it and loses at
+/// most the transaction in progress) with a busy timeout, checks it (`PRAGMA quick_check`) and
+/// brings the schema up to date (Migrations).
+///
+/// A file that is not a database or fails the check is renamed to `<path>.corrupt-<unix time>`
+/// (with its `-wal` and `-shm` files), one warning is logged on `dnsproxy.storage`, and a new
+/// database is started in its place: the proxy always serves (SPEC section 4, Persistence).
+///
+/// Threading: one Poco::Data::Session guarded by one mutex. Every access goes through
+/// withSession() or transaction(), which hold that mutex for the whole call, so the stores built
+/// on a Database may be used from any thread. Calls are serialised: keep them short and off the
+/// DNS hot path (the cache writes behind in batches; pins change per TLS connection, not query).
+class Database
+{
+public:
+	static constexpr int BUSY_TIMEOUT_SECONDS = 5;
+
+	/// Throws StorageError when the directory cannot be created or written, or when even a fresh
+	/// database cannot be opened there.
+	explicit Database(const std::string& path);
+	~Database();
+
+	Database(const Database&) = delete;
+	Database& operator=(const Database&) = delete;
+
+	const std::string& path() const
+	{
+		return _path;
+	}
+
+	/// Where a corrupt file found at start was moved; empty when the file was fine or absent.
+	const std::string& movedAsidePath() const
+	{
+		return _movedAside;
+	}
+
+	/// Runs `work` with the session while holding the database mutex.
+	template <typename Work> auto withSession(Work&& work) -> decltype(work(std::declval<Poco::Data::Session&>()))
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		return work(*_session);
+	}
+
+	/// Runs `work` inside BEGIN IMMEDIATE ... COMMIT while holding the mutex; rolls back and rethrows
+	/// when `work` throws, so the file holds either all of it or none of it.
+	void transaction(const std::function<void(Poco::Data::Session&)>& work);
+
+	int schemaVersion();
+	std::string journalMode();
+	std::string quickCheck();
+
+private:
+	void openChecked();
+	void moveAside(const std::string& reason);
+
+	std::string _path;
+	std::string _movedAside;
+	std::mutex _mutex;
+	std::unique_ptr<Poco::Data::Session> _session;
+	Poco::Logger& _logger;
+};
+
+} // namespace dnsproxy::storage

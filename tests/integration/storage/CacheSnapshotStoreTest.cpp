@@ -1,0 +1,190 @@
+// CacheSnapshotStoreTest.cpp - batched writes, purge and start-up read of cache_entries.
+#include "integration/storage/StorageTestDir.h"
+
+#include "storage/CacheSnapshotStore.h"
+#include "storage/Database.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <algorithm>
+#include <map>
+
+namespace dnsproxy::test
+{
+
+namespace
+{
+
+storage::CacheRow row(const std::string& key, int64_t storedAt, int64_t expiresAt, uint8_t fill = 0xab)
+{
+	std::vector<uint8_t> answer(64, fill);
+	answer[0] = 0x00; // a zero byte inside the blob must survive
+	return storage::CacheRow{key, answer, storedAt, expiresAt};
+}
+
+std::map<std::string, storage::CacheRow> byKey(const std::vector<storage::CacheRow>& rows)
+{
+	std::map<std::string, storage::CacheRow> result;
+	for (const auto& r : rows)
+		result[r.key] = r;
+	return result;
+}
+
+} // namespace
+
+class CacheSnapshotStoreTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(CacheSnapshotStoreTest);
+	CPPUNIT_TEST(testRoundTripsBinaryKeysAndAnswers);
+	CPPUNIT_TEST(testUpsertReplacesSameKey);
+	CPPUNIT_TEST(testErasesKeys);
+	CPPUNIT_TEST(testClearedDeletesEverythingBeforeUpserts);
+	CPPUNIT_TEST(testUpsertWinsOverEraseOfSameKey);
+	CPPUNIT_TEST(testLoadAllSkipsRowsExpiredBeforeMinimum);
+	CPPUNIT_TEST(testPurgeExpiredDeletesOnlyOlderRows);
+	CPPUNIT_TEST(testApplyPurgesInSameCall);
+	CPPUNIT_TEST(testFailedApplyLeavesPreviousState);
+	CPPUNIT_TEST(testWritesTenThousandRowsInOneApply);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testRoundTripsBinaryKeysAndAnswers()
+	{
+		StorageTestDir dir;
+		const std::string key("\x07"
+							  "example\x03"
+							  "com\x00\x00\x01\x00\x01\x80",
+							  18);
+		{
+			storage::Database db(dir.file("db"));
+			storage::CacheSnapshotStore(db).apply(false, {row(key, 1000, 1300)}, {});
+		}
+		storage::Database db(dir.file("db"));
+		auto rows = storage::CacheSnapshotStore(db).loadAll(0);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		CPPUNIT_ASSERT_EQUAL(size_t(18), rows[0].key.size());
+		CPPUNIT_ASSERT(key == rows[0].key);
+		CPPUNIT_ASSERT(row(key, 1000, 1300).answer == rows[0].answer);
+		CPPUNIT_ASSERT_EQUAL(int64_t(1000), rows[0].storedAt);
+		CPPUNIT_ASSERT_EQUAL(int64_t(1300), rows[0].expiresAt);
+	}
+
+	void testUpsertReplacesSameKey()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("a", 1000, 1300, 1)}, {});
+		store.apply(false, {row("a", 2000, 2300, 2)}, {});
+		auto rows = store.loadAll(0);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		CPPUNIT_ASSERT_EQUAL(int64_t(2300), rows[0].expiresAt);
+		CPPUNIT_ASSERT_EQUAL(uint8_t(2), rows[0].answer.back());
+	}
+
+	void testErasesKeys()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("a", 1, 100), row("b", 1, 100), row("c", 1, 100)}, {});
+		auto result = store.apply(false, {}, {"a", "c", "missing"});
+		CPPUNIT_ASSERT_EQUAL(size_t(2), result.erased);
+		auto rows = store.loadAll(0);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("b"), rows[0].key);
+	}
+
+	void testClearedDeletesEverythingBeforeUpserts()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("a", 1, 100), row("b", 1, 100)}, {});
+		store.apply(true, {row("new", 1, 100)}, {});
+		auto rows = store.loadAll(0);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("new"), rows[0].key);
+	}
+
+	void testUpsertWinsOverEraseOfSameKey()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("a", 1, 100)}, {});
+		store.apply(false, {row("a", 5, 500)}, {"a"});
+		auto rows = store.loadAll(0);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		CPPUNIT_ASSERT_EQUAL(int64_t(500), rows[0].expiresAt);
+	}
+
+	void testLoadAllSkipsRowsExpiredBeforeMinimum()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("old", 1, 100), row("edge", 1, 200), row("new", 1, 300)}, {});
+		auto rows = byKey(store.loadAll(200));
+		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
+		CPPUNIT_ASSERT(rows.count("edge") && rows.count("new"));
+		CPPUNIT_ASSERT_EQUAL(size_t(3), store.count()); // loading never deletes
+	}
+
+	void testPurgeExpiredDeletesOnlyOlderRows()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("old", 1, 100), row("edge", 1, 200), row("new", 1, 300)}, {});
+		CPPUNIT_ASSERT_EQUAL(size_t(1), store.purgeExpired(200));
+		CPPUNIT_ASSERT_EQUAL(size_t(2), store.count());
+	}
+
+	void testApplyPurgesInSameCall()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("old", 1, 100)}, {});
+		auto result = store.apply(false, {row("new", 1, 300)}, {}, int64_t(150));
+		CPPUNIT_ASSERT_EQUAL(size_t(1), result.written);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), result.purged);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), store.count());
+	}
+
+	void testFailedApplyLeavesPreviousState()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("a", 1, 100)}, {});
+		// A trigger makes the second insert of the batch fail after the clear and the first insert ran.
+		db.withSession([](Poco::Data::Session& s) {
+			s << "CREATE TRIGGER refuse BEFORE INSERT ON cache_entries WHEN NEW.key = CAST('bad' AS BLOB)"
+				 " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+				Poco::Data::Keywords::now;
+		});
+		CPPUNIT_ASSERT_THROW(store.apply(true, {row("b", 1, 100), row("bad", 1, 100)}, {}), Poco::Exception);
+		auto rows = store.loadAll(0);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("a"), rows[0].key);
+	}
+
+	void testWritesTenThousandRowsInOneApply()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		std::vector<storage::CacheRow> rows;
+		for (int i = 0; i < 10000; ++i)
+			rows.push_back(row("name-" + std::to_string(i), 1, 1000 + i));
+		CPPUNIT_ASSERT_EQUAL(size_t(10000), store.apply(false, rows, {}).written);
+		CPPUNIT_ASSERT_EQUAL(size_t(10000), store.count());
+		CPPUNIT_ASSERT_EQUAL(size_t(5000), store.loadAll(6000).size());
+	}
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(CacheSnapshotStoreTest, "storage");
+
+} // namespace dnsproxy::test
