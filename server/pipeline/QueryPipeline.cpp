@@ -1,4 +1,4 @@
-// QueryPipeline.cpp - validation, forwarding and answer shaping.
+// QueryPipeline.cpp - validation, cache, forwarding, serve-stale timer and answer shaping.
 #include "pipeline/QueryPipeline.h"
 
 #include "dns/Constants.h"
@@ -9,7 +9,13 @@
 #include "dns/Response.h"
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <queue>
+#include <random>
+#include <thread>
 
 namespace dnsproxy::pipeline
 {
@@ -18,19 +24,113 @@ struct QueryPipeline::Request
 {
 	std::vector<uint8_t> query;
 	dns::MessageInfo info;
-	frontend::Transport transport;
-	std::shared_ptr<frontend::Responder> responder;
+	frontend::Transport transport = frontend::Transport::UDP;
+	std::shared_ptr<frontend::Responder> responder; ///< null for a prefetch nobody waits for
+	std::string cacheKey;                           ///< empty when the answer is not cached
+	std::atomic<bool> answered{false};              ///< set by whoever responds first
 };
 
+/// One thread that fires the RFC 8767 client-response timer of requests that have a stale answer
+/// to fall back on. Requests are held weakly: one answered and gone costs nothing.
+class QueryPipeline::StaleTimer
+{
+public:
+	explicit StaleTimer(QueryPipeline& pipeline):
+		_pipeline(pipeline),
+		_thread([this] { run(); })
+	{
+	}
+
+	~StaleTimer()
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_stop = true;
+		}
+		_wake.notify_one();
+		_thread.join();
+	}
+
+	void schedule(std::chrono::steady_clock::time_point deadline, std::weak_ptr<Request> request)
+	{
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_queue.push(Item{deadline, std::move(request)});
+		}
+		_wake.notify_one();
+	}
+
+private:
+	struct Item
+	{
+		std::chrono::steady_clock::time_point deadline;
+		std::weak_ptr<Request> request;
+		bool operator>(const Item& other) const
+		{
+			return deadline > other.deadline;
+		}
+	};
+
+	void run()
+	{
+		std::unique_lock<std::mutex> lock(_mutex);
+		while (!_stop)
+		{
+			if (_queue.empty())
+			{
+				_wake.wait(lock);
+				continue;
+			}
+			const auto deadline = _queue.top().deadline;
+			if (std::chrono::steady_clock::now() < deadline)
+			{
+				_wake.wait_until(lock, deadline);
+				continue;
+			}
+			std::shared_ptr<Request> request = _queue.top().request.lock();
+			_queue.pop();
+			if (!request || request->answered.load())
+				continue;
+			lock.unlock();
+			_pipeline.answerFromCache(*request);
+			lock.lock();
+		}
+	}
+
+	QueryPipeline& _pipeline;
+	std::mutex _mutex;
+	std::condition_variable _wake;
+	std::priority_queue<Item, std::vector<Item>, std::greater<Item>> _queue;
+	bool _stop = false;
+	std::thread _thread; // last: started once everything above exists
+};
+
+namespace
+{
+
+uint16_t randomId()
+{
+	thread_local std::minstd_rand generator(std::random_device{}());
+	return static_cast<uint16_t>(generator());
+}
+
+} // namespace
+
 QueryPipeline::QueryPipeline(const PipelineSettings& settings, const frontend::ClientAcl& acl,
-							 upstream::UpstreamClient& upstream, stats::FrontendStats& stats):
+							 upstream::UpstreamClient& upstream, stats::FrontendStats& stats,
+							 cache::PacketCache* cache):
 	_settings(settings),
 	_acl(acl),
 	_upstream(upstream),
 	_stats(stats),
+	_cache(cache),
 	_queryLogger(Poco::Logger::get("dnsproxy.query"))
 {
+	if (_cache && _cache->settings().serveStale)
+		_staleTimer = std::make_unique<StaleTimer>(*this);
 }
+
+QueryPipeline::~QueryPipeline() = default;
 
 void QueryPipeline::answer(frontend::Responder& responder, std::vector<uint8_t>&& message)
 {
@@ -77,39 +177,114 @@ void QueryPipeline::handleQuery(std::vector<uint8_t>&& query, const frontend::Cl
 								 std::string(client.transport == frontend::Transport::UDP ? "udp" : "tcp"),
 								 dns::nameToString(query.data() + info.qnameOffset, info.qnameLength), info.qtype);
 	}
+	request->transport = client.transport;
+	bool staleAvailable = false;
+	if (_cache)
+	{
+		// One key buffer per worker thread: no allocation per query for names that fit.
+		thread_local std::string key;
+		if (cache::CacheKey::fromQuery(query.data(), info, key))
+		{
+			auto hit = _cache->lookup(key);
+			if (hit && hit->fresh)
+			{
+				if (hit->needsPrefetch)
+					prefetch(query, key);
+				request->query = std::move(query);
+				answer(*responder, shape(std::move(hit->answer), *request));
+				return;
+			}
+			request->cacheKey = key;
+			staleAvailable = hit.has_value();
+		}
+	}
 	if (_pending.fetch_add(1, std::memory_order_relaxed) >= _settings.maxPending)
 	{
 		_pending.fetch_sub(1, std::memory_order_relaxed);
 		stats::bump(_stats.overLimit);
-		answer(*responder, dns::makeErrorResponse(query.data(), query.size(), &info, dns::Rcode::REFUSED));
+		// Overloaded: a stale answer (RFC 8767) is better than REFUSED when there is one.
+		request->query = std::move(query);
+		request->responder = std::move(responder);
+		if (!answerFromCache(*request))
+			answer(*request->responder,
+				   dns::makeErrorResponse(request->query.data(), request->query.size(), &info, dns::Rcode::REFUSED));
 		return;
 	}
-	request->transport = client.transport;
 	request->responder = std::move(responder);
 	std::vector<uint8_t> upstreamQuery = query;
 	request->query = std::move(query);
+	if (staleAvailable && _staleTimer)
+		_staleTimer->schedule(
+			std::chrono::steady_clock::now() + std::chrono::milliseconds(_settings.staleAnswerAfterMs), request);
 	_upstream.resolve(std::move(upstreamQuery),
 					  [this, request](upstream::UpstreamResult&& result) { complete(*request, std::move(result)); });
+}
+
+void QueryPipeline::prefetch(const std::vector<uint8_t>& query, const std::string& key)
+{
+	// Background work obeys the same limit as clients; a skipped refresh just lets the entry expire.
+	if (_pending.fetch_add(1, std::memory_order_relaxed) >= _settings.maxPending)
+	{
+		_pending.fetch_sub(1, std::memory_order_relaxed);
+		return;
+	}
+	auto request = std::make_shared<Request>();
+	request->cacheKey = key;
+	std::vector<uint8_t> synthetic = query;
+	dns::writeId(synthetic.data(), randomId());
+	_upstream.resolve(std::move(synthetic),
+					  [this, request](upstream::UpstreamResult&& result) { complete(*request, std::move(result)); });
+}
+
+bool QueryPipeline::answerFromCache(Request& request)
+{
+	if (!_cache || request.cacheKey.empty() || !request.responder)
+		return false;
+	auto hit = _cache->lookup(request.cacheKey, false);
+	if (!hit || (hit->answer[3] & 0x0f) == dns::Rcode::SERVFAIL)
+		return false;
+	if (request.answered.exchange(true))
+		return true; // the other side (timer or upstream) has answered already
+	if (!hit->fresh)
+		_cache->countStaleServed();
+	answer(*request.responder, shape(std::move(hit->answer), request));
+	return true;
 }
 
 void QueryPipeline::complete(Request& request, upstream::UpstreamResult&& result)
 {
 	_pending.fetch_sub(1, std::memory_order_relaxed);
+	dns::MessageInfo a;
+	const bool ok = result.status == upstream::UpstreamResult::Status::OK &&
+					dns::parseMessage(result.answer.data(), result.answer.size(), a, true) == dns::ParseError::NONE;
+	// Stored as the upstream gave it, before any per-client shaping; TtlPolicy decides what stays.
+	if (ok && _cache && !request.cacheKey.empty())
+		_cache->insert(request.cacheKey, result.answer.data(), result.answer.size());
+	if (!request.responder)
+		return; // a prefetch: refreshing the cache was all it was for
+	// RFC 8767: a failed, timed-out or SERVFAIL refresh is what stale data is kept for.
+	if ((!ok || a.header.rcode() == dns::Rcode::SERVFAIL) && answerFromCache(request))
+		return;
+	if (request.answered.exchange(true))
+		return; // the stale answer went out already; the upstream answer only refreshed the cache
 	const dns::MessageInfo& q = request.info;
-	if (result.status != upstream::UpstreamResult::Status::OK)
+	if (!ok)
 	{
 		answer(*request.responder,
 			   dns::makeErrorResponse(request.query.data(), request.query.size(), &q, dns::Rcode::SERVFAIL));
 		return;
 	}
-	std::vector<uint8_t> message = std::move(result.answer);
+	answer(*request.responder, shape(std::move(result.answer), request));
+}
+
+std::vector<uint8_t> QueryPipeline::shape(std::vector<uint8_t>&& message, const Request& request) const
+{
+	const dns::MessageInfo& q = request.info;
 	dns::MessageInfo a;
 	if (dns::parseMessage(message.data(), message.size(), a, true) != dns::ParseError::NONE)
-	{
-		answer(*request.responder,
-			   dns::makeErrorResponse(request.query.data(), request.query.size(), &q, dns::Rcode::SERVFAIL));
-		return;
-	}
+		return dns::makeErrorResponse(request.query.data(), request.query.size(), &q, dns::Rcode::SERVFAIL);
+	// Cached answers carry ID 0; upstream answers already have the client's.
+	dns::writeId(message.data(), q.header.id);
 	// The question comes back exactly as the client wrote it, letter case included (0x20).
 	if (a.header.qdcount == 1 && !a.qnameCompressed && !q.qnameCompressed && a.qnameLength == q.qnameLength &&
 		a.qnameOffset == q.qnameOffset)
@@ -150,7 +325,7 @@ void QueryPipeline::complete(Request& request, upstream::UpstreamResult&& result
 			}
 		}
 	}
-	answer(*request.responder, std::move(message));
+	return std::move(message);
 }
 
 } // namespace dnsproxy::pipeline

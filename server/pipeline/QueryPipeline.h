@@ -1,6 +1,7 @@
 // QueryPipeline.h - from a client's query bytes to the bytes of its answer.
 #pragma once
 
+#include "cache/PacketCache.h"
 #include "frontend/ClientAcl.h"
 #include "frontend/QueryHandler.h"
 #include "stats/Stats.h"
@@ -10,6 +11,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 namespace dnsproxy::pipeline
 {
@@ -19,21 +22,38 @@ struct PipelineSettings
 	uint16_t udpPayloadSize = 1232; ///< largest UDP answer sent; the client's EDNS size caps it further
 	uint32_t maxPending = 10000;    ///< queries waiting for upstreams, all clients together
 	bool logQueries = false;
+	/// RFC 8767 5 client-response timer: when a stale answer exists and the upstream has not
+	/// answered after this long, the client gets the stale answer; the upstream answer still
+	/// refreshes the cache when it comes. The app sets min(1800, timeout_ms x servers).
+	uint32_t staleAnswerAfterMs = 1800;
 };
 
 /// Implements the front end's QueryHandler:
-/// parse -> ACL -> opcode check -> pending limit -> upstream -> answer shaping.
+/// parse -> ACL -> opcode check -> cache -> pending limit -> upstream -> cache insert -> shaping.
 /// Shaping restores what the client sent (ID, name case per the 0x20 practice), removes EDNS
-/// options that only the proxy uses, and truncates UDP answers that exceed the client's size.
-/// The cache will sit between the limit check and the upstream.
+/// options that only the proxy uses, and truncates UDP answers that exceed the client's size; it
+/// runs on every answer, from the cache or from the upstream. The cache stores upstream answers
+/// as they came, before shaping.
 ///
-/// Threading: handleQuery() runs on front-end workers, the completion on upstream threads; the
-/// only shared state is atomics.
+/// With a cache: a fresh hit is answered at once and never counts against max_pending; a hit
+/// flagged for prefetch also sends the same question upstream in the background (a synthetic
+/// query nobody waits for) whose answer refreshes the entry. On a miss the upstream is asked;
+/// if it fails, times out or answers SERVFAIL and a stale entry exists, the stale answer goes out
+/// (RFC 8767), else SERVFAIL. If a stale entry exists and the upstream is slower than
+/// staleAnswerAfterMs, the stale answer goes out then, and the late upstream answer only
+/// refreshes the cache.
+///
+/// Threading: handleQuery() runs on front-end workers, completions on upstream threads, the
+/// stale-answer timer on its own thread (only when a cache is given). Each request carries an
+/// atomic "answered" flag so exactly one of upstream completion and timer responds; everything
+/// else shared is atomics or the thread-safe PacketCache.
 class QueryPipeline: public frontend::QueryHandler
 {
 public:
+	/// `cache` may be null (cache disabled); it must outlive the pipeline.
 	QueryPipeline(const PipelineSettings& settings, const frontend::ClientAcl& acl, upstream::UpstreamClient& upstream,
-				  stats::FrontendStats& stats);
+				  stats::FrontendStats& stats, cache::PacketCache* cache = nullptr);
+	~QueryPipeline() override;
 
 	void handleQuery(std::vector<uint8_t>&& query, const frontend::ClientInfo& client,
 					 std::shared_ptr<frontend::Responder> responder) override;
@@ -45,15 +65,24 @@ public:
 
 private:
 	struct Request;
+	class StaleTimer;
 	void complete(Request& request, upstream::UpstreamResult&& result);
+	/// Client-facing form of an upstream or cached answer (see the class comment).
+	std::vector<uint8_t> shape(std::vector<uint8_t>&& message, const Request& request) const;
+	/// Answers from the cache (fresh or stale, never a cached SERVFAIL) unless already answered;
+	/// false when the cache has nothing servable.
+	bool answerFromCache(Request& request);
+	void prefetch(const std::vector<uint8_t>& query, const std::string& key);
 	void answer(frontend::Responder& responder, std::vector<uint8_t>&& message);
 
 	PipelineSettings _settings;
 	const frontend::ClientAcl& _acl;
 	upstream::UpstreamClient& _upstream;
 	stats::FrontendStats& _stats;
+	cache::PacketCache* _cache;
 	std::atomic<uint64_t> _pending{0};
 	Poco::Logger& _queryLogger;
+	std::unique_ptr<StaleTimer> _staleTimer; ///< only with a cache that serves stale
 };
 
 } // namespace dnsproxy::pipeline
