@@ -1,0 +1,167 @@
+// CachePersistence.cpp - converting CacheRecord to storage rows, the flush thread, the start-up load.
+#include "app/CachePersistence.h"
+
+#include "cache/PacketCache.h"
+#include "storage/CacheSnapshotStore.h"
+#include "storage/Database.h"
+
+#include <Poco/Exception.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+
+namespace dnsproxy::app
+{
+
+namespace
+{
+
+int64_t systemNow()
+{
+	return static_cast<int64_t>(std::time(nullptr));
+}
+
+storage::CacheRow toRow(cache::CacheRecord&& record)
+{
+	return storage::CacheRow{std::move(record.key), std::move(record.answer), record.storedAt, record.expiresAt};
+}
+
+cache::CacheRecord toRecord(storage::CacheRow&& row)
+{
+	return cache::CacheRecord{std::move(row.key), std::move(row.answer), row.storedAt, row.expiresAt};
+}
+
+} // namespace
+
+CachePersistence::CachePersistence(storage::Database& database, cache::PacketCache& cache,
+								   const CachePersistenceSettings& settings, Clock clock):
+	_database(database),
+	_cache(cache),
+	_settings(settings),
+	_clock(clock ? std::move(clock) : Clock(systemNow)),
+	_store(std::make_unique<storage::CacheSnapshotStore>(database)),
+	_logger(Poco::Logger::get("dnsproxy.storage"))
+{
+}
+
+CachePersistence::~CachePersistence()
+{
+	stop();
+}
+
+CachePersistence::LoadResult CachePersistence::loadInto()
+{
+	LoadResult result;
+	const auto started = std::chrono::steady_clock::now();
+	const int64_t now = _clock();
+	try
+	{
+		std::vector<storage::CacheRow> rows = _store->loadAll(now - static_cast<int64_t>(_settings.keepExpiredSeconds));
+		std::vector<cache::CacheRecord> records;
+		records.reserve(rows.size());
+		for (auto& row : rows)
+			records.push_back(toRecord(std::move(row)));
+		result.records = records.size();
+		_cache.load(std::move(records), now);
+	}
+	catch (const Poco::Exception& e)
+	{
+		_logger.warning("cannot load the cache from '" + _database.path() + "': " + e.displayText() +
+						"; starting with an empty cache");
+	}
+	catch (const std::exception& e)
+	{
+		_logger.warning("cannot load the cache from '" + _database.path() + "': " + e.what() +
+						"; starting with an empty cache");
+	}
+	result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+	_loaded.store(result.records, std::memory_order_relaxed);
+	_loadSeconds.store(result.seconds, std::memory_order_relaxed);
+	_logger.information("loaded %z cached answers from '%s' in %.3f s", result.records, _database.path(),
+						result.seconds);
+	return result;
+}
+
+void CachePersistence::start()
+{
+	std::lock_guard<std::mutex> lock(_threadMutex);
+	if (_thread.joinable())
+		return;
+	_stopping = false;
+	_thread = std::thread([this] { run(); });
+}
+
+void CachePersistence::stop()
+{
+	{
+		std::lock_guard<std::mutex> lock(_threadMutex);
+		_stopping = true;
+	}
+	_wake.notify_all();
+	if (_thread.joinable())
+		_thread.join();
+}
+
+void CachePersistence::run()
+{
+	const auto interval = std::chrono::milliseconds(std::max<uint32_t>(1, _settings.flushIntervalMs));
+	std::unique_lock<std::mutex> lock(_threadMutex);
+	while (!_stopping)
+	{
+		if (_wake.wait_for(lock, interval, [this] { return _stopping; }))
+			break;
+		lock.unlock();
+		flushNow();
+		lock.lock();
+	}
+}
+
+size_t CachePersistence::flushNow()
+{
+	std::lock_guard<std::mutex> lock(_flushMutex);
+	// Drain first, then export: whatever changes after the export shows up in the next drain.
+	cache::CacheChanges changes = _cache.drainChanges();
+	if (_needFullSync)
+	{
+		changes.cleared = true;
+		changes.erasedKeys.clear();
+		changes.upserts = _cache.exportAll();
+	}
+	std::vector<storage::CacheRow> rows;
+	rows.reserve(changes.upserts.size());
+	for (auto& record : changes.upserts)
+		rows.push_back(toRow(std::move(record)));
+	const int64_t cutoff = _clock() - static_cast<int64_t>(_settings.keepExpiredSeconds);
+	try
+	{
+		storage::ApplyResult result = _store->apply(changes.cleared, rows, changes.erasedKeys, cutoff);
+		_persisted.fetch_add(result.written, std::memory_order_relaxed);
+		_flushes.fetch_add(1, std::memory_order_relaxed);
+		if (_needFullSync)
+			_logger.information("cache written to '" + _database.path() + "' again (full resync, " +
+								std::to_string(result.written) + " entries)");
+		_needFullSync = false;
+		return result.written;
+	}
+	catch (const Poco::Exception& e)
+	{
+		flushFailed(e.displayText());
+	}
+	catch (const std::exception& e)
+	{
+		flushFailed(e.what());
+	}
+	return 0;
+}
+
+void CachePersistence::flushFailed(const std::string& reason)
+{
+	_flushErrors.fetch_add(1, std::memory_order_relaxed);
+	if (!_needFullSync) // one warning per failure streak, not one per interval
+		_logger.warning("cannot write the cache to '" + _database.path() + "': " + reason +
+						"; retrying with a full resync");
+	_needFullSync = true;
+}
+
+} // namespace dnsproxy::app
