@@ -1,8 +1,11 @@
 // DnsProxyApp.cpp - process entry logic of dnsproxy.
 #include "app/DnsProxyApp.h"
 
+#include "admin/AdminServer.h"
+#include "app/AdminBridge.h"
 #include "app/Config.h"
 #include "app/ConfigLoader.h"
+#include "app/StatsCollector.h"
 #include "frontend/ClientAcl.h"
 #include "frontend/Frontend.h"
 #include "pipeline/QueryPipeline.h"
@@ -246,6 +249,31 @@ int DnsProxyApp::serve(const Config& config)
 		return fail(std::string("server.listen: ") + e.what());
 	}
 
+	// Admin API (SPEC section 6): started once the front end is up, stopped first at shutdown.
+	StatsCollector statsCollector(frontendStats, pool, [&pipeline] { return pipeline.pending(); });
+	AdminBridge adminBridge(statsCollector, pool);
+	admin::AdminSources adminSources;
+	adminSources.stats = &adminBridge;
+	adminSources.health = &adminBridge;
+	std::unique_ptr<admin::AdminServer> adminServer;
+	if (!config.admin.listen.empty())
+	{
+		admin::AdminSettings adminSettings;
+		adminSettings.listen = config.admin.listen;
+		adminSettings.token = config.admin.token;
+		adminServer = std::make_unique<admin::AdminServer>(adminSettings, adminSources);
+		try
+		{
+			adminServer->start();
+		}
+		catch (const admin::AdminBindError& e)
+		{
+			frontend.stop();
+			pool.stop();
+			return fail(std::string("admin.listen: ") + e.what());
+		}
+	}
+
 	// Exactly one line per listener and protocol (SPEC section 2), whatever the log level.
 	const std::string target = pool.servers().front()->endpoint.url();
 	for (const auto& address : config.server.listen)
@@ -263,6 +291,8 @@ int DnsProxyApp::serve(const Config& config)
 
 	waitForTerminationRequest();
 	logger.information("shutting down");
+	if (adminServer)
+		adminServer->stop();
 	frontend.stop();
 	pool.stop();
 	logger.information("stopped");
