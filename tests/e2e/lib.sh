@@ -257,7 +257,9 @@ EOF
 # IP:PORT (127.0.0.1 by default) from local data only, with DIR/server.pem by default.
 # Zones: every name under zone.example. -> A 192.0.2.1 TTL 300; nx.zone.example. and
 # below -> NXDOMAIN; big.example. TXT -> an answer of about 1.9 kB.
-# Sets UNBOUND_PID, UNBOUND_CONF. Waits until it listens and answers unbound-control.
+# UNBOUND_EXTRA_CONF, when set, is added to the server: clause as is (extra local-zone and
+# local-data lines, one per line). Sets UNBOUND_PID, UNBOUND_CONF. Waits until it listens and
+# answers unbound-control.
 start_unbound_dot()
 {
 	local dir=$1 port=$2 cert=${3:-$1/server.pem} key=${4:-$1/server.key} ip=${5:-127.0.0.1}
@@ -297,6 +299,7 @@ EOF
 		for i in 1 2 3 4 5 6 7; do
 			echo "	local-data: 'big.example. 300 IN TXT \"$i$txt\"'"
 		done
+		[[ -z ${UNBOUND_EXTRA_CONF:-} ]] || printf '%s\n' "$UNBOUND_EXTRA_CONF"
 		cat <<EOF
 
 remote-control:
