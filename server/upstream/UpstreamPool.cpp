@@ -269,10 +269,6 @@ void UpstreamPool::start(std::vector<uint8_t>&& query, Callback done)
 	attempt->query = prepareQuery(std::move(query), _settings.keepalive, _settings.padding);
 	attempt->done = std::move(done);
 	attempt->order = order();
-	// With a single server, a query whose connection went silent gets one more attempt: by then the
-	// silent connection has been abandoned, so the retry goes out on a fresh one.
-	if (attempt->order.size() == 1)
-		attempt->order.push_back(attempt->order.front());
 	tryNext(std::move(attempt));
 }
 
@@ -306,9 +302,6 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 				std::memory_order_relaxed);
 		recordFailure(server, sent);
 		attempt->lastStatus = result.status;
-		if (result.status == UpstreamResult::Status::FAILED && attempt->next < attempt->order.size() &&
-			&server == _servers[attempt->order[attempt->next]].get())
-			++attempt->next; // the same server cannot connect now: the retry is only for silent connections
 		tryNext(attempt);
 	});
 }
