@@ -32,7 +32,9 @@ td.num, th.num { text-align: right; }
 .up { color: #137333; font-weight: 600; }
 .down { color: #c5221f; font-weight: 600; }
 #error { color: #c5221f; }
-canvas { width: 100%; height: 90px; }
+canvas { width: 100%; height: 70px; }
+.cols { display: grid; grid-template-columns: 1fr 1fr; gap: 16px; }
+.cols section { margin-top: 16px; }
 code { font-size: 12px; }
 </style>
 </head>
@@ -48,12 +50,14 @@ code { font-size: 12px; }
   <div class="tile"><div class="label">Cache entries</div><div class="value" id="cache-entries">-</div></div>
   <div class="tile"><div class="label">TCP clients</div><div class="value" id="tcp-clients">-</div></div>
 </div>
-<section><h2>Queries per second</h2><canvas id="chart" width="1100" height="90"></canvas></section>
-<section><h2>Answers by rcode</h2><table><tbody id="rcodes"></tbody></table></section>
+<section><h2>Queries per second</h2><canvas id="chart" width="1100" height="70"></canvas></section>
 <section><h2>Upstreams</h2>
 <table><thead><tr><th>address</th><th>name</th><th>state</th><th class="num">queries</th><th class="num">failures</th><th class="num">timeouts</th><th class="num">connections</th><th class="num">resumptions</th><th class="num">p50 ms</th><th class="num">p95 ms</th><th class="num">p99 ms</th></tr></thead>
 <tbody id="upstreams"></tbody></table></section>
-<section><h2>Cache</h2><table><tbody id="cache"></tbody></table></section>
+<div class="cols">
+<section><h2>Answers by rcode</h2><table><tbody id="rcodes"></tbody></table></section>
+<section><h2>Cache and pins</h2><table><tbody id="cache"></tbody></table></section>
+</div>
 <section><h2>Pin store</h2>
 <table><thead><tr><th>name</th><th>sha256</th><th>source</th><th>first seen</th><th>last seen</th><th class="num">count</th></tr></thead>
 <tbody id="pins"></tbody></table><div id="pins-note"></div></section>
@@ -117,8 +121,8 @@ function poll() {
     .then(function (s) { text("error", ""); showStats(s); })
     .catch(function (e) { text("error", "cannot read /stats: " + e); });
   if (pinTick++ % 5 === 0)
-    fetch("/pins", { cache: "no-store" }).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); })
-      .then(showPins).catch(function (e) { text("pins-note", "pin store: " + e.message); });
+    fetch("/pins", { cache: "no-store" }).then(function (r) { if (!r.ok) throw new Error("not available (HTTP " + r.status + ")"); return r.json(); })
+      .then(showPins).catch(function (e) { text("pins-note", "pin store " + e.message); });
 }
 poll();
 setInterval(poll, 2000);
