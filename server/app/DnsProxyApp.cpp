@@ -4,12 +4,16 @@
 #include "admin/AdminServer.h"
 #include "app/AdminBridge.h"
 #include "app/Config.h"
+#include "app/CachePersistence.h"
 #include "app/ConfigLoader.h"
 #include "app/StatsCollector.h"
+#include "cache/PacketCache.h"
 #include "frontend/ClientAcl.h"
 #include "frontend/Frontend.h"
 #include "pipeline/QueryPipeline.h"
 #include "stats/Stats.h"
+#include "storage/Database.h"
+#include "storage/PinStore.h"
 #include "upstream/TlsContextFactory.h"
 #include "upstream/UpstreamPool.h"
 
@@ -207,6 +211,20 @@ int DnsProxyApp::serve(const Config& config)
 		Poco::Logger::get("dnsproxy.query").setLevel(Poco::Message::PRIO_INFORMATION);
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
 
+	// One SQLite file for the cache snapshot and the pin store (SPEC sections 4 and 5), opened even
+	// with [cache] enabled = false because the pins live there too. Database moves a corrupt file
+	// aside itself; only an unusable directory stops the start.
+	std::unique_ptr<storage::Database> database;
+	try
+	{
+		database = std::make_unique<storage::Database>(config.storage.path);
+	}
+	catch (const storage::StorageError& e)
+	{
+		return fail(std::string("storage.path: ") + e.what());
+	}
+	auto pinStore = std::make_unique<storage::PinStore>(*database);
+
 	Poco::Net::Context::Ptr context;
 	try
 	{
@@ -228,7 +246,37 @@ int DnsProxyApp::serve(const Config& config)
 	pipelineSettings.udpPayloadSize = config.server.udpPayloadSize;
 	pipelineSettings.maxPending = config.server.maxPending;
 	pipelineSettings.logQueries = config.log.queries;
-	pipeline::QueryPipeline pipeline(pipelineSettings, acl, pool, frontendStats);
+	// RFC 8767 client-response timer, never later than the whole upstream budget.
+	pipelineSettings.staleAnswerAfterMs = static_cast<uint32_t>(
+		std::min<uint64_t>(1800, uint64_t(config.upstream.timeoutMs) * config.upstream.servers.size()));
+	std::unique_ptr<cache::PacketCache> cache; // null when [cache] enabled = false
+	if (config.cache.enabled)
+	{
+		cache::CacheSettings cacheSettings;
+		cacheSettings.maxEntries = config.cache.maxEntries;
+		cacheSettings.minTtl = config.cache.minTtl;
+		cacheSettings.maxTtl = config.cache.maxTtl;
+		cacheSettings.negativeTtl = config.cache.negativeTtl;
+		cacheSettings.serveStale = config.cache.serveStale;
+		cacheSettings.staleAnswerTtl = config.cache.staleAnswerTtl;
+		cacheSettings.maxStale = config.cache.maxStale;
+		cacheSettings.prefetch = config.cache.prefetch;
+		cache = std::make_unique<cache::PacketCache>(cacheSettings);
+	}
+	pipeline::QueryPipeline pipeline(pipelineSettings, acl, pool, frontendStats, cache.get());
+
+	// Cache write-behind (SPEC section 4, Persistence): loaded before the front end serves,
+	// flushed every flush_interval_ms, and once more after the front end and upstreams stop.
+	std::unique_ptr<CachePersistence> cachePersistence;
+	if (cache)
+	{
+		CachePersistenceSettings persistenceSettings;
+		persistenceSettings.flushIntervalMs = config.storage.flushIntervalMs;
+		persistenceSettings.keepExpiredSeconds = config.cache.serveStale ? config.cache.maxStale : 0;
+		cachePersistence = std::make_unique<CachePersistence>(*database, *cache, persistenceSettings);
+		cachePersistence->loadInto();
+		cachePersistence->start();
+	}
 
 	frontend::FrontendSettings frontendSettings;
 	for (const auto& address : config.server.listen)
@@ -251,10 +299,23 @@ int DnsProxyApp::serve(const Config& config)
 
 	// Admin API (SPEC section 6): started once the front end is up, stopped first at shutdown.
 	StatsCollector statsCollector(frontendStats, pool, [&pipeline] { return pipeline.pending(); });
+	if (cache)
+		statsCollector.addFiller([&cache](stats::StatsSnapshot& s) { cache->fillStats(s.cache); });
+	if (cachePersistence)
+		statsCollector.addFiller([&cachePersistence](stats::StatsSnapshot& s) {
+			s.cache.persisted = cachePersistence->persisted();
+			s.cache.loadSeconds = cachePersistence->loadSeconds();
+		});
 	AdminBridge adminBridge(statsCollector, pool);
 	admin::AdminSources adminSources;
 	adminSources.stats = &adminBridge;
 	adminSources.health = &adminBridge;
+	std::unique_ptr<CacheBridge> cacheBridge; // null while the cache is off: /cache answers 503
+	if (cache)
+	{
+		cacheBridge = CacheBridge::over(*cache);
+		adminSources.cache = cacheBridge.get();
+	}
 	std::unique_ptr<admin::AdminServer> adminServer;
 	if (!config.admin.listen.empty())
 	{
@@ -295,6 +356,12 @@ int DnsProxyApp::serve(const Config& config)
 		adminServer->stop();
 	frontend.stop();
 	pool.stop();
+	if (cachePersistence)
+	{
+		cachePersistence->stop();
+		const size_t written = cachePersistence->flushNow();
+		logger.information("cache flushed to " + config.storage.path + " (" + std::to_string(written) + " entries)");
+	}
 	logger.information("stopped");
 	return EXIT_OK;
 }
