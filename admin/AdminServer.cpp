@@ -133,7 +133,9 @@ void AdminServer::start()
 	try
 	{
 		const Poco::Net::SocketAddress address(_settings.listen);
-		socket.bind(address, true);
+		// SO_REUSEADDR for quick restarts, but not SO_REUSEPORT (Poco's two-argument bind sets
+		// both): a second process on the same port must fail here, not share the port.
+		socket.bind(address, true, false);
 		socket.listen(_settings.backlog);
 	}
 	catch (const Poco::Exception& e)

@@ -267,4 +267,12 @@ assert_eq 403 "$(status_of "$(http POST /pins -H "Authorization: Bearer $TOKEN" 
 assert_eq 403 "$(status_of "$(http DELETE "/pins/$NAME")")" "DELETE /pins/{name} without a configured token: 403"
 assert_eq 403 "$(status_of "$(http DELETE /cache -H "Authorization: Bearer $TOKEN")")" "DELETE /cache without a configured token: 403"
 assert_eq 200 "$(status_of "$(http GET /stats)")" "reads still work without a token"
+
+# An admin port already in use is a start-up error: exit 2 with one line naming admin.listen.
+rc=0
+out=$(timeout 10 "$DNSPROXY_BIN" -c "$TEST_TMP/dnsproxy.ini" -D "server.listen=127.0.0.1:$(pick_port)" \
+	-D "upstream.servers=127.0.0.1:$UPORT#$NAME" -D "tls.ca_file=$CA_FILE" -D "admin.listen=127.0.0.1:$APORT" \
+	-D "storage.path=$TEST_TMP/db-busy.sqlite" 2>&1) || rc=$?
+assert_eq 2 "$rc" "admin.listen on a port in use exits 2"
+assert_contains "$out" "admin.listen: cannot listen on 127.0.0.1:$APORT" "the error names admin.listen and the address"
 stop_pid "$DNSPROXY_PID" dnsproxy
