@@ -313,7 +313,11 @@ int DnsProxyApp::serve(const Config& config)
 	std::unique_ptr<CacheBridge> cacheBridge; // null while the cache is off: /cache answers 503
 	if (cache)
 	{
-		cacheBridge = CacheBridge::over(*cache);
+		// DELETE /cache must empty the SQLite file too, not only at the next flush interval.
+		cacheBridge = CacheBridge::over(*cache, [&cachePersistence] {
+			if (cachePersistence)
+				cachePersistence->flushNow();
+		});
 		adminSources.cache = cacheBridge.get();
 	}
 	std::unique_ptr<admin::AdminServer> adminServer;
