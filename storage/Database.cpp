@@ -61,6 +61,8 @@ Database::Database(const std::string& path):
 	{
 		Poco::File dir(parent);
 		dir.createDirectories();
+		if (!dir.isDirectory())
+			throw StorageError("'" + parent.toString() + "' is not a directory");
 		if (!dir.canWrite())
 			throw StorageError("directory '" + parent.toString() + "' is not writable");
 	}
@@ -101,7 +103,9 @@ void Database::openChecked()
 {
 	// Throws Poco::Data exceptions (SQLITE_NOTADB, SQLITE_CORRUPT, ...) for a bad file; the
 	// constructor decides whether that means "move aside".
-	_session = std::make_unique<Poco::Data::Session>("SQLite", _path);
+	// POCO retries a failed open until this login timeout (60 s by default); a local file either
+	// opens at once or not at all.
+	_session = std::make_unique<Poco::Data::Session>("SQLite", _path, OPEN_TIMEOUT_SECONDS);
 	_session->setConnectionTimeout(BUSY_TIMEOUT_SECONDS); // sqlite3_busy_timeout
 	const std::string check = pragmaText(*_session, "quick_check");
 	if (check != "ok")

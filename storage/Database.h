@@ -38,6 +38,7 @@ class Database
 {
 public:
 	static constexpr int BUSY_TIMEOUT_SECONDS = 5;
+	static constexpr int OPEN_TIMEOUT_SECONDS = 1; ///< POCO login timeout for opening the file
 
 	/// Throws StorageError when the directory cannot be created or written, or when even a fresh
 	/// database cannot be opened there.

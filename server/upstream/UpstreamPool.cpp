@@ -101,7 +101,7 @@ void UpstreamPool::probeIfDue(Server& server)
 	});
 }
 
-UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context):
+UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins):
 	_settings(settings)
 {
 	for (const auto& endpoint : _settings.servers)
@@ -110,7 +110,7 @@ UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr
 		server->endpoint = endpoint;
 		for (uint32_t i = 0; i < std::max<uint32_t>(1, _settings.connectionsPerServer); ++i)
 			server->connections.push_back(
-				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats));
+				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins));
 		_servers.push_back(std::move(server));
 	}
 }

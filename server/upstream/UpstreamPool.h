@@ -3,6 +3,7 @@
 
 #include "stats/Stats.h"
 #include "upstream/DotConnection.h"
+#include "upstream/PinSource.h"
 #include "upstream/UpstreamClient.h"
 #include "upstream/UpstreamSettings.h"
 
@@ -51,7 +52,8 @@ public:
 		bool usable() const;
 	};
 
-	UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context);
+	/// `pins` (may be null) is asked during every handshake; it must outlive the pool.
+	UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins = nullptr);
 	~UpstreamPool() override;
 
 	void resolve(std::vector<uint8_t>&& query, Callback done) override;
