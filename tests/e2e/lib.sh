@@ -483,3 +483,130 @@ kdig_rcode()
 	st=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n1)
 	echo "${st:-none}"
 }
+
+# --- TLS security tests: own loopback addresses, clear-text servers, SPKI digests --------
+
+# pick_loopback_ip: a random address in 127.0.0.0/8 (not 127.0.0.x) whose port 53 is free for
+# TCP and UDP, reserved machine-wide like pick_port (released in the EXIT trap), so a test can
+# own port 53 there (opportunistic fallback target) even when tests run in parallel.
+pick_loopback_ip()
+{
+	"$PY" - "$TEST_TMP/.ports" "$E2E_PORT_DIR" <<'PYEOF'
+import os, random, socket, sys, time
+used_file, resv = sys.argv[1], sys.argv[2]
+os.makedirs(resv, exist_ok=True)
+for _ in range(1000):
+    ip = "127.%d.%d.%d" % (random.randint(20, 250), random.randint(1, 250), random.randint(2, 250))
+    name = "ip-" + ip
+    mark = os.path.join(resv, name)
+    try:
+        os.mkdir(mark)
+    except FileExistsError:
+        try:
+            if time.time() - os.stat(mark).st_mtime < 900:
+                continue
+            os.utime(mark)
+        except OSError:
+            continue
+    socks = []
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            s = socket.socket(socket.AF_INET, kind)
+            socks.append(s)
+            s.bind((ip, 53))
+    except OSError:
+        os.rmdir(mark)
+        continue
+    finally:
+        for s in socks:
+            s.close()
+    with open(used_file, "a") as f:
+        f.write(name + "\n")
+    print(ip)
+    sys.exit(0)
+sys.exit("no free loopback address found")
+PYEOF
+}
+
+# start_clear_dns IP [PORT]: tests/support/clear_dns_server.py, a clear-text DNS responder on
+# IP:PORT (53 by default, UDP and TCP) answering every A query with 192.0.2.53 and recording
+# the queries. Sets CLEAR_PID, CLEAR_STATS (JSON: udp_queries, tcp_queries, qnames...).
+start_clear_dns()
+{
+	local ip=$1 port=${2:-53}
+	CLEAR_STATS=$TEST_TMP/clear-$ip-$port.json
+	local out=$TEST_TMP/clear-$ip-$port.log
+	"$PY" "$SUPPORT_DIR/clear_dns_server.py" --host "$ip" --port "$port" --stats "$CLEAR_STATS" >"$out" 2>&1 &
+	CLEAR_PID=$!
+	E2E_PIDS+=("$CLEAR_PID")
+	show_on_fail "$out" "$CLEAR_STATS"
+	local deadline=$((SECONDS + 10))
+	until grep -q listening "$out" 2>/dev/null; do
+		kill -0 "$CLEAR_PID" 2>/dev/null || fail "clear_dns_server.py exited during startup: $(cat "$out")"
+		((SECONDS < deadline)) || fail "clear_dns_server.py did not start"
+		sleep 0.05
+	done
+}
+
+# start_sniffer IP PORTS NEEDLE: tests/support/plain_sniffer.py on IP (TCP and UDP PORTS,
+# comma-separated), never answering. Sets SNIFF_PID, SNIFF_STATS.
+start_sniffer()
+{
+	local ip=$1 ports=$2 needle=$3
+	SNIFF_STATS=$TEST_TMP/sniff-$ip.json
+	local out=$TEST_TMP/sniff-$ip.log
+	"$PY" "$SUPPORT_DIR/plain_sniffer.py" --host "$ip" --ports "$ports" --needle "$needle" \
+		--stats "$SNIFF_STATS" >"$out" 2>&1 &
+	SNIFF_PID=$!
+	E2E_PIDS+=("$SNIFF_PID")
+	show_on_fail "$out" "$SNIFF_STATS"
+	local deadline=$((SECONDS + 10))
+	until grep -q listening "$out" 2>/dev/null; do
+		kill -0 "$SNIFF_PID" 2>/dev/null || fail "plain_sniffer.py exited during startup: $(cat "$out")"
+		((SECONDS < deadline)) || fail "plain_sniffer.py did not start"
+		sleep 0.05
+	done
+}
+
+# json_stat FILE KEY: one top-level value of a JSON stats file (0 when absent or unreadable).
+json_stat()
+{
+	"$PY" -c 'import json,sys
+try:
+    v = json.load(open(sys.argv[1])).get(sys.argv[2], 0)
+except (OSError, ValueError):
+    v = 0
+print(json.dumps(v) if isinstance(v, (list, dict, bool)) else v)' "$1" "$2"
+}
+
+# spki_sha256 CERT.pem: base64(SHA-256(DER SubjectPublicKeyInfo)), the openssl pipeline of SPEC §5.
+spki_sha256()
+{
+	openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
+}
+
+# make_leaf OUT CA NAME: another certificate (new key) for DNS:NAME,IP:127.0.0.1 signed by CA
+# (paths without .pem/.key), e.g. a key rollover: make_leaf "$PKI/server2" "$PKI/ca" dot.example
+make_leaf()
+{
+	_make_leaf "$1" "$2" "$3" "DNS:$3,IP:127.0.0.1"
+}
+
+# --- shared set-ups -------------------------------------------------------------------
+
+# use_test_pki [NAME]: a throwaway CA and a server certificate for NAME (default dot.example);
+# sets NAME, CA_FILE, CERT and KEY.
+use_test_pki()
+{
+	NAME=${1:-dot.example}
+	make_ca "$TEST_TMP/pki" "$NAME"
+	CA_FILE=$TEST_TMP/pki/ca.pem
+	CERT=$TEST_TMP/pki/server.pem
+	KEY=$TEST_TMP/pki/server.key
+}
+
+# dns_client ARGS...: tests/support/dns_client.py (scripted dnspython clients; prints JSON).
+dns_client() { "$PY" "$SUPPORT_DIR/dns_client.py" "$@"; }
+
+# json_field JSON KEY: one top-level field of a JSON object.
+json_field() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
