@@ -5,22 +5,18 @@ source "$(dirname "$0")/lib.sh"
 require_tool openssl
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
-CLIENT="$PY $SUPPORT_DIR/dns_client.py"
-field() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+use_test_pki
 
 # 2. 10,000 queries from 50 concurrent clients (half UDP, half TCP), unique names so every one
 # goes upstream: at most `connections` (1) TLS connection, nothing lost.
 DPORT=$(pick_port)
-start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key"
+start_dot_server "$DPORT" "$CERT" "$KEY"
 start_proxy "127.0.0.1:$DPORT#$NAME" -D upstream.connections=1
-out=$($CLIENT load --port "$PROXY_PORT" --clients 50 --queries 10000 --unique)
+out=$(dns_client load --port "$PROXY_PORT" --clients 50 --queries 10000 --unique)
 log "load: $out"
-assert_eq 10000 "$(field "$out" answered)" "10,000 queries from 50 clients all answered"
+assert_eq 10000 "$(json_field "$out" answered)" "10,000 queries from 50 clients all answered"
 assert_eq 1 "$(dot_stat connections_total)" "one TLS connection carried them all"
-echo "# measured: $(field "$out" qps) queries/s through one connection ($(dot_stat queries) upstream queries)"
+echo "# measured: $(json_field "$out" qps) queries/s through one connection ($(dot_stat queries) upstream queries)"
 stop_pid "$DNSPROXY_PID" dnsproxy
 stop_pid "$DOT_PID" dot_server.py
 
@@ -28,16 +24,16 @@ stop_pid "$DOT_PID" dot_server.py
 # after the first resumes the TLS session, with TLS 1.2 and with TLS 1.3.
 for version in 1.2 1.3; do
 	DPORT=$(pick_port)
-	start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key" --tls-version "$version" --close-after 100
+	start_dot_server "$DPORT" "$CERT" "$KEY" --tls-version "$version" --close-after 100
 	start_proxy "127.0.0.1:$DPORT#$NAME"
-	out=$($CLIENT load --port "$PROXY_PORT" --clients 20 --queries 5000 --unique --tcp-share 0.5)
+	out=$(dns_client load --port "$PROXY_PORT" --clients 20 --queries 5000 --unique --tcp-share 0.5)
 	log "TLS $version close-after-100: $out"
-	assert_eq 5000 "$(field "$out" answered)" "TLS $version: 5,000 queries answered while the server closes every 100"
+	assert_eq 5000 "$(json_field "$out" answered)" "TLS $version: 5,000 queries answered while the server closes every 100"
 	hs=$(dot_stat handshakes)
 	resumed=$(dot_stat resumed)
 	assert_ge 50 "$hs" "TLS $version: the proxy reconnected after the closes ($hs handshakes)"
 	assert_eq $((hs - 1)) "$resumed" "TLS $version: every reconnect after the first was resumed ($resumed of $((hs - 1)))"
-	echo "# measured TLS $version: $(field "$out" qps) queries/s, $hs handshakes, $resumed resumed"
+	echo "# measured TLS $version: $(json_field "$out" qps) queries/s, $hs handshakes, $resumed resumed"
 	stop_pid "$DNSPROXY_PID" dnsproxy
 	stop_pid "$DOT_PID" dot_server.py
 done

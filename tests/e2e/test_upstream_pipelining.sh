@@ -6,17 +6,14 @@ source "$(dirname "$0")/lib.sh"
 require_tool openssl
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
-CLIENT="$PY $SUPPORT_DIR/dns_client.py"
+use_test_pki
 
 DPORT=$(pick_port)
-start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key" --delay slow.zone.example=500 --delay same.zone.example=300
+start_dot_server "$DPORT" "$CERT" "$KEY" --delay slow.zone.example=500 --delay same.zone.example=300
 start_proxy "127.0.0.1:$DPORT#$NAME"
 
 # 1. 50 queries pipelined on one client TCP connection; the first is delayed 500 ms upstream.
-out=$($CLIENT pipeline --port "$PROXY_PORT" --count 50 --first slow.zone.example)
+out=$(dns_client pipeline --port "$PROXY_PORT" --count 50 --first slow.zone.example)
 log "pipeline: $out"
 read -r answered ids_ok last first_pos < <("$PY" -c 'import json,sys
 d = json.loads(sys.argv[1]); o = d["order"]
@@ -27,9 +24,9 @@ assert_eq 49 "$first_pos" "the delayed first query came back last: the other 49 
 
 # 7. 100 identical concurrent queries cause one upstream query.
 before=$(dot_stat queries)
-out=$($CLIENT same --port "$PROXY_PORT" --count 100 --name same.zone.example)
+out=$(dns_client same --port "$PROXY_PORT" --count 100 --name same.zone.example)
 log "same: $out"
-assert_eq 100 "$("$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["answered"])' "$out")" "100 identical concurrent queries all answered"
+assert_eq 100 "$(json_field "$out" answered)" "100 identical concurrent queries all answered"
 after=$(dot_stat queries)
 assert_eq 1 "$((after - before))" "the 100 identical queries went upstream once"
 
@@ -44,9 +41,9 @@ assert_eq 0 "$bad" "every query the server received is padded to a multiple of 1
 # The fake server echoes the proxy's OPT (keepalive and padding included) in its answers:
 # a client without EDNS gets no OPT, a client with EDNS gets neither option.
 for transport in "" --tcp; do
-	out=$($CLIENT one --port "$PROXY_PORT" --name "plain$transport.zone.example" $transport)
+	out=$(dns_client one --port "$PROXY_PORT" --name "plain$transport.zone.example" $transport)
 	assert_contains "$out" '"has_opt": false' "client without EDNS ($transport): no OPT in the answer"
-	out=$($CLIENT one --port "$PROXY_PORT" --name "edns$transport.zone.example" --edns $transport)
+	out=$(dns_client one --port "$PROXY_PORT" --name "edns$transport.zone.example" --edns $transport)
 	assert_contains "$out" '"has_opt": true' "client with EDNS ($transport): OPT in the answer"
 	assert_contains "$out" '"options": []' "client with EDNS ($transport): no keepalive or padding leaked"
 done

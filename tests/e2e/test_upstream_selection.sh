@@ -6,13 +6,7 @@ source "$(dirname "$0")/lib.sh"
 require_tool openssl
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
-CERT=$TEST_TMP/pki/server.pem
-KEY=$TEST_TMP/pki/server.key
-CLIENT="$PY $SUPPORT_DIR/dns_client.py"
-field() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
+use_test_pki
 answered_by() { dot_stat answered "$TEST_TMP/dot-$1.json"; }
 
 # Failover: the first server accepts TLS but never answers (blackholed).
@@ -23,9 +17,9 @@ A_PID=$DOT_PID
 start_dot_server "$BPORT" "$CERT" "$KEY"
 start_proxy "127.0.0.1:$APORT#$NAME,127.0.0.1:$BPORT#$NAME" -D upstream.strategy=failover -D upstream.timeout_ms=1000
 for i in 1 2 3 4 5; do
-	out=$($CLIENT one --port "$PROXY_PORT" --name "fo$i.zone.example" --timeout 5)
-	assert_eq NOERROR "$(field "$out" rcode)" "failover query $i answered"
-	ms=$(field "$out" ms)
+	out=$(dns_client one --port "$PROXY_PORT" --name "fo$i.zone.example" --timeout 5)
+	assert_eq NOERROR "$(json_field "$out" rcode)" "failover query $i answered"
+	ms=$(json_field "$out" ms)
 	"$PY" -c "import sys; sys.exit(0 if $ms < 1000 + 500 else 1)" || fail "failover query $i took $ms ms (timeout_ms 1000 + 500 ms margin)"
 	pass "failover query $i answered by the second server in ${ms%.*} ms"
 done
