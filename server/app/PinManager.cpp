@@ -3,9 +3,13 @@
 
 #include "storage/PinStore.h"
 
+#include <Poco/Base64Decoder.h>
+#include <Poco/Exception.h>
+
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <iterator>
 #include <sstream>
 
 namespace dnsproxy::app
@@ -27,10 +31,33 @@ std::string join(const std::vector<std::string>& digests)
 	return join(std::set<std::string>(digests.begin(), digests.end()));
 }
 
+/// The 32 digest bytes behind a base64 pin, so that equal digests compare equal however they were
+/// spelled: base64 of 32 bytes leaves 2 unused bits in its last character, and a pin written with
+/// them set ("...X4d=" for "...X4c=") decodes, and passes the config check, to the same digest.
+/// Anything that is not base64 of 32 bytes is compared as written.
+std::string digestKey(const std::string& base64)
+{
+	try
+	{
+		std::istringstream in(base64);
+		Poco::Base64Decoder decoder(in);
+		std::string bytes((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+		if (bytes.size() == 32)
+			return "b:" + bytes;
+	}
+	catch (const Poco::Exception&)
+	{
+	}
+	return "s:" + base64;
+}
+
 bool anyOf(const upstream::PeerChain& chain, const std::set<std::string>& digests)
 {
+	std::set<std::string> keys;
+	for (const auto& d : digests)
+		keys.insert(digestKey(d));
 	return std::any_of(chain.spkiSha256.begin(), chain.spkiSha256.end(),
-					   [&](const std::string& d) { return digests.count(d) != 0; });
+					   [&](const std::string& d) { return keys.count(digestKey(d)) != 0; });
 }
 
 } // namespace

@@ -59,6 +59,16 @@ proxy -D "tls.pins=$NAME:$PIN2, $NAME:$PIN1"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" backup.zone.example A)" "several pins for one name (backup pin): the matching one is enough"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
+# The same digest spelled with the 2 unused bits of base64's last character set: the config check
+# decodes it to the server's 32 bytes, so it must match too (it was compared as a string once).
+ALT1=$("$PY" -c 'import sys
+a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+p = sys.argv[1]
+print(p[:-2] + a[a.index(p[-2]) ^ 1] + "=")' "$PIN1")
+proxy -D "tls.pins=$NAME:$ALT1"
+assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" altspelling.zone.example A)" "a pin spelled with non-zero padding bits ($ALT1) matches the same key"
+stop_pid "$DNSPROXY_PID" dnsproxy
+
 before=$(unbound_queries)
 proxy -D "tls.pins=$NAME:$PIN2"
 assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" mismatch1.zone.example A)" "configured pin not matching: SERVFAIL (UDP)"
