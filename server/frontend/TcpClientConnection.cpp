@@ -54,7 +54,8 @@ TcpClientConnection::TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocke
 	_stats(stats),
 	_limits(limits),
 	_onClose(std::move(onClose)),
-	_lastActivity(EventLoop::Clock::now())
+	_lastActivity(EventLoop::Clock::now()),
+	_lastWriteProgress(_lastActivity)
 {
 	_socket.setBlocking(false);
 	_socket.setNoDelay(true);
@@ -77,8 +78,7 @@ void TcpClientConnection::onReadable()
 		ssize_t n = ::recv(_fd, buffer, sizeof(buffer), MSG_DONTWAIT);
 		if (n > 0)
 		{
-			_input.insert(_input.end(), buffer, buffer + n);
-			_lastActivity = EventLoop::Clock::now();
+			_framer.append(buffer, static_cast<size_t>(n));
 			parseFrames();
 			if (_closed || _readPaused)
 				return;
@@ -105,32 +105,29 @@ void TcpClientConnection::onReadable()
 
 void TcpClientConnection::parseFrames()
 {
-	size_t offset = 0;
-	while (_input.size() - offset >= 2)
+	std::vector<uint8_t> query;
+	// Stop taking queries while the pipeline is full: they stay in the framer until answers drain.
+	while (_inflight < _limits.maxInflightPerConnection)
 	{
-		size_t length = (static_cast<size_t>(_input[offset]) << 8) | _input[offset + 1];
-		if (length == 0)
+		dns::TcpFramer::Status status = _framer.next(query);
+		if (status == dns::TcpFramer::Status::NEED_MORE)
+			break;
+		if (status == dns::TcpFramer::Status::ZERO_LENGTH)
 		{
 			// A zero-length frame is no DNS message; the stream cannot be trusted after it.
 			stats::bump(_stats.malformed);
 			close();
 			return;
 		}
-		if (_input.size() - offset - 2 < length)
-			break;
-		if (_inflight >= _limits.maxInflightPerConnection)
-			break; // read again once answers have drained
-		std::vector<uint8_t> query(_input.begin() + static_cast<std::ptrdiff_t>(offset + 2),
-								   _input.begin() + static_cast<std::ptrdiff_t>(offset + 2 + length));
-		offset += 2 + length;
+		_lastActivity = EventLoop::Clock::now();
 		++_inflight;
 		stats::bump(_stats.tcpQueries);
 		ClientInfo client{_peer, Transport::TCP};
 		_handler.handleQuery(std::move(query), client, std::make_shared<TcpResponder>(_loop, weak_from_this()));
+		query = {};
 		if (_closed)
 			return;
 	}
-	_input.erase(_input.begin(), _input.begin() + static_cast<std::ptrdiff_t>(offset));
 	updateInterest();
 }
 
@@ -156,20 +153,20 @@ void TcpClientConnection::deliver(std::vector<uint8_t>&& answer)
 		--_inflight;
 	if (_closed)
 		return;
-	if (answer.size() > 65535)
+	std::vector<uint8_t> framed = dns::TcpFramer::frame(answer.data(), answer.size());
+	if (framed.empty())
 	{
+		// Longer than 65535 octets cannot be framed (RFC 1035 4.2.2); count it like a lost answer.
+		++_inflight;
 		answerDropped();
 		return;
 	}
-	std::vector<uint8_t> framed(answer.size() + 2);
-	framed[0] = static_cast<uint8_t>(answer.size() >> 8);
-	framed[1] = static_cast<uint8_t>(answer.size() & 0xff);
-	std::copy(answer.begin(), answer.end(), framed.begin() + 2);
+	if (_output.empty())
+		_lastWriteProgress = EventLoop::Clock::now();
 	_outputBytes += framed.size();
 	_output.push_back(std::move(framed));
-	_lastActivity = EventLoop::Clock::now();
 	flush();
-	if (!_closed && _readPaused && !_input.empty())
+	if (!_closed && _readPaused && _framer.partial())
 		parseFrames();
 	else
 		updateInterest();
@@ -183,7 +180,7 @@ void TcpClientConnection::answerDropped()
 		return;
 	if (_eof && _inflight == 0 && _output.empty())
 		close();
-	else if (_readPaused && !_input.empty())
+	else if (_readPaused && _framer.partial())
 		parseFrames();
 	else
 		updateInterest();
@@ -210,6 +207,8 @@ void TcpClientConnection::flush()
 			close();
 			return;
 		}
+		if (n > 0)
+			_lastWriteProgress = _lastActivity = EventLoop::Clock::now();
 		_outputOffset += static_cast<size_t>(n);
 		if (_outputOffset == front.size())
 		{

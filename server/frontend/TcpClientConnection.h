@@ -1,6 +1,7 @@
 // TcpClientConnection.h - one client TCP connection: 2-byte framing, pipelining, out-of-order answers.
 #pragma once
 
+#include "dns/TcpFramer.h"
 #include "frontend/EventLoop.h"
 #include "frontend/QueryHandler.h"
 #include "stats/Stats.h"
@@ -24,6 +25,12 @@ struct TcpLimits
 
 /// Reads length-prefixed queries (RFC 1035 4.2.2) and writes each answer as soon as it is ready
 /// (RFC 7766 6.2.1.1), in whatever order answers arrive.
+///
+/// Activity, for the idle timeout, is a complete query read or answer bytes written; single bytes
+/// do not count, so a client that trickles a query a byte at a time (slowloris) or stalls inside a
+/// frame is closed after idleTimeoutMs like an idle one. Answers the client does not read are
+/// buffered up to maxOutputBytes (then reading pauses) and the connection is closed when no
+/// answer byte could be written for idleTimeoutMs, or past 4 x maxOutputBytes.
 ///
 /// Threading: lives on one EventLoop; every method but deliver() runs on that loop's thread.
 /// Answers from other threads reach it through TcpAnswerSink, which posts to the loop and holds
@@ -61,6 +68,11 @@ public:
 	{
 		return _lastActivity;
 	}
+	/// Answers are waiting and not one byte of them could be written since `since`.
+	bool writeStalledSince(EventLoop::Clock::time_point since) const
+	{
+		return !_output.empty() && _lastWriteProgress < since;
+	}
 	int fd() const
 	{
 		return _fd;
@@ -79,7 +91,7 @@ private:
 	stats::FrontendStats& _stats;
 	TcpLimits _limits;
 	CloseCallback _onClose;
-	std::vector<uint8_t> _input;
+	dns::TcpFramer _framer;
 	std::deque<std::vector<uint8_t>> _output; ///< framed answers; front may be partly written
 	size_t _outputOffset = 0;
 	size_t _outputBytes = 0;
@@ -89,7 +101,8 @@ private:
 	bool _interestRead = true;
 	bool _interestWrite = false;
 	bool _closed = false;
-	EventLoop::Clock::time_point _lastActivity;
+	EventLoop::Clock::time_point _lastActivity;      ///< last complete query read or answer byte written
+	EventLoop::Clock::time_point _lastWriteProgress; ///< last answer byte written, or output became non-empty
 };
 
 } // namespace dnsproxy::frontend

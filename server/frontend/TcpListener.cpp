@@ -94,7 +94,10 @@ void TcpListener::closeIdle()
 	std::vector<TcpClientConnection*> idle;
 	for (auto& [fd, connection] : _connections)
 	{
-		if (connection->isIdle() && now - connection->lastActivity() >= limit)
+		// Idle: nothing owed either way and no complete query for the limit (a partial one does not
+		// count, see TcpClientConnection). Stalled: answers waiting that the client has not read.
+		if ((connection->isIdle() && now - connection->lastActivity() >= limit) ||
+			connection->writeStalledSince(now - limit))
 			idle.push_back(connection.get());
 	}
 	for (auto* connection : idle)

@@ -20,7 +20,9 @@ namespace dnsproxy::frontend
 /// Limits: `maxConnections` counts every client connection of the process (all workers share the
 /// counter in FrontendStats). When it is reached, this worker closes its longest-idle connection
 /// to make room; if it has none idle, the new connection is refused (closed at once, counted).
-/// Connections idle longer than `idleTimeoutMs` are closed by the loop's tick.
+/// Connections idle longer than `idleTimeoutMs`, and connections whose client has not read an
+/// answer byte for that long, are closed by the loop's tick. The room-making close is local to the
+/// worker that accepted: with several workers a full worker refuses even if another has idle ones.
 class TcpListener: public IoHandler
 {
 public:

@@ -1,0 +1,317 @@
+#!/usr/bin/env python3
+# tests/support/hostile_client.py - misbehaving DNS clients for the hardening tests (standard library only).
+#
+#   hostile_client.py garbage --port P [--datagrams 10000] [--frames 1000] [--seed S]
+#       random and malformed UDP datagrams, then TCP connections carrying truncated, garbled and
+#       zero-length frames; prints JSON {"datagrams", "frames", "udp_replies", "tcp_replies", "probes": {...}}
+#       where probes are fixed cases and what came back: short (<12 octets) -> none, answer (QR=1)
+#       -> none, bad_question -> FORMERR, opcode_status -> NOTIMP
+#   hostile_client.py hold --port P --count N [--trickle-ms T] [--status FILE] [--max-seconds S]
+#       opens N TCP connections and keeps them open: the even ones silent, the odd ones sending
+#       one octet of a never-ending frame every T ms (slowloris; 0 = all silent). Rewrites FILE
+#       with {"opened", "closed", "close_after": [seconds, ...]} and exits when all are closed.
+#   hostile_client.py noread --port P [--name big.example] [--queries 6000] [--max-seconds S]
+#       one TCP connection with a tiny receive buffer that writes many queries and never reads;
+#       prints JSON {"sent", "closed_after"} once the proxy has closed it (or null on deadline).
+#   hostile_client.py burst --port P --count N [--timeout S] [--zone Z]
+#       N UDP queries for distinct names from one socket, as fast as possible; prints JSON
+#       {"sent", "rcodes": {name: n}, "lost", "max_ms", "by_rcode_max_ms": {name: ms}}
+import argparse
+import json
+import os
+import random
+import selectors
+import socket
+import struct
+import sys
+import time
+
+RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
+
+
+def qname_wire(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def make_query(name, qid, qtype=1, flags=0x0100):
+    return struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + qname_wire(name) + struct.pack("!HH", qtype, 1)
+
+
+def udp_ask(port, payload, timeout=1.0):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    try:
+        s.sendto(payload, ("127.0.0.1", port))
+        data, _ = s.recvfrom(65535)
+        return data
+    except socket.timeout:
+        return None
+    finally:
+        s.close()
+
+
+def rcode_of(reply):
+    if reply is None:
+        return "none"
+    if len(reply) < 12:
+        return "short"
+    return RCODES.get(reply[3] & 0x0F, str(reply[3] & 0x0F))
+
+
+def cmd_garbage(a):
+    rnd = random.Random(a.seed)
+    good = make_query("garbage.zone.example", 0x1234)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setblocking(False)
+    udp_replies = 0
+    for i in range(a.datagrams):
+        kind = i % 5
+        if kind == 0:
+            payload = os.urandom(rnd.randint(0, 600))
+        elif kind == 1:
+            payload = os.urandom(rnd.randint(0, 11))
+        elif kind == 2:  # a real query cut anywhere
+            payload = good[:rnd.randint(0, len(good) - 1)]
+        elif kind == 3:  # a real query with random octets flipped
+            b = bytearray(good)
+            for _ in range(rnd.randint(1, 4)):
+                b[rnd.randrange(len(b))] = rnd.randrange(256)
+            payload = bytes(b)
+        else:  # a header with random counts and a random tail
+            payload = struct.pack("!HHHHHH", rnd.randrange(65536), rnd.randrange(65536), rnd.randrange(4),
+                                  rnd.randrange(65536), rnd.randrange(65536), rnd.randrange(65536))
+            payload += os.urandom(rnd.randint(0, 64))
+        try:
+            sock.sendto(payload, ("127.0.0.1", a.port))
+        except BlockingIOError:
+            time.sleep(0.001)
+        if i % 200 == 199:
+            # Keep the replies from piling up in our own receive buffer; let the proxy breathe.
+            while True:
+                try:
+                    sock.recvfrom(65535)
+                    udp_replies += 1
+                except BlockingIOError:
+                    break
+            time.sleep(0.002)
+    sock.close()
+
+    tcp_replies = 0
+    for i in range(a.frames):
+        kind = i % 5
+        if kind == 0:  # prefix promises more than is sent, then close
+            data = struct.pack("!H", len(good) + rnd.randint(1, 100)) + good
+        elif kind == 1:  # zero-length frame
+            data = b"\x00\x00" + struct.pack("!H", len(good)) + good
+        elif kind == 2:  # garbled body
+            body = os.urandom(rnd.randint(1, 300))
+            data = struct.pack("!H", len(body)) + body
+        elif kind == 3:  # half a prefix
+            data = b"\x01"
+        else:  # valid frame then a truncated one
+            data = struct.pack("!H", len(good)) + good + struct.pack("!H", 300) + os.urandom(10)
+        try:
+            c = socket.create_connection(("127.0.0.1", a.port), timeout=2)
+            c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+            c.settimeout(0.5 if kind in (2, 4) else 0.05)
+            try:
+                while c.recv(65535):
+                    tcp_replies += 1
+            except (socket.timeout, ConnectionError):
+                pass
+            c.close()
+        except OSError as e:
+            print("tcp frame %d: %s" % (i, e), file=sys.stderr)
+
+    probes = {
+        "short": rcode_of(udp_ask(a.port, b"\x12\x34\x01\x00\x00")),
+        "answer": rcode_of(udp_ask(a.port, struct.pack("!HHHHHH", 7, 0x8180, 1, 0, 0, 0) + good[12:])),
+        "bad_question": rcode_of(udp_ask(a.port, struct.pack("!HHHHHH", 8, 0x0100, 1, 0, 0, 0) + b"\x05ab")),
+        "opcode_status": rcode_of(udp_ask(a.port, make_query("zone.example", 9, flags=0x1000))),
+    }
+    print(json.dumps({"datagrams": a.datagrams, "frames": a.frames, "udp_replies": udp_replies,
+                      "tcp_replies": tcp_replies, "probes": probes}))
+
+
+def write_status(path, data):
+    if not path:
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(data, f)
+    os.replace(tmp, path)
+
+
+def cmd_hold(a):
+    sel = selectors.DefaultSelector()
+    conns = []
+    start = time.monotonic()
+    for i in range(a.count):
+        c = socket.create_connection(("127.0.0.1", a.port), timeout=5)
+        c.setblocking(False)
+        conns.append({"sock": c, "trickle": a.trickle_ms > 0 and i % 2 == 1, "open": True, "opened": time.monotonic()})
+        sel.register(c, selectors.EVENT_READ, i)
+    status = {"opened": len(conns), "closed": 0, "close_after": [], "closed_index": []}
+    write_status(a.status, status)
+    next_trickle = time.monotonic()
+    deadline = start + a.max_seconds
+    while status["closed"] < len(conns) and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.05):
+            i = key.data
+            conn = conns[i]
+            try:
+                data = conn["sock"].recv(4096)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(conn["sock"])
+                conn["sock"].close()
+                conn["open"] = False
+                status["closed"] += 1
+                status["close_after"].append(round(time.monotonic() - conn["opened"], 3))
+                status["closed_index"].append(i)
+                write_status(a.status, status)
+        if a.trickle_ms > 0 and time.monotonic() >= next_trickle:
+            next_trickle = time.monotonic() + a.trickle_ms / 1000.0
+            for conn in conns:
+                if conn["open"] and conn["trickle"]:
+                    try:
+                        # The first octet of the prefix is 0xff: the frame never completes.
+                        conn["sock"].send(b"\xff")
+                    except OSError:
+                        pass
+    write_status(a.status, status)
+    print(json.dumps(status))
+
+
+def cmd_noread(a):
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    c.connect(("127.0.0.1", a.port))
+    c.setblocking(False)
+    start = time.monotonic()
+    sent = 0
+    closed_after = None
+    pending = b""
+    deadline = start + a.max_seconds
+    while time.monotonic() < deadline:
+        if sent < a.queries and not pending:
+            q = make_query(a.name, sent & 0xFFFF, qtype=16)
+            pending = struct.pack("!H", len(q)) + q
+            sent += 1
+        if pending:
+            try:
+                n = c.send(pending)
+                pending = pending[n:]
+                continue
+            except BlockingIOError:
+                pass
+            except OSError:
+                closed_after = time.monotonic() - start
+                break
+        # Never read an answer: only look whether the proxy has closed the connection.
+        if closed_by_peer(c):
+            closed_after = time.monotonic() - start
+            break
+        time.sleep(0.02)
+    print(json.dumps({"sent": sent, "closed_after": None if closed_after is None else round(closed_after, 3)}))
+
+
+def closed_by_peer(c):
+    # The answers sit unread in our receive buffer, so EOF cannot be seen by reading, and the
+    # proxy's FIN waits behind the unread answers. The proxy's end of the connection tells:
+    # once it has closed, that socket leaves ESTABLISHED (FIN_WAIT1, orphaned) or is gone.
+    ours = c.getsockname()[1]
+    theirs = c.getpeername()[1]
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            parts = line.split()
+            local, remote, state = parts[1], parts[2], parts[3]
+            if int(local.split(":")[1], 16) == theirs and int(remote.split(":")[1], 16) == ours:
+                return state != "01"
+    return True
+
+
+def cmd_burst(a):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    sock.setblocking(False)
+    sent_at = {}
+    base = random.randrange(1 << 20)
+    for i in range(a.count):
+        qid = i & 0xFFFF
+        q = make_query("b%d-%d.%s" % (base, i, a.zone), qid)
+        while True:
+            try:
+                sock.sendto(q, ("127.0.0.1", a.port))
+                break
+            except BlockingIOError:
+                time.sleep(0.001)
+        sent_at[qid] = time.monotonic()
+    rcodes = {}
+    by_rcode_max = {}
+    max_ms = 0.0
+    got = 0
+    deadline = time.monotonic() + a.timeout
+    sel = selectors.DefaultSelector()
+    sel.register(sock, selectors.EVENT_READ)
+    while got < a.count and time.monotonic() < deadline:
+        if not sel.select(timeout=0.1):
+            continue
+        while True:
+            try:
+                data, _ = sock.recvfrom(65535)
+            except BlockingIOError:
+                break
+            if len(data) < 12:
+                continue
+            qid = struct.unpack("!H", data[:2])[0]
+            t0 = sent_at.pop(qid, None)
+            if t0 is None:
+                continue
+            got += 1
+            ms = (time.monotonic() - t0) * 1000
+            rc = rcode_of(data)
+            rcodes[rc] = rcodes.get(rc, 0) + 1
+            by_rcode_max[rc] = round(max(by_rcode_max.get(rc, 0), ms), 1)
+            max_ms = max(max_ms, ms)
+    print(json.dumps({"sent": a.count, "rcodes": rcodes, "lost": a.count - got, "max_ms": round(max_ms, 1),
+                      "by_rcode_max_ms": by_rcode_max}))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    g = sub.add_parser("garbage")
+    g.add_argument("--port", type=int, required=True)
+    g.add_argument("--datagrams", type=int, default=10000)
+    g.add_argument("--frames", type=int, default=1000)
+    g.add_argument("--seed", type=int, default=8)
+    h = sub.add_parser("hold")
+    h.add_argument("--port", type=int, required=True)
+    h.add_argument("--count", type=int, required=True)
+    h.add_argument("--trickle-ms", type=int, default=0)
+    h.add_argument("--status")
+    h.add_argument("--max-seconds", type=float, default=60)
+    n = sub.add_parser("noread")
+    n.add_argument("--port", type=int, required=True)
+    n.add_argument("--name", default="big.example")
+    n.add_argument("--queries", type=int, default=6000)
+    n.add_argument("--max-seconds", type=float, default=20)
+    b = sub.add_parser("burst")
+    b.add_argument("--port", type=int, required=True)
+    b.add_argument("--count", type=int, required=True)
+    b.add_argument("--timeout", type=float, default=10)
+    b.add_argument("--zone", default="zone.example")
+    a = ap.parse_args()
+    {"garbage": cmd_garbage, "hold": cmd_hold, "noread": cmd_noread, "burst": cmd_burst}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    main()
