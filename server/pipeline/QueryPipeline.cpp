@@ -1,6 +1,7 @@
 // QueryPipeline.cpp - validation, cache, forwarding, serve-stale timer and answer shaping.
 #include "pipeline/QueryPipeline.h"
 
+#include "dns/AnswerPatch.h"
 #include "dns/Constants.h"
 #include "dns/Edns.h"
 #include "dns/Header.h"
@@ -283,12 +284,9 @@ std::vector<uint8_t> QueryPipeline::shape(std::vector<uint8_t>&& message, const 
 	dns::MessageInfo a;
 	if (dns::parseMessage(message.data(), message.size(), a, true) != dns::ParseError::NONE)
 		return dns::makeErrorResponse(request.query.data(), request.query.size(), &q, dns::Rcode::SERVFAIL);
-	// Cached answers carry ID 0; upstream answers already have the client's.
-	dns::writeId(message.data(), q.header.id);
-	// The question comes back exactly as the client wrote it, letter case included (0x20).
-	if (a.header.qdcount == 1 && !a.qnameCompressed && !q.qnameCompressed && a.qnameLength == q.qnameLength &&
-		a.qnameOffset == q.qnameOffset)
-		std::memcpy(message.data() + a.qnameOffset, request.query.data() + q.qnameOffset, q.qnameLength);
+	// Cached answers carry ID 0 and a lower-case question; the client gets its own ID and letter case
+	// (0x20) back. fuzz_cache_patch exercises this together with the cache's TTL ageing.
+	dns::patchAnswerForClient(message.data(), message.size(), a, request.query.data(), q);
 
 	// EDNS: a client without EDNS gets no OPT; options the client did not send (padding, keepalive)
 	// are the proxy's business with its upstream and do not leak.

@@ -1,0 +1,30 @@
+// AnswerPatch.cpp - the client's ID and name case written into an answer.
+#include "dns/AnswerPatch.h"
+
+#include "dns/Header.h"
+#include "dns/Name.h"
+
+#include <cstring>
+
+namespace dnsproxy::dns
+{
+
+bool patchAnswerForClient(uint8_t* answer, size_t answerLength, const MessageInfo& answerInfo, const uint8_t* query,
+						  const MessageInfo& queryInfo)
+{
+	if (answerLength < HEADER_SIZE)
+		return false;
+	writeId(answer, queryInfo.header.id);
+	const MessageInfo& a = answerInfo;
+	const MessageInfo& q = queryInfo;
+	if (a.header.qdcount != 1 || a.qnameCompressed || q.qnameCompressed || a.qnameLength != q.qnameLength ||
+		a.qnameOffset != q.qnameOffset || a.qnameOffset + a.qnameLength > answerLength)
+		return false;
+	// Only a change of letter case: an answer to another name is never rewritten into this one.
+	if (!namesEqualIgnoreCase(answer + a.qnameOffset, a.qnameLength, query + q.qnameOffset, q.qnameLength))
+		return false;
+	std::memcpy(answer + a.qnameOffset, query + q.qnameOffset, q.qnameLength);
+	return true;
+}
+
+} // namespace dnsproxy::dns
