@@ -199,21 +199,45 @@ void QueryPipeline::handleQuery(std::vector<uint8_t>&& query, const frontend::Cl
 			staleAvailable = hit.has_value();
 		}
 	}
+	request->query = std::move(query);
+	request->responder = std::move(responder);
+	if (_secondLevel && !request->cacheKey.empty())
+	{
+		// Fleet (SPEC 4b): a local miss asks the shared tier first; it calls back within its own
+		// time limit (at once while Redis is skipped), on one of its threads.
+		_secondLevel->lookup(request->cacheKey,
+							 [this, request, staleAvailable](std::optional<std::vector<uint8_t>>&& hit) {
+								 if (!hit || !answerFromSecondLevel(*request, std::move(*hit)))
+									 forward(request, staleAvailable);
+							 });
+		return;
+	}
+	forward(request, staleAvailable);
+}
+
+bool QueryPipeline::answerFromSecondLevel(Request& request, std::vector<uint8_t>&& message)
+{
+	// Served only if the local cache takes it for this key (question matches, TtlPolicy admits).
+	if (!_cache || !_cache->insert(request.cacheKey, message.data(), message.size()))
+		return false;
+	request.answered.store(true);
+	answer(*request.responder, shape(std::move(message), request));
+	return true;
+}
+
+void QueryPipeline::forward(const std::shared_ptr<Request>& request, bool staleAvailable)
+{
 	if (_pending.fetch_add(1, std::memory_order_relaxed) >= _settings.maxPending)
 	{
 		_pending.fetch_sub(1, std::memory_order_relaxed);
 		stats::bump(_stats.overLimit);
 		// Overloaded: a stale answer (RFC 8767) is better than REFUSED when there is one.
-		request->query = std::move(query);
-		request->responder = std::move(responder);
 		if (!answerFromCache(*request))
-			answer(*request->responder,
-				   dns::makeErrorResponse(request->query.data(), request->query.size(), &info, dns::Rcode::REFUSED));
+			answer(*request->responder, dns::makeErrorResponse(request->query.data(), request->query.size(),
+															   &request->info, dns::Rcode::REFUSED));
 		return;
 	}
-	request->responder = std::move(responder);
-	std::vector<uint8_t> upstreamQuery = query;
-	request->query = std::move(query);
+	std::vector<uint8_t> upstreamQuery = request->query;
 	if (staleAvailable && _staleTimer)
 		_staleTimer->schedule(
 			std::chrono::steady_clock::now() + std::chrono::milliseconds(_settings.staleAnswerAfterMs), request);
@@ -260,7 +284,12 @@ void QueryPipeline::complete(Request& request, upstream::UpstreamResult&& result
 					dns::parseMessage(result.answer.data(), result.answer.size(), a, true) == dns::ParseError::NONE;
 	// Stored as the upstream gave it, before any per-client shaping; TtlPolicy decides what stays.
 	if (ok && _cache && !request.cacheKey.empty())
-		_cache->insert(request.cacheKey, result.answer.data(), result.answer.size());
+	{
+		const bool stored = _cache->insert(request.cacheKey, result.answer.data(), result.answer.size());
+		// Fleet (SPEC 4b): what the local cache admitted is shared too, written in the background.
+		if (stored && _secondLevel)
+			_secondLevel->store(request.cacheKey, result.answer.data(), result.answer.size());
+	}
 	if (!request.responder)
 		return; // a prefetch: refreshing the cache was all it was for
 	// RFC 8767: a failed, timed-out or SERVFAIL refresh is what stale data is kept for.

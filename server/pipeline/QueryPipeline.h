@@ -4,6 +4,7 @@
 #include "cache/PacketCache.h"
 #include "frontend/ClientAcl.h"
 #include "frontend/QueryHandler.h"
+#include "pipeline/SecondLevelCache.h"
 #include "stats/Stats.h"
 #include "upstream/UpstreamClient.h"
 
@@ -63,6 +64,14 @@ public:
 		return _pending.load(std::memory_order_relaxed);
 	}
 
+	/// Fleet (SPEC 4b): a shared tier asked on a local cache miss before the upstream, and given
+	/// every upstream answer the local cache admitted. Optional (null = off); needs the local
+	/// cache; set during wiring, before the first query; must outlive the pipeline's queries.
+	void setSecondLevelCache(SecondLevelCache* secondLevel)
+	{
+		_secondLevel = secondLevel;
+	}
+
 private:
 	struct Request;
 	class StaleTimer;
@@ -73,6 +82,10 @@ private:
 	/// false when the cache has nothing servable.
 	bool answerFromCache(Request& request);
 	void prefetch(const std::vector<uint8_t>& query, const std::string& key);
+	/// From the pending limit on: upstream, with the stale-answer timer when a stale entry exists.
+	void forward(const std::shared_ptr<Request>& request, bool staleAvailable);
+	/// Serves a second-level hit if the local cache admits it for the request's key.
+	bool answerFromSecondLevel(Request& request, std::vector<uint8_t>&& message);
 	void answer(frontend::Responder& responder, std::vector<uint8_t>&& message);
 
 	PipelineSettings _settings;
@@ -83,6 +96,7 @@ private:
 	std::atomic<uint64_t> _pending{0};
 	Poco::Logger& _queryLogger;
 	std::unique_ptr<StaleTimer> _staleTimer; ///< only with a cache that serves stale
+	SecondLevelCache* _secondLevel = nullptr;
 };
 
 } // namespace dnsproxy::pipeline

@@ -85,6 +85,26 @@ struct StatsSnapshot
 		uint64_t learned = 0;     ///< digests recorded
 		uint64_t expiringSoon = 0;
 	} pins;
+
+	/// SPEC 4b: the shared Redis tier; all zero (enabled false) without [fleet] redis.
+	struct Fleet
+	{
+		bool enabled = false;
+		std::string redis;        ///< host:port
+		bool breakerOpen = false; ///< Redis skipped until a background probe succeeds
+		bool subscribed = false;  ///< on the pin channel
+		uint64_t hits = 0;
+		uint64_t misses = 0;
+		uint64_t errors = 0;
+		uint64_t skipped = 0; ///< lookups not sent (breaker open, queue full, waited too long)
+		uint64_t writes = 0;
+		uint64_t writesDropped = 0;
+		uint64_t breakerOpens = 0;
+		uint64_t reconnects = 0;
+		uint64_t pinsPublished = 0;
+		uint64_t pinsApplied = 0;
+		uint64_t badMessages = 0;
+	} fleet;
 };
 
 } // namespace dnsproxy::stats

@@ -1,0 +1,181 @@
+// SharedCache.cpp - pipelined GET/PTTL lookups on a small thread pool; writes through RedisWriter.
+#include "fleet/SharedCache.h"
+
+#include "dns/Message.h"
+#include "dns/TtlWalker.h"
+
+namespace dnsproxy::fleet
+{
+
+namespace
+{
+constexpr size_t BATCH = 32;
+}
+
+SharedCache::SharedCache(FleetContext& context, RedisWriter& writer, const cache::CacheSettings& cacheSettings,
+						 size_t threads, size_t capacity):
+	_context(context),
+	_writer(writer),
+	_policy(cacheSettings),
+	_threads(std::max<size_t>(1, threads)),
+	_capacity(capacity)
+{
+}
+
+SharedCache::~SharedCache()
+{
+	stop();
+}
+
+void SharedCache::start()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	if (!_workers.empty())
+		return;
+	for (size_t i = 0; i < _threads; ++i)
+		_workers.emplace_back([this] { run(); });
+}
+
+void SharedCache::stop()
+{
+	std::deque<Lookup> left;
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_stop = true;
+	}
+	_wake.notify_all();
+	for (auto& worker : _workers)
+		worker.join();
+	_workers.clear();
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		left.swap(_queue);
+	}
+	for (auto& lookup : left)
+		lookup.done(std::nullopt);
+}
+
+void SharedCache::lookup(const std::string& key, Callback done)
+{
+	if (_context.breaker.allow())
+	{
+		std::unique_lock<std::mutex> lock(_mutex);
+		if (!_stop && _queue.size() < _capacity)
+		{
+			_queue.push_back(Lookup{key, std::move(done), std::chrono::steady_clock::now()});
+			lock.unlock();
+			_wake.notify_one();
+			return;
+		}
+	}
+	_context.counters.skipped.fetch_add(1, std::memory_order_relaxed);
+	done(std::nullopt);
+}
+
+void SharedCache::store(const std::string& key, const uint8_t* answer, size_t len)
+{
+	RedisWriter::Item item;
+	item.cacheKey = key;
+	item.answer.assign(answer, answer + len);
+	_writer.push(std::move(item));
+}
+
+void SharedCache::run()
+{
+	RedisConnection connection(_context.url, _context.timeoutMs);
+	std::unique_lock<std::mutex> lock(_mutex);
+	for (;;)
+	{
+		_wake.wait(lock, [this] { return _stop || !_queue.empty(); });
+		if (_stop)
+			return;
+		std::vector<Lookup> batch;
+		while (!_queue.empty() && batch.size() < BATCH)
+		{
+			batch.push_back(std::move(_queue.front()));
+			_queue.pop_front();
+		}
+		lock.unlock();
+		ask(connection, batch);
+		lock.lock();
+	}
+}
+
+void SharedCache::ask(RedisConnection& connection, std::vector<Lookup>& batch)
+{
+	// Whoever waited too long already, or finds the breaker open, goes upstream without Redis.
+	const auto now = std::chrono::steady_clock::now();
+	const auto limit = std::chrono::milliseconds(_context.timeoutMs);
+	std::vector<Lookup> asking;
+	for (auto& lookup : batch)
+	{
+		if (now - lookup.queued >= limit || !_context.breaker.allow())
+		{
+			_context.counters.skipped.fetch_add(1, std::memory_order_relaxed);
+			lookup.done(std::nullopt);
+		}
+		else
+			asking.push_back(std::move(lookup));
+	}
+	if (asking.empty())
+		return;
+	std::vector<Poco::Redis::Array> commands;
+	commands.reserve(asking.size() * 2);
+	for (const auto& lookup : asking)
+	{
+		const std::string key = _context.keys.cacheKey(lookup.key);
+		Poco::Redis::Array get, pttl;
+		get << "GET" << key;
+		pttl << "PTTL" << key;
+		commands.push_back(std::move(get));
+		commands.push_back(std::move(pttl));
+	}
+	std::vector<Poco::Redis::RedisType::Ptr> replies;
+	try
+	{
+		connection.ensure(_context.breaker.generation());
+		replies = connection.run(commands);
+		_context.breaker.recordSuccess();
+	}
+	catch (const Poco::Exception& e)
+	{
+		_context.failed("lookup", e);
+		for (auto& lookup : asking)
+			lookup.done(std::nullopt);
+		return;
+	}
+	for (size_t i = 0; i < asking.size(); ++i)
+	{
+		std::optional<std::vector<uint8_t>> answer;
+		if (2 * i + 1 < replies.size())
+		{
+			auto value = bulkString(replies[2 * i]);
+			auto pttl = integer(replies[2 * i + 1]);
+			if (value && pttl)
+				answer = fromRedis(*value, *pttl, _policy);
+		}
+		(answer ? _context.counters.hits : _context.counters.misses).fetch_add(1, std::memory_order_relaxed);
+		asking[i].done(std::move(answer));
+	}
+}
+
+std::optional<std::vector<uint8_t>> SharedCache::fromRedis(const std::string& value, int64_t pttlMs,
+														   const cache::TtlPolicy& policy)
+{
+	// PTTL: -2 gone, -1 no expiry (not written by a proxy); under a second left is not worth it.
+	if (pttlMs < 1000)
+		return std::nullopt;
+	std::vector<uint8_t> answer(value.begin(), value.end());
+	dns::MessageInfo info;
+	if (dns::parseMessage(answer.data(), answer.size(), info) != dns::ParseError::NONE || !info.header.qr())
+		return std::nullopt;
+	const auto verdict = policy.admit(answer, info);
+	if (verdict.kind != cache::TtlPolicy::Kind::POSITIVE && verdict.kind != cache::TtlPolicy::Kind::NEGATIVE)
+		return std::nullopt;
+	const uint32_t remaining = static_cast<uint32_t>(std::min<int64_t>(pttlMs / 1000, UINT32_MAX));
+	if (verdict.ttl > remaining && !dns::ageTtls(answer.data(), answer.size(), verdict.ttl - remaining))
+		return std::nullopt;
+	return answer;
+}
+
+} // namespace dnsproxy::fleet

@@ -1,0 +1,77 @@
+// SharedCache.h - the fleet's second-level cache: wire answers in Redis, shared by every proxy.
+#pragma once
+
+#include "cache/TtlPolicy.h"
+#include "fleet/FleetContext.h"
+#include "fleet/RedisConnection.h"
+#include "fleet/RedisWriter.h"
+#include "pipeline/SecondLevelCache.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace dnsproxy::fleet
+{
+
+/// pipeline::SecondLevelCache over Redis (key layout in KeyLayout).
+///
+/// lookup(): skipped at once (done(nullopt) on the caller's thread) while the breaker is open or
+/// the queue is full; otherwise queued for a small pool of lookup threads, each with its own
+/// connection, which take up to 32 queued keys at a time and ask GET and PTTL for all of them in
+/// one pipelined round trip. Every read is bounded by timeout_ms, and a key that waited longer
+/// than timeout_ms in the queue is answered as a miss without asking, so a client waits at most
+/// about timeout_ms for Redis. A hit's TTLs are reduced by the time the entry has spent in Redis
+/// (its lifetime, from TtlPolicy, minus PTTL), so the local cache and the client get the
+/// remaining TTL. The callback runs on the lookup thread.
+///
+/// store(): hands a copy to the RedisWriter (SET key answer PX ttl); never waits.
+///
+/// Threading: lookup() and store() from any thread; stop() joins the lookup threads after
+/// answering every queued lookup as a miss.
+class SharedCache: public pipeline::SecondLevelCache
+{
+public:
+	SharedCache(FleetContext& context, RedisWriter& writer, const cache::CacheSettings& cacheSettings, size_t threads,
+				size_t capacity);
+	~SharedCache() override;
+
+	void start();
+	void stop();
+
+	void lookup(const std::string& key, Callback done) override;
+	void store(const std::string& key, const uint8_t* answer, size_t len) override;
+
+	/// Turns a value read from Redis with `pttlMs` left into the answer to serve: TTLs aged by the
+	/// time spent there. nullopt when unusable (malformed, not cacheable, less than 1 s left).
+	static std::optional<std::vector<uint8_t>> fromRedis(const std::string& value, int64_t pttlMs,
+														 const cache::TtlPolicy& policy);
+
+private:
+	struct Lookup
+	{
+		std::string key;
+		Callback done;
+		std::chrono::steady_clock::time_point queued;
+	};
+
+	void run();
+	void ask(RedisConnection& connection, std::vector<Lookup>& batch);
+
+	FleetContext& _context;
+	RedisWriter& _writer;
+	cache::TtlPolicy _policy;
+	size_t _threads;
+	size_t _capacity;
+	std::mutex _mutex;
+	std::condition_variable _wake;
+	std::deque<Lookup> _queue;
+	bool _stop = false;
+	std::vector<std::thread> _workers;
+};
+
+} // namespace dnsproxy::fleet
