@@ -150,6 +150,24 @@ Object::Ptr JsonView::stats(const stats::StatsSnapshot& s)
 	pins->set("learned", s.pins.learned);
 	pins->set("expiring_soon", s.pins.expiringSoon);
 	root->set("pins", pins);
+
+	Object::Ptr fleet = object();
+	fleet->set("enabled", s.fleet.enabled);
+	fleet->set("redis", s.fleet.redis);
+	fleet->set("breaker", s.fleet.enabled ? (s.fleet.breakerOpen ? "open" : "closed") : "off");
+	fleet->set("subscribed", s.fleet.subscribed);
+	fleet->set("hits", s.fleet.hits);
+	fleet->set("misses", s.fleet.misses);
+	fleet->set("errors", s.fleet.errors);
+	fleet->set("skipped", s.fleet.skipped);
+	fleet->set("writes", s.fleet.writes);
+	fleet->set("writes_dropped", s.fleet.writesDropped);
+	fleet->set("breaker_opens", s.fleet.breakerOpens);
+	fleet->set("reconnects", s.fleet.reconnects);
+	fleet->set("pins_published", s.fleet.pinsPublished);
+	fleet->set("pins_applied", s.fleet.pinsApplied);
+	fleet->set("bad_messages", s.fleet.badMessages);
+	root->set("fleet", fleet);
 	return root;
 }
 

@@ -210,6 +210,34 @@ std::string PrometheusView::render(const stats::StatsSnapshot& s)
 		.sample(d(s.pins.refusals));
 	Family(out, "pins_learned_total", "counter", "SPKI digests recorded in the pin store.").sample(d(s.pins.learned));
 	Family(out, "pins_expiring_soon", "gauge", "Pinned certificates that expire soon.").sample(d(s.pins.expiringSoon));
+
+	if (s.fleet.enabled)
+	{
+		Family(out, "fleet_redis_hits_total", "counter", "Local cache misses answered from the shared Redis cache.")
+			.sample(d(s.fleet.hits));
+		Family(out, "fleet_redis_misses_total", "counter", "Shared Redis cache lookups that found nothing usable.")
+			.sample(d(s.fleet.misses));
+		Family(out, "fleet_redis_errors_total", "counter", "Redis calls that failed (refused, timeout, reset).")
+			.sample(d(s.fleet.errors));
+		Family(out, "fleet_redis_skipped_total", "counter",
+			   "Shared cache lookups not sent to Redis (breaker open, queue full, too late).")
+			.sample(d(s.fleet.skipped));
+		Family(out, "fleet_redis_writes_total", "counter", "Commands written to Redis.").sample(d(s.fleet.writes));
+		Family(out, "fleet_redis_writes_dropped_total", "counter", "Writes to Redis given up.")
+			.sample(d(s.fleet.writesDropped));
+		Family(out, "fleet_breaker_open", "gauge", "1 while Redis is skipped until a background probe succeeds.")
+			.sample(s.fleet.breakerOpen ? 1 : 0);
+		Family(out, "fleet_breaker_opens_total", "counter", "Times the Redis circuit breaker opened.")
+			.sample(d(s.fleet.breakerOpens));
+		Family(out, "fleet_reconnects_total", "counter", "Times a background probe found Redis usable again.")
+			.sample(d(s.fleet.reconnects));
+		Family(out, "fleet_pin_channel_subscribed", "gauge", "1 while subscribed to the pin channel.")
+			.sample(s.fleet.subscribed ? 1 : 0);
+		Family(out, "fleet_pins_published_total", "counter", "Pin changes shared with the fleet.")
+			.sample(d(s.fleet.pinsPublished));
+		Family(out, "fleet_pins_applied_total", "counter", "Pin changes from other proxies applied here.")
+			.sample(d(s.fleet.pinsApplied));
+	}
 	return out.str();
 }
 

@@ -9,6 +9,7 @@
 #include "app/PinManager.h"
 #include "app/StatsCollector.h"
 #include "cache/PacketCache.h"
+#include "fleet/Fleet.h"
 #include "frontend/ClientAcl.h"
 #include "frontend/Frontend.h"
 #include "pipeline/QueryPipeline.h"
@@ -86,6 +87,20 @@ upstream::PoolSettings makePoolSettings(const Config& config)
 	settings.connection.idleTimeoutMs = config.upstream.idleTimeoutMs;
 	settings.connection.sessionResumption = config.tls.sessionResumption;
 	settings.connection.opportunistic = config.tls.profile == TlsProfile::OPPORTUNISTIC;
+	return settings;
+}
+
+cache::CacheSettings makeCacheSettings(const CacheConfig& config)
+{
+	cache::CacheSettings settings;
+	settings.maxEntries = config.maxEntries;
+	settings.minTtl = config.minTtl;
+	settings.maxTtl = config.maxTtl;
+	settings.negativeTtl = config.negativeTtl;
+	settings.serveStale = config.serveStale;
+	settings.staleAnswerTtl = config.staleAnswerTtl;
+	settings.maxStale = config.maxStale;
+	settings.prefetch = config.prefetch;
 	return settings;
 }
 
@@ -228,6 +243,25 @@ int DnsProxyApp::serve(const Config& config)
 	// Pins (SPEC section 5): configured pins, learn/enforce over the store, downgrade history.
 	PinManager pinManager(config.tls, pinStore.get());
 
+	// Fleet (SPEC 4b): a cache tier and the pin store shared with other proxies through Redis.
+	// Starts at once whatever Redis does; the pins Redis holds are merged in when it answers.
+	// Declared before the pool so that a pin event from an upstream thread always finds it.
+	std::unique_ptr<fleet::Fleet> fleet;
+	if (!config.fleet.redis.empty())
+	{
+		auto url = fleet::RedisUrl::parse(config.fleet.redis);
+		if (!url)
+			return fail("fleet.redis: expected redis://host:port[/db], got '" + config.fleet.redis + "'");
+		fleet::FleetSettings fleetSettings;
+		fleetSettings.url = *url;
+		fleetSettings.keyPrefix = config.fleet.keyPrefix;
+		fleetSettings.timeoutMs = config.fleet.timeoutMs;
+		fleet = std::make_unique<fleet::Fleet>(fleetSettings, makeCacheSettings(config.cache),
+											   [&pinManager](const fleet::PinEvent& e) { pinManager.applyRemote(e); });
+		pinManager.setEventSink([&fleet](const fleet::PinEvent& e) { fleet->publish(e); });
+		fleet->start();
+	}
+
 	Poco::Net::Context::Ptr context;
 	try
 	{
@@ -256,18 +290,11 @@ int DnsProxyApp::serve(const Config& config)
 	std::unique_ptr<cache::PacketCache> cache; // null when [cache] enabled = false
 	if (config.cache.enabled)
 	{
-		cache::CacheSettings cacheSettings;
-		cacheSettings.maxEntries = config.cache.maxEntries;
-		cacheSettings.minTtl = config.cache.minTtl;
-		cacheSettings.maxTtl = config.cache.maxTtl;
-		cacheSettings.negativeTtl = config.cache.negativeTtl;
-		cacheSettings.serveStale = config.cache.serveStale;
-		cacheSettings.staleAnswerTtl = config.cache.staleAnswerTtl;
-		cacheSettings.maxStale = config.cache.maxStale;
-		cacheSettings.prefetch = config.cache.prefetch;
-		cache = std::make_unique<cache::PacketCache>(cacheSettings);
+		cache = std::make_unique<cache::PacketCache>(makeCacheSettings(config.cache));
 	}
 	pipeline::QueryPipeline pipeline(pipelineSettings, acl, pool, frontendStats, cache.get());
+	if (fleet && cache)
+		pipeline.setSecondLevelCache(&fleet->cache());
 
 	frontend::FrontendSettings frontendSettings;
 	for (const auto& address : config.server.listen)
@@ -317,6 +344,8 @@ int DnsProxyApp::serve(const Config& config)
 		s.pins.learned = pinManager.learned();
 		s.pins.expiringSoon = pinManager.expiringSoon();
 	});
+	if (fleet)
+		statsCollector.addFiller([&fleet](stats::StatsSnapshot& s) { fleet->fillStats(s.fleet); });
 	AdminBridge adminBridge(statsCollector, pool);
 	admin::AdminSources adminSources;
 	adminSources.stats = &adminBridge;
@@ -346,6 +375,8 @@ int DnsProxyApp::serve(const Config& config)
 		catch (const admin::AdminBindError& e)
 		{
 			frontend.stop();
+			if (fleet)
+				fleet->stop(); // its lookup threads call back into the pipeline
 			pool.stop();
 			return fail(std::string("admin.listen: ") + e.what());
 		}
@@ -371,6 +402,8 @@ int DnsProxyApp::serve(const Config& config)
 	if (adminServer)
 		adminServer->stop();
 	frontend.stop();
+	if (fleet)
+		fleet->stop(); // queued lookups go upstream as misses, queued writes get one last try
 	pool.stop();
 	if (cachePersistence)
 	{

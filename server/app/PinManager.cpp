@@ -159,6 +159,8 @@ void PinManager::verified(const std::string& authName, const upstream::PeerChain
 		}
 		else
 			_logger.information("pin learned: %s %s", name, leaf);
+		if (_sink)
+			_sink({fleet::PinEvent::Kind::LEARNED, name, leaf, {}});
 	}
 	// Report pinned keys whose certificate expires soon, once a day per key.
 	std::lock_guard<std::mutex> lock(_mutex);
@@ -251,6 +253,8 @@ void PinManager::approve(const std::string& authName, const std::string& sha256,
 		_stored[name].insert(sha256);
 	}
 	_logger.information("pin approved: %s %s", name, sha256);
+	if (_sink)
+		_sink({fleet::PinEvent::Kind::APPROVED, name, sha256, {}});
 }
 
 size_t PinManager::forget(const std::string& authName)
@@ -259,7 +263,47 @@ size_t PinManager::forget(const std::string& authName)
 	size_t removed = _store ? _store->forget(name) : 0;
 	reload();
 	_logger.information("pins forgotten: %s (%z removed)", name, removed);
+	if (_sink)
+		_sink({fleet::PinEvent::Kind::FORGOTTEN, name, {}, {}});
 	return removed;
+}
+
+void PinManager::applyRemote(const fleet::PinEvent& event)
+{
+	const std::string name = lower(event.name);
+	switch (event.kind)
+	{
+	case fleet::PinEvent::Kind::APPROVED: {
+		if (_store)
+			_store->approve(name, event.sha256, now());
+		bool added = false;
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			added = _stored[name].insert(event.sha256).second;
+		}
+		if (added) // the merge after every (re)subscription repeats known approvals: log new ones only
+			_logger.information("pin approved by the fleet: %s %s", name, event.sha256);
+		break;
+	}
+	case fleet::PinEvent::Kind::LEARNED: {
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			if (!_stored[name].insert(event.sha256).second)
+				return; // known already (any source): nothing to record
+		}
+		// Recorded as seen once, so the digest is learned here too and survives a restart.
+		if (_store)
+			_store->recordSeen(name, event.sha256, now());
+		_logger.information("pin learned by the fleet: %s %s", name, event.sha256);
+		break;
+	}
+	case fleet::PinEvent::Kind::FORGOTTEN:
+		if (_store)
+			_store->forget(name);
+		reload();
+		_logger.information("pins forgotten by the fleet: %s", name);
+		break;
+	}
 }
 
 } // namespace dnsproxy::app

@@ -3,6 +3,7 @@
 
 #include "admin/PinAdmin.h"
 #include "app/Config.h"
+#include "fleet/KeyLayout.h"
 #include "upstream/PinSource.h"
 
 #include <Poco/Logger.h>
@@ -70,6 +71,17 @@ public:
 		return _expiringSoon.load();
 	}
 
+	/// Fleet (SPEC 4b): told about every digest learned, approved or forgotten here, to share it.
+	/// Set during wiring, before any connection or admin request; called outside `_mutex`.
+	void setEventSink(std::function<void(const fleet::PinEvent&)> sink)
+	{
+		_sink = std::move(sink);
+	}
+	/// Applies a change made by another proxy (pin channel, or the merge at start) to the store
+	/// and the in-memory copy, without sharing it again. A learned digest already known here is
+	/// left as it is; an approval makes it approved; a forget removes learned and approved ones.
+	void applyRemote(const fleet::PinEvent& event);
+
 	/// Days before a pinned certificate's notAfter from which it is reported (once a day).
 	static constexpr int64_t EXPIRY_WARNING_SECONDS = 14 * 86400;
 
@@ -91,6 +103,7 @@ private:
 	std::atomic<uint64_t> _refusals{0};
 	std::atomic<uint64_t> _learned{0};
 	std::atomic<uint64_t> _expiringSoon{0};
+	std::function<void(const fleet::PinEvent&)> _sink;
 };
 
 } // namespace dnsproxy::app
