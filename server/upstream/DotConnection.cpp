@@ -28,6 +28,8 @@ namespace
 {
 
 constexpr size_t MAX_WRITE_CHUNK = 16384;
+/// Upstream faults are logged at most this often (issue 8: once per burst, no log flood).
+constexpr auto FAULT_LOG_INTERVAL = std::chrono::seconds(10);
 
 /// Same question (case-insensitive name, type, class) in query and answer: an answer whose
 /// question differs is not the answer to this query (RFC 5452 section 9.1 style check).
@@ -410,8 +412,8 @@ void DotConnection::readAvailable()
 	}
 	catch (const Poco::Exception& e)
 	{
-		if (_logger.debug())
-			_logger.debug("read from %s failed: %s", _server.url(), e.displayText());
+		// A reset or a cut TLS record: the in-flight queries are retried once on a new connection.
+		noteFault("connection broken while reading", e.displayText());
 		closed = true;
 	}
 	size_t offset = 0;
@@ -470,22 +472,28 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 	if (length < dns::HEADER_SIZE)
 	{
 		stats::bump(_stats.badAnswers);
+		noteFault("answer shorter than a DNS header; dropping the connection");
 		disconnect("malformed answer", true);
 		return;
 	}
 	auto it = _inflight.find(dns::readId(data));
 	if (it == _inflight.end())
 	{
-		// Usually the late answer to a query that already timed out.
+		// Usually the late answer to a query that already timed out: ignored, the connection stays.
 		stats::bump(_stats.badAnswers);
+		noteFault("answer with an unknown ID ignored");
 		return;
 	}
 	Pending& pending = it->second;
 	dns::MessageInfo info;
 	if (!sameQuestion(pending.query, data, length, info))
 	{
+		// Our ID with another question (or an unparsable message): the stream is broken or spoofed.
+		// Waiting for the deadline would only delay the client; retry once on a fresh connection.
 		stats::bump(_stats.badAnswers);
-		return; // not ours; the real answer may still come before the deadline
+		noteFault("answer does not match its query's question; dropping the connection");
+		disconnect("question mismatch", true);
+		return;
 	}
 	if (!_sessionTaken && _settings.sessionResumption && _secure)
 	{
@@ -510,6 +518,22 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 	_inflight.erase(it);
 	stats::bump(_stats.answers);
 	finish(done, UpstreamResult::Status::OK, std::move(answer));
+}
+
+void DotConnection::noteFault(const char* what, const std::string& detail)
+{
+	auto now = Clock::now();
+	if (now < _faultLogUntil)
+	{
+		++_faultsNotLogged;
+		return;
+	}
+	_faultLogUntil = now + FAULT_LOG_INTERVAL;
+	std::string suffix = detail.empty() ? std::string() : ": " + detail;
+	if (_faultsNotLogged > 0)
+		suffix += " (" + std::to_string(_faultsNotLogged) + " more faults since the last warning)";
+	_faultsNotLogged = 0;
+	_logger.warning("upstream %s (%s): %s%s", _server.url(), _server.authName, std::string(what), suffix);
 }
 
 void DotConnection::expire(Clock::time_point now)

@@ -96,6 +96,9 @@ private:
 	bool nearServerIdleLimit(Clock::time_point now) const;
 	void finish(Pending& pending, UpstreamResult::Status status, std::vector<uint8_t>&& answer = {});
 	int pollTimeoutMs(Clock::time_point now) const;
+	/// Logs an upstream fault (garbage, unknown ID, question mismatch, broken stream) as a warning at
+	/// most once per FAULT_LOG_INTERVAL; the next warning says how many were not logged meanwhile.
+	void noteFault(const char* what, const std::string& detail = std::string());
 
 	ServerEndpoint _server;
 	Poco::Net::Context::Ptr _context;
@@ -132,6 +135,8 @@ private:
 	Clock::time_point _lastReceive;
 	std::mt19937 _random;
 	bool _loggedDown = false;
+	Clock::time_point _faultLogUntil{};
+	uint64_t _faultsNotLogged = 0;
 	/// How long the server lets a connection sit idle, learned from its EDNS keepalive timeout
 	/// (RFC 7828) or from the idle time after which it closed one of ours; 0 = not known yet.
 	/// Kept across reconnects: it is a property of the server.
