@@ -6,7 +6,7 @@
 #
 #   python3 dot_server.py --port P --cert C --key K [--host 127.0.0.1] [--tls-version 1.2|1.3]
 #       [--close-after N] [--idle-close-ms T] [--silent-after N] [--delay NAME=MS ...]
-#       [--keepalive-ms T] [--stats FILE]
+#       [--keepalive-ms T] [--fault KIND [--fault-after N] [--fault-every M]] [--stats FILE]
 #
 # Answers: every A query gets 192.0.2.1 TTL 300; names under nx.example. get NXDOMAIN; other
 # types NOERROR/NODATA. The question is echoed byte for byte, ID as received, RD copied, RA
@@ -21,6 +21,15 @@
 # --silent-conn-after N: on each connection answer only its first N queries, then stay silent
 #   without closing (a half-open connection); a new connection is answered again.
 # --delay-all MS: answer every query after MS milliseconds (a slow server).
+# --fault KIND: after the first --fault-after N queries (all connections together, default 0),
+#   every answer is faulty (counted in "faults"):
+#     garbage            a 7-octet frame of random bytes (shorter than a DNS header)
+#     wrong-id           the right answer under another message ID
+#     mismatch-question  an answer with the query's ID but another question (qtype changed)
+#     reset-mid-answer   half of the answer frame, then a TCP reset (SO_LINGER 0)
+#     cut-record         a TLS application-data record header and part of its body written
+#                        around TLS on the raw socket, then the connection closed
+#   --fault-every M makes only every M-th query after N faulty (default 1: all of them).
 # --stats FILE: JSON rewritten (atomically) on every change: handshakes, resumed (handshakes
 #   with ssl_object.session_reused), tls_versions, connections (now), connections_total,
 #   queries, answered, edns_queries, edns_option_codes (sorted, distinct), edns_option_counts,
@@ -58,6 +67,7 @@ class Stats:
             "edns_option_counts": {},
             "query_lengths": {},
             "qnames": [],
+            "faults": 0,
         }
         self.write()
 
@@ -180,11 +190,17 @@ class Server:
         closing = False
         tasks = set()
 
-        async def answer(q, delay_ms):
+        async def answer(q, delay_ms, fault=None):
             nonlocal answered, closing
             if delay_ms:
                 await asyncio.sleep(delay_ms / 1000.0)
             if closing:
+                return
+            if fault is not None:
+                async with lock:
+                    if not closing:
+                        st.bump("faults")
+                        closing = await self.send_fault(fault, q, writer)
                 return
             resp = build_answer(q, self.args.keepalive_ms)
             async with lock:
@@ -241,7 +257,11 @@ class Server:
                     continue
                 if self.args.silent_conn_after is not None and conn_queries > self.args.silent_conn_after:
                     continue
-                t = asyncio.ensure_future(answer(q, self.delays.get(q["qname"], self.args.delay_all)))
+                fault = None
+                if self.args.fault and self.global_queries > self.args.fault_after and \
+                        (self.global_queries - self.args.fault_after - 1) % self.args.fault_every == 0:
+                    fault = self.args.fault
+                t = asyncio.ensure_future(answer(q, self.delays.get(q["qname"], self.args.delay_all), fault))
                 tasks.add(t)
                 t.add_done_callback(tasks.discard)
         except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError, OSError):
@@ -257,6 +277,50 @@ class Server:
                 writer.close()
             except Exception as e:  # noqa: BLE001 - closing a dead transport
                 print("close: %s" % e, flush=True)
+
+
+async def _send_fault(self, kind, q, writer):
+    """Writes one faulty answer; True when the connection is gone afterwards."""
+    if kind == "garbage":
+        writer.write(struct.pack("!H", 7) + os.urandom(7))
+    elif kind == "wrong-id":
+        bad = dict(q, id=q["id"] ^ 0x5A5A)
+        resp = build_answer(bad, self.args.keepalive_ms)
+        writer.write(struct.pack("!H", len(resp)) + resp)
+    elif kind == "mismatch-question":
+        question = bytearray(q["question"])
+        question[-4:-2] = struct.pack("!H", 28 if q["qtype"] != 28 else 1)
+        resp = build_answer(dict(q, question=bytes(question)), self.args.keepalive_ms)
+        writer.write(struct.pack("!H", len(resp)) + resp)
+    elif kind == "reset-mid-answer":
+        resp = build_answer(q, self.args.keepalive_ms)
+        framed = struct.pack("!H", len(resp)) + resp
+        writer.write(framed[:len(framed) // 2])
+        try:
+            await writer.drain()
+        except (ConnectionError, OSError):
+            return True
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+        return True
+    elif kind == "cut-record":
+        # Around TLS: a record header promising 256 octets, 20 of them, then FIN.
+        fd = writer.get_extra_info("socket").fileno()
+        try:
+            os.write(fd, b"\x17\x03\x03\x01\x00" + os.urandom(20))
+        except OSError:
+            pass
+        writer.transport.abort()
+        return True
+    try:
+        await writer.drain()
+    except (ConnectionError, OSError):
+        return True
+    return False
+
+
+Server.send_fault = _send_fault
 
 
 def make_context(args):
@@ -289,6 +353,10 @@ async def main():
     ap.add_argument("--delay-all", type=int, default=0, metavar="MS")
     ap.add_argument("--delay", action="append", default=[], metavar="NAME=MS")
     ap.add_argument("--keepalive-ms", type=int)
+    ap.add_argument("--fault", choices=["garbage", "wrong-id", "mismatch-question", "reset-mid-answer",
+                                        "cut-record"])
+    ap.add_argument("--fault-after", type=int, default=0)
+    ap.add_argument("--fault-every", type=int, default=1)
     ap.add_argument("--stats")
     args = ap.parse_args()
 

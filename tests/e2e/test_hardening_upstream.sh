@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# tests/e2e/test_hardening_upstream.sh - upstream fault matrix (issue 8, acceptance 5): garbage,
+# wrong ID, mismatched question, reset mid-answer and a cut TLS record from tests/support/dot_server.py.
+# For each fault every client query is answered (by the retry on a fresh connection, or SERVFAIL)
+# within the budget (timeout_ms, one server), the fault is counted in /stats, and the log carries
+# at most a couple of warnings for the burst, not one per fault.
+source "$(dirname "$0")/lib.sh"
+require_tool openssl curl
+require_binary
+
+use_test_pki
+TIMEOUT_MS=1000
+BUDGET_MS=$((TIMEOUT_MS + 600))
+
+# run_fault KIND EVERY: 4 sequential queries through a server with --fault KIND --fault-every EVERY.
+# Prints the rcodes seen, space-separated.
+run_fault()
+{
+	local kind=$1 every=$2 i out ms rc rcodes=""
+	DPORT=$(pick_port)
+	start_dot_server "$DPORT" "$CERT" "$KEY" --fault "$kind" --fault-every "$every"
+	APORT=$(pick_port)
+	start_proxy "127.0.0.1:$DPORT#$NAME" -D "upstream.timeout_ms=$TIMEOUT_MS" -D cache.enabled=false \
+		-D "admin.listen=127.0.0.1:$APORT" >&2
+	for i in 1 2 3 4; do
+		out=$(dns_client one --port "$PROXY_PORT" --name "$kind-$every-$i.zone.example" --timeout 5)
+		rc=$(json_field "$out" rcode)
+		ms=$(json_field "$out" ms)
+		[[ $rc == NOERROR || $rc == SERVFAIL ]] || fail "$kind: query $i got '$rc' ($out)"
+		"$PY" -c "import sys; sys.exit(0 if $ms < $BUDGET_MS else 1)" || fail "$kind: query $i took $ms ms (budget $BUDGET_MS)"
+		rcodes+="$rc "
+	done
+	[[ $(dot_stat faults) -ge 1 ]] || fail "$kind: dot_server sent no faulty answer"
+	bad=$(curl -s "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys
+d = json.load(sys.stdin)
+u = d["upstreams"] if isinstance(d.get("upstreams"), list) else d["upstream"]["servers"]
+print(sum(s.get("bad_answers", 0) + s.get("retries", 0) + s.get("timeouts", 0) for s in u))' 2>/dev/null || echo "?")
+	warnings=$(grep -cE "dropping the connection|unknown ID|connection broken" "$PROXY_LOG" || true)
+	stop_pid "$DNSPROXY_PID" dnsproxy >&2
+	stop_pid "$DOT_PID" dot_server.py >&2
+	echo "$rcodes|$bad|$warnings"
+}
+
+for kind in garbage wrong-id mismatch-question reset-mid-answer cut-record; do
+	result=$(run_fault "$kind" 1)
+	IFS='|' read -r rcodes counted warnings <<<"$result"
+	log "$kind on every answer: rcodes [$rcodes] counted $counted warnings $warnings"
+	pass "$kind on every answer: all 4 queries answered within ${BUDGET_MS} ms"
+	[[ $counted == "?" ]] || ((counted >= 1)) || fail "$kind: not counted in /stats"
+	((warnings <= 2)) || fail "$kind: $warnings warning lines for one burst (log flood)"
+	pass "$kind: counted ($counted), $warnings warning line(s) for the burst"
+done
+
+# Every other answer faulty: the retry on a fresh connection gets the good one.
+for kind in garbage mismatch-question reset-mid-answer cut-record; do
+	result=$(run_fault "$kind" 2)
+	IFS='|' read -r rcodes counted warnings <<<"$result"
+	log "$kind on every other answer: rcodes [$rcodes]"
+	assert_eq 4 "$(grep -o NOERROR <<<"$rcodes" | wc -l)" "$kind on every other answer: the retry answered all 4 queries"
+done
