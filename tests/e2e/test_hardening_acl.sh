@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# tests/e2e/test_hardening_acl.sh - [server] allow (issue 8, acceptance 4): with allow = 127.0.0.1/32
+# a query from 127.0.0.2 gets REFUSED over UDP and TCP, counted; 127.0.0.1 is served.
+source "$(dirname "$0")/lib.sh"
+require_tool openssl kdig curl
+require_binary
+
+use_test_pki
+DPORT=$(pick_port)
+start_dot_server "$DPORT" "$CERT" "$KEY"
+APORT=$(pick_port)
+start_proxy "127.0.0.1:$DPORT#$NAME" -D "server.allow=127.0.0.1/32" -D "admin.listen=127.0.0.1:$APORT"
+
+assert_eq REFUSED "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.2 acl1.zone.example)" "UDP query from 127.0.0.2 refused"
+assert_eq REFUSED "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.2 +tcp acl2.zone.example)" "TCP query from 127.0.0.2 refused"
+assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 acl3.zone.example)" "UDP query from 127.0.0.1 answered"
+assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 +tcp acl4.zone.example)" "TCP query from 127.0.0.1 answered"
+refused=$(curl -s "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["clients"]["refused"])')
+assert_eq 2 "$refused" "both refusals counted in /stats clients.refused"
+qnames=$(json_stat "$DOT_STATS" qnames)
+assert_contains "$qnames" acl3.zone.example "the allowed query reached the upstream"
+assert_not_contains "$qnames" acl1.zone.example "the refused UDP query never reached the upstream"
+assert_not_contains "$qnames" acl2.zone.example "the refused TCP query never reached the upstream"
+stop_pid "$DNSPROXY_PID" dnsproxy
