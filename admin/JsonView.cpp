@@ -45,6 +45,11 @@ Object::Ptr upstream(const stats::StatsSnapshot::Upstream& u)
 	o->set("timeouts", u.timeouts);
 	o->set("retries", u.retries);
 	o->set("bad_answers", u.badAnswers);
+	o->set("transport", u.transport);
+	o->set("pin_refusals", u.pinRefusals);
+	o->set("unauthenticated_tls", u.unauthenticatedTls);
+	o->set("clear_text_fallbacks", u.clearTextFallbacks);
+	o->set("downgrades_refused", u.downgradesRefused);
 	o->set("server_closes", u.serverCloses);
 	o->set("idle_closes", u.idleCloses);
 	o->set("learned_idle_ms", u.learnedIdleMs);

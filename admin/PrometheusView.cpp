@@ -178,6 +178,17 @@ std::string PrometheusView::render(const stats::StatsSnapshot& s)
 				[](const Upstream& u) { return d(u.retries); });
 	perUpstream(out, s, "upstream_bad_answers_total", "counter", "Answers that did not match a query.",
 				[](const Upstream& u) { return d(u.badAnswers); });
+	perUpstream(out, s, "upstream_pin_refusals_total", "counter", "TLS handshakes refused by a pin check.",
+				[](const Upstream& u) { return d(u.pinRefusals); });
+	perUpstream(out, s, "upstream_unauthenticated_tls_total", "counter",
+				"Opportunistic profile: connections used without a verified certificate.",
+				[](const Upstream& u) { return d(u.unauthenticatedTls); });
+	perUpstream(out, s, "upstream_clear_text_fallbacks_total", "counter",
+				"Opportunistic profile: clear-text DNS connections to port 53.",
+				[](const Upstream& u) { return d(u.clearTextFallbacks); });
+	perUpstream(out, s, "upstream_downgrades_refused_total", "counter",
+				"Opportunistic profile: clear text refused for a server seen speaking TLS.",
+				[](const Upstream& u) { return d(u.downgradesRefused); });
 	perUpstream(out, s, "upstream_server_closes_total", "counter", "Connections closed by the upstream.",
 				[](const Upstream& u) { return d(u.serverCloses); });
 	perUpstream(out, s, "upstream_idle_closes_total", "counter", "Connections closed by us after idle_timeout_ms.",

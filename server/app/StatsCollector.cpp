@@ -62,6 +62,13 @@ stats::StatsSnapshot StatsCollector::snapshot() const
 		up.timeouts = get(u.timeouts);
 		up.retries = get(u.retries);
 		up.badAnswers = get(u.badAnswers);
+		up.pinRefusals = get(u.pinRefusals);
+		up.unauthenticatedTls = get(u.unauthenticatedTls);
+		up.clearTextFallbacks = get(u.clearTextFallbacks);
+		up.downgradesRefused = get(u.downgradesRefused);
+		up.transport = u.transport.load(std::memory_order_relaxed) == 2   ? "clear"
+					   : u.transport.load(std::memory_order_relaxed) == 1 ? "tls-unauthenticated"
+																		  : "tls";
 		up.serverCloses = get(u.serverCloses);
 		up.idleCloses = get(u.idleCloses);
 		up.learnedIdleMs = u.learnedIdleMs.load(std::memory_order_relaxed);

@@ -65,6 +65,11 @@ struct StatsSnapshot
 		uint64_t timeouts = 0;
 		uint64_t retries = 0;
 		uint64_t badAnswers = 0;
+		uint64_t pinRefusals = 0;        ///< handshakes refused by a pin check
+		uint64_t unauthenticatedTls = 0; ///< opportunistic: connections without a verified chain or name
+		uint64_t clearTextFallbacks = 0; ///< opportunistic: clear-text DNS connections to port 53
+		uint64_t downgradesRefused = 0;  ///< opportunistic: clear text refused for a server seen speaking TLS
+		std::string transport = "tls";   ///< what the open connection speaks: "tls", "tls-unauthenticated", "clear"
 		uint64_t serverCloses = 0;
 		uint64_t idleCloses = 0;
 		uint32_t learnedIdleMs = 0;

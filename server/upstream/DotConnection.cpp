@@ -177,6 +177,7 @@ bool DotConnection::connectTls(std::string& error, bool& refusedByPin)
 			}
 		}
 		_sessionAuthenticated = authenticated;
+		_stats.transport.store(authenticated ? 0 : 1, std::memory_order_relaxed);
 		if (resumed)
 			stats::bump(_stats.tlsResumptions);
 		if (_pins)
@@ -218,6 +219,7 @@ bool DotConnection::connectClearText(std::string& error)
 		stats::bump(_stats.clearTextFallbacks);
 		_logger.warning("upstream %s: TLS failed (%s); opportunistic profile: using clear-text DNS to %s",
 						_server.url(), error, plain.toString());
+		_stats.transport.store(2, std::memory_order_relaxed);
 		connected(socket, false);
 		return true;
 	}
