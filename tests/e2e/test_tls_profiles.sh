@@ -64,12 +64,17 @@ assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" strictclear.zone.example A)" "str
 stop_pid "$DNSPROXY_PID" dnsproxy
 assert_eq "0 0 []" "$(json_stat "$CLEAR2" tcp_connections) $(json_stat "$CLEAR2" udp_queries) $(qnames_of "$CLEAR2")" \
 	"strict: the clear-text responder on port 53 saw nothing"
-start_proxy "$IP2:$UPORT2#$NAME" -D tls.profile=opportunistic -D upstream.timeout_ms=1000
+APORT2=$(pick_port)
+start_proxy "$IP2:$UPORT2#$NAME" -D tls.profile=opportunistic -D upstream.timeout_ms=1000 -D "admin.listen=127.0.0.1:$APORT2"
 assert_eq 192.0.2.53 "$(kdig_short "$PROXY_PORT" clearonly.zone.example A)" "opportunistic, server without TLS: answered in clear text (UDP client)"
 assert_eq 192.0.2.53 "$(kdig_short "$PROXY_PORT" +tcp clearonly2.zone.example A)" "opportunistic, server without TLS: answered in clear text (TCP client)"
 assert_contains "$(qnames_of "$CLEAR2")" clearonly.zone.example "the clear-text responder on port 53 saw the query"
 in_log "$PROXY_LOG" "using clear-text DNS to $IP2:53" || fail "opportunistic: no warning about the clear-text fallback"
 pass "opportunistic: clear-text fallback logged ($(grep -m1 -F 'clear-text DNS' "$PROXY_LOG"))"
+stats=$(curl -s "http://127.0.0.1:$APORT2/stats")
+upstream_stat() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["upstreams"][0][sys.argv[2]])' "$stats" "$1"; }
+assert_eq clear "$(upstream_stat transport)" "opportunistic: /stats shows the upstream speaking clear text"
+assert_ge 1 "$(upstream_stat clear_text_fallbacks)" "opportunistic: /stats counts the clear-text fallback"
 stop_pid "$DNSPROXY_PID" dnsproxy
 stop_pid "$CLEAR_PID" clear_dns_server.py
 
