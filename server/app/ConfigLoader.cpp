@@ -1,6 +1,8 @@
 // ConfigLoader.cpp - INI parsing, validation and printing of the dnsproxy configuration (SPEC section 3).
 #include "app/ConfigLoader.h"
 
+#include "app/ConfigText.h"
+
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/IniFileConfiguration.h>
 
@@ -23,6 +25,8 @@ namespace dnsproxy::app
 
 namespace
 {
+
+using namespace text;
 
 /// Every section and key of SPEC section 3, in the SPEC's order (toIni prints in this order too).
 const std::vector<std::pair<std::string, std::vector<std::string>>>& knownKeys()
@@ -78,151 +82,9 @@ bool knownKey(const std::string& fullKey)
 	return false;
 }
 
-std::string trim(const std::string& text)
-{
-	size_t begin = 0;
-	size_t end = text.size();
-	while (begin < end && std::isspace(static_cast<unsigned char>(text[begin])))
-		++begin;
-	while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1])))
-		--end;
-	return text.substr(begin, end - begin);
-}
-
-std::string lower(std::string text)
-{
-	for (char& c : text)
-		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-	return text;
-}
-
-std::string quoted(const std::string& text)
-{
-	return "'" + text + "'";
-}
-
 [[noreturn]] void fail(const std::string& where, const std::string& reason)
 {
 	throw ConfigError(where + ": " + reason);
-}
-
-/// Cuts `value ; comment`: a ';' that opens the value or follows whitespace starts a comment.
-std::string stripInlineComment(const std::string& value)
-{
-	for (size_t i = 0; i < value.size(); ++i)
-		if (value[i] == ';' && (i == 0 || std::isspace(static_cast<unsigned char>(value[i - 1]))))
-			return trim(value.substr(0, i));
-	return trim(value);
-}
-
-/// Comma-separated list; items trimmed, empty items (a trailing comma) dropped.
-std::vector<std::string> splitList(const std::string& value)
-{
-	std::vector<std::string> items;
-	std::string::size_type start = 0;
-	while (start <= value.size())
-	{
-		auto comma = value.find(',', start);
-		if (comma == std::string::npos)
-			comma = value.size();
-		const std::string item = trim(value.substr(start, comma - start));
-		if (!item.empty())
-			items.push_back(item);
-		start = comma + 1;
-	}
-	return items;
-}
-
-std::string join(const std::vector<std::string>& items)
-{
-	std::string out;
-	for (const auto& item : items)
-		out += (out.empty() ? "" : ", ") + item;
-	return out;
-}
-
-bool allDigits(const std::string& text)
-{
-	if (text.empty())
-		return false;
-	for (char c : text)
-		if (!std::isdigit(static_cast<unsigned char>(c)))
-			return false;
-	return true;
-}
-
-/// Decimal digits only, no sign; nullopt if not a number or above max.
-std::optional<unsigned long long> parseNumber(const std::string& text, unsigned long long max)
-{
-	if (!allDigits(text) || text.size() > 18)
-		return std::nullopt;
-	const unsigned long long n = std::stoull(text);
-	if (n > max)
-		return std::nullopt;
-	return n;
-}
-
-/// Letters, digits, '-' and '_' in labels of 1..63 octets, 253 in all, an optional final dot (RFC 1035 2.3.4).
-bool isHostName(const std::string& name)
-{
-	if (name.empty() || name.size() > 254 || (name.size() == 254 && name.back() != '.'))
-		return false;
-	size_t label = 0;
-	for (size_t i = 0; i < name.size(); ++i)
-	{
-		const char c = name[i];
-		if (c == '.')
-		{
-			if (label == 0)
-				return false;
-			label = 0;
-		}
-		else if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_')
-		{
-			if (++label > 63)
-				return false;
-		}
-		else
-			return false;
-	}
-	return true;
-}
-
-/// Strict RFC 4648 section 4 base64 (standard alphabet, '=' padding required).
-std::optional<std::vector<uint8_t>> decodeBase64(const std::string& text)
-{
-	static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	if (text.empty() || text.size() % 4 != 0)
-		return std::nullopt;
-	std::vector<uint8_t> out;
-	for (size_t i = 0; i < text.size(); i += 4)
-	{
-		uint32_t bits = 0;
-		int padding = 0;
-		for (size_t j = 0; j < 4; ++j)
-		{
-			const char c = text[i + j];
-			if (c == '=')
-			{
-				// Padding only in the last group, only in its last two places, and nothing but padding after it.
-				if (i + 4 != text.size() || j < 2)
-					return std::nullopt;
-				++padding;
-				bits <<= 6;
-				continue;
-			}
-			const auto pos = alphabet.find(c);
-			if (pos == std::string::npos || padding > 0)
-				return std::nullopt;
-			bits = (bits << 6) | static_cast<uint32_t>(pos);
-		}
-		out.push_back(static_cast<uint8_t>(bits >> 16));
-		if (padding < 2)
-			out.push_back(static_cast<uint8_t>(bits >> 8));
-		if (padding < 1)
-			out.push_back(static_cast<uint8_t>(bits));
-	}
-	return out;
 }
 
 /// Checks the line structure POCO would silently accept (a line without '=', "[server" without ']', keys before
@@ -335,26 +197,6 @@ T toChoice(const std::string& key, const std::string& value, const std::vector<s
 	}
 	fail(key, "expected " + names + ", got " + quoted(value));
 }
-
-template <typename T> std::string choiceName(T value, const std::vector<std::pair<std::string, T>>& choices)
-{
-	for (const auto& choice : choices)
-		if (choice.second == value)
-			return choice.first;
-	return "?";
-}
-
-const std::vector<std::pair<std::string, Strategy>> STRATEGIES{
-	{"failover", Strategy::FAILOVER}, {"round_robin", Strategy::ROUND_ROBIN}, {"fastest", Strategy::FASTEST}};
-const std::vector<std::pair<std::string, TlsProfile>> PROFILES{{"strict", TlsProfile::STRICT},
-															   {"opportunistic", TlsProfile::OPPORTUNISTIC}};
-const std::vector<std::pair<std::string, PinPolicy>> PIN_POLICIES{
-	{"off", PinPolicy::OFF}, {"learn", PinPolicy::LEARN}, {"enforce", PinPolicy::ENFORCE}};
-const std::vector<std::pair<std::string, std::string>> TLS_VERSIONS{{"1.2", "1.2"}, {"1.3", "1.3"}};
-const std::vector<std::pair<std::string, std::string>> LOG_LEVELS{
-	{"none", "none"},       {"fatal", "fatal"},   {"critical", "critical"},       {"error", "error"},
-	{"warning", "warning"}, {"notice", "notice"}, {"information", "information"}, {"debug", "debug"},
-	{"trace", "trace"}};
 
 std::vector<ListenAddress> toListen(const std::string& key, const std::string& value)
 {
@@ -662,80 +504,6 @@ std::pair<std::string, std::string> ConfigLoader::parseDefine(const std::string&
 		name.find('.', dot + 1) != std::string::npos)
 		fail("-D " + text, "expected section.key=value");
 	return {lower(name), trim(text.substr(eq + 1))};
-}
-
-std::string ConfigLoader::toIni(const Config& config)
-{
-	const auto boolText = [](bool b) { return b ? "true" : "false"; };
-	std::vector<std::string> listen;
-	for (const auto& address : config.server.listen)
-		listen.push_back(address.toString());
-	std::vector<std::string> protocols;
-	if (config.server.udp)
-		protocols.push_back("udp");
-	if (config.server.tcp)
-		protocols.push_back("tcp");
-	std::vector<std::string> allow;
-	for (const auto& cidr : config.server.allow)
-		allow.push_back(cidr.text);
-	std::vector<std::string> servers;
-	for (const auto& server : config.upstream.servers)
-		servers.push_back(server.endpoint() + (server.authName.empty() ? "" : "#" + server.authName));
-	std::vector<std::string> pins;
-	for (const auto& pin : config.tls.pins)
-		pins.push_back(pin.name + ":" + pin.sha256Base64);
-
-	std::ostringstream out;
-	out << "; effective dnsproxy configuration\n"
-		<< "\n[server]\n"
-		<< "listen = " << join(listen) << "\n"
-		<< "protocols = " << join(protocols) << "\n"
-		<< "allow = " << join(allow) << "\n"
-		<< "tcp_idle_timeout_ms = " << config.server.tcpIdleTimeoutMs << "\n"
-		<< "max_tcp_connections = " << config.server.maxTcpConnections << "\n"
-		<< "max_pending = " << config.server.maxPending << "\n"
-		<< "udp_payload_size = " << config.server.udpPayloadSize << "\n"
-		<< "threads = " << config.server.threads << "\n"
-		<< "\n[upstream]\n"
-		<< "servers = " << join(servers) << "\n"
-		<< "strategy = " << choiceName(config.upstream.strategy, STRATEGIES) << "\n"
-		<< "timeout_ms = " << config.upstream.timeoutMs << "\n"
-		<< "connections = " << config.upstream.connections << "\n"
-		<< "max_inflight = " << config.upstream.maxInflight << "\n"
-		<< "idle_timeout_ms = " << config.upstream.idleTimeoutMs << "\n"
-		<< "keepalive = " << boolText(config.upstream.keepalive) << "\n"
-		<< "padding = " << boolText(config.upstream.padding) << "\n"
-		<< "\n[tls]\n"
-		<< "profile = " << choiceName(config.tls.profile, PROFILES) << "\n"
-		<< "ca_file = " << config.tls.caFile << "\n"
-		<< "pins = " << join(pins) << "\n"
-		<< "pin_policy = " << choiceName(config.tls.pinPolicy, PIN_POLICIES) << "\n"
-		<< "session_resumption = " << boolText(config.tls.sessionResumption) << "\n"
-		<< "min_version = " << config.tls.minVersion << "\n"
-		<< "\n[cache]\n"
-		<< "enabled = " << boolText(config.cache.enabled) << "\n"
-		<< "max_entries = " << config.cache.maxEntries << "\n"
-		<< "min_ttl = " << config.cache.minTtl << "\n"
-		<< "max_ttl = " << config.cache.maxTtl << "\n"
-		<< "negative_ttl = " << config.cache.negativeTtl << "\n"
-		<< "serve_stale = " << boolText(config.cache.serveStale) << "\n"
-		<< "stale_answer_ttl = " << config.cache.staleAnswerTtl << "\n"
-		<< "max_stale = " << config.cache.maxStale << "\n"
-		<< "prefetch = " << boolText(config.cache.prefetch) << "\n"
-		<< "\n[storage]\n"
-		<< "path = " << config.storage.path << "\n"
-		<< "flush_interval_ms = " << config.storage.flushIntervalMs << "\n"
-		<< "\n[fleet]\n"
-		<< "redis = " << config.fleet.redis << "\n"
-		<< "key_prefix = " << config.fleet.keyPrefix << "\n"
-		<< "timeout_ms = " << config.fleet.timeoutMs << "\n"
-		<< "\n[admin]\n"
-		<< "listen = " << config.admin.listen << "\n"
-		<< "token = " << config.admin.token << "\n"
-		<< "\n[log]\n"
-		<< "level = " << config.log.level << "\n"
-		<< "queries = " << boolText(config.log.queries) << "\n";
-	return out.str();
 }
 
 std::optional<ListenAddress> ConfigLoader::parseHostPort(const std::string& text, uint16_t defaultPort)

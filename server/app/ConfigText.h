@@ -1,0 +1,60 @@
+// ConfigText.h - small text helpers of the INI loader: trimming, lists, numbers, names, base64.
+#pragma once
+
+#include "app/Config.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dnsproxy::app::text
+{
+
+std::string trim(const std::string& text);
+
+std::string lower(std::string text);
+
+std::string quoted(const std::string& text);
+
+/// Cuts `value ; comment`: a ';' that opens the value or follows whitespace starts a comment.
+std::string stripInlineComment(const std::string& value);
+
+/// Comma-separated list; items trimmed, empty items (a trailing comma) dropped.
+std::vector<std::string> splitList(const std::string& value);
+
+std::string join(const std::vector<std::string>& items);
+
+bool allDigits(const std::string& text);
+
+/// Decimal digits only, no sign; nullopt if not a number or above max.
+std::optional<unsigned long long> parseNumber(const std::string& text, unsigned long long max);
+
+/// Letters, digits, '-' and '_' in labels of 1..63 octets, 253 in all, an optional final dot (RFC 1035 2.3.4).
+bool isHostName(const std::string& name);
+
+/// Strict RFC 4648 section 4 base64 (standard alphabet, '=' padding required).
+std::optional<std::vector<uint8_t>> decodeBase64(const std::string& text);
+
+/// The names of the enumerated values, as written in the INI file.
+template <typename T> std::string choiceName(T value, const std::vector<std::pair<std::string, T>>& choices)
+{
+	for (const auto& choice : choices)
+		if (choice.second == value)
+			return choice.first;
+	return "?";
+}
+
+inline const std::vector<std::pair<std::string, Strategy>> STRATEGIES{
+	{"failover", Strategy::FAILOVER}, {"round_robin", Strategy::ROUND_ROBIN}, {"fastest", Strategy::FASTEST}};
+inline const std::vector<std::pair<std::string, TlsProfile>> PROFILES{{"strict", TlsProfile::STRICT},
+																	  {"opportunistic", TlsProfile::OPPORTUNISTIC}};
+inline const std::vector<std::pair<std::string, PinPolicy>> PIN_POLICIES{
+	{"off", PinPolicy::OFF}, {"learn", PinPolicy::LEARN}, {"enforce", PinPolicy::ENFORCE}};
+inline const std::vector<std::pair<std::string, std::string>> TLS_VERSIONS{{"1.2", "1.2"}, {"1.3", "1.3"}};
+inline const std::vector<std::pair<std::string, std::string>> LOG_LEVELS{
+	{"none", "none"},       {"fatal", "fatal"},   {"critical", "critical"},       {"error", "error"},
+	{"warning", "warning"}, {"notice", "notice"}, {"information", "information"}, {"debug", "debug"},
+	{"trace", "trace"}};
+
+} // namespace dnsproxy::app::text
