@@ -1,0 +1,327 @@
+// TcpClientLimitsTest.cpp - client TCP limits of the real front end on loopback: slowloris and stalled
+// frames closed by the idle timeout, non-readers closed, zero-length frames, max_tcp_connections.
+#include "frontend/Frontend.h"
+#include "support/WaitFor.h"
+
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/StreamSocket.h>
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+using namespace dnsproxy;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+namespace
+{
+
+/// Answers every query with `answerSize` octets (the query's ID, QR set), or holds the responder
+/// and never answers when `answerSize` is 0, so the connection stays busy.
+class TestHandler: public frontend::QueryHandler
+{
+public:
+	explicit TestHandler(size_t answerSize):
+		_answerSize(answerSize)
+	{
+	}
+
+	void handleQuery(std::vector<uint8_t>&& query, const frontend::ClientInfo&,
+					 std::shared_ptr<frontend::Responder> responder) override
+	{
+		if (_answerSize == 0)
+		{
+			std::lock_guard<std::mutex> lock(_mutex);
+			_held.push_back(std::move(responder));
+			return;
+		}
+		std::vector<uint8_t> answer(_answerSize, 0);
+		std::copy(query.begin(), query.begin() + std::min<size_t>(12, query.size()), answer.begin());
+		answer[2] |= 0x80;
+		responder->respond(std::move(answer));
+	}
+
+	size_t held()
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		return _held.size();
+	}
+
+	void releaseAll()
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		for (auto& responder : _held)
+			responder->drop();
+		_held.clear();
+	}
+
+private:
+	size_t _answerSize;
+	std::mutex _mutex;
+	std::vector<std::shared_ptr<frontend::Responder>> _held;
+};
+
+std::vector<uint8_t> framedQuery(uint16_t id)
+{
+	std::vector<uint8_t> q = {0,
+							  30,
+							  static_cast<uint8_t>(id >> 8),
+							  static_cast<uint8_t>(id),
+							  1,
+							  0,
+							  0,
+							  1,
+							  0,
+							  0,
+							  0,
+							  0,
+							  0,
+							  0,
+							  4,
+							  't',
+							  'e',
+							  's',
+							  't',
+							  7,
+							  'e',
+							  'x',
+							  'a',
+							  'm',
+							  'p',
+							  'l',
+							  'e',
+							  0,
+							  0,
+							  1,
+							  0};
+	q.push_back(1);
+	return q;
+}
+
+/// True once the peer has closed (EOF or reset), false if `timeout` passes first. Reads and
+/// discards whatever else arrives.
+bool closedWithin(Poco::Net::StreamSocket& socket, std::chrono::milliseconds timeout)
+{
+	auto deadline = Clock::now() + timeout;
+	uint8_t buffer[65536];
+	while (Clock::now() < deadline)
+	{
+		if (!socket.poll(Poco::Timespan(0, 20000), Poco::Net::Socket::SELECT_READ))
+			continue;
+		try
+		{
+			if (socket.receiveBytes(buffer, sizeof(buffer)) <= 0)
+				return true;
+		}
+		catch (const Poco::Exception&)
+		{
+			return true;
+		}
+	}
+	return false;
+}
+
+} // namespace
+
+class TcpClientLimitsTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(TcpClientLimitsTest);
+	CPPUNIT_TEST(testSlowlorisClosedByIdleTimeout);
+	CPPUNIT_TEST(testCompleteQueriesKeepConnectionOpen);
+	CPPUNIT_TEST(testZeroLengthFrameClosesOnlyThatConnection);
+	CPPUNIT_TEST(testClientThatNeverReadsIsClosed);
+	CPPUNIT_TEST(testFullClosesIdlestForNewConnection);
+	CPPUNIT_TEST(testFullWithBusyConnectionsRefusesNew);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void setUp() override
+	{
+		_settings = frontend::FrontendSettings();
+		_settings.listen = {Poco::Net::SocketAddress("127.0.0.1", 0)};
+		_settings.udp = false;
+		_settings.tcpLimits.idleTimeoutMs = 300;
+	}
+
+	void tearDown() override
+	{
+		if (_handler)
+			_handler->releaseAll();
+		if (_frontend)
+			_frontend->stop();
+		_frontend.reset();
+		_handler.reset();
+	}
+
+	void testSlowlorisClosedByIdleTimeout()
+	{
+		start(64);
+		Poco::Net::StreamSocket client(address());
+		const uint8_t prefix = 0x01; // a 256+ octet frame that never completes
+		const auto opened = Clock::now();
+		bool closed = false;
+		// One octet every 50 ms: before the fix every octet counted as activity and this stayed open.
+		while (!closed && Clock::now() - opened < 3s)
+		{
+			try
+			{
+				client.sendBytes(&prefix, 1);
+			}
+			catch (const Poco::Exception&)
+			{
+				closed = true;
+				break;
+			}
+			closed = closedWithin(client, 50ms);
+		}
+		const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - opened);
+		CPPUNIT_ASSERT_MESSAGE("slowloris connection still open after 3 s", closed);
+		CPPUNIT_ASSERT(after >= 250ms);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _stats.tcpIdleClosed.load());
+	}
+
+	void testCompleteQueriesKeepConnectionOpen()
+	{
+		start(64);
+		Poco::Net::StreamSocket client(address());
+		for (uint16_t i = 0; i < 8; ++i)
+		{
+			auto query = framedQuery(i);
+			client.sendBytes(query.data(), static_cast<int>(query.size()));
+			uint8_t answer[66];
+			CPPUNIT_ASSERT_EQUAL(66, readExactly(client, answer, sizeof(answer)));
+			CPPUNIT_ASSERT_EQUAL(uint8_t(i), answer[3]);
+			CPPUNIT_ASSERT(!closedWithin(client, 100ms));
+		}
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), _stats.tcpIdleClosed.load());
+	}
+
+	void testZeroLengthFrameClosesOnlyThatConnection()
+	{
+		start(64);
+		Poco::Net::StreamSocket bad(address());
+		Poco::Net::StreamSocket good(address());
+		const uint8_t zero[2] = {0, 0};
+		bad.sendBytes(zero, 2);
+		CPPUNIT_ASSERT(closedWithin(bad, 1000ms));
+		auto query = framedQuery(7);
+		good.sendBytes(query.data(), static_cast<int>(query.size()));
+		uint8_t answer[66];
+		CPPUNIT_ASSERT_EQUAL(66, readExactly(good, answer, sizeof(answer)));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _stats.malformed.load());
+	}
+
+	void testClientThatNeverReadsIsClosed()
+	{
+		_settings.tcpLimits.maxOutputBytes = 64 * 1024;
+		start(16000);
+		Poco::Net::StreamSocket client(Poco::Net::SocketAddress::IPv4);
+		client.setReceiveBufferSize(4096); // before connect, so the window stays small
+		client.connect(address());
+		client.setBlocking(false);
+		std::vector<uint8_t> queries;
+		for (uint16_t i = 0; i < 600; ++i)
+		{
+			auto query = framedQuery(i);
+			queries.insert(queries.end(), query.begin(), query.end());
+		}
+		size_t sent = 0;
+		const auto opened = Clock::now();
+		bool closed = false;
+		while (Clock::now() - opened < 5s && !closed)
+		{
+			if (sent < queries.size())
+			{
+				int n = ::send(client.impl()->sockfd(), queries.data() + sent, queries.size() - sent,
+							   MSG_DONTWAIT | MSG_NOSIGNAL);
+				if (n > 0)
+					sent += static_cast<size_t>(n);
+				else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+					closed = true;
+			}
+			// Never read: the proxy's closing shows as its counter, the client cannot see the FIN
+			// behind the answers it does not read.
+			if (_stats.tcpConnectionsNow.load() == 0 && _stats.tcpConnectionsAccepted.load() == 1)
+				closed = true;
+			std::this_thread::sleep_for(10ms);
+		}
+		CPPUNIT_ASSERT_MESSAGE("a client that never reads was kept open", closed);
+	}
+
+	void testFullClosesIdlestForNewConnection()
+	{
+		_settings.maxTcpConnections = 2;
+		_settings.tcpLimits.idleTimeoutMs = 60000;
+		start(64);
+		Poco::Net::StreamSocket first(address());
+		CPPUNIT_ASSERT(test::waitFor([&] { return _stats.tcpConnectionsNow.load() == 1; }));
+		Poco::Net::StreamSocket second(address());
+		CPPUNIT_ASSERT(test::waitFor([&] { return _stats.tcpConnectionsNow.load() == 2; }));
+		Poco::Net::StreamSocket third(address());
+		auto query = framedQuery(3);
+		third.sendBytes(query.data(), static_cast<int>(query.size()));
+		uint8_t answer[66];
+		CPPUNIT_ASSERT_EQUAL(66, readExactly(third, answer, sizeof(answer)));
+		CPPUNIT_ASSERT(closedWithin(first, 1000ms));
+		CPPUNIT_ASSERT(!closedWithin(second, 100ms));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), _stats.tcpConnectionsRefused.load());
+	}
+
+	void testFullWithBusyConnectionsRefusesNew()
+	{
+		_settings.maxTcpConnections = 2;
+		start(0); // queries are never answered: both connections stay busy
+		Poco::Net::StreamSocket first(address());
+		Poco::Net::StreamSocket second(address());
+		auto query = framedQuery(1);
+		first.sendBytes(query.data(), static_cast<int>(query.size()));
+		second.sendBytes(query.data(), static_cast<int>(query.size()));
+		CPPUNIT_ASSERT(test::waitFor([&] { return _handler->held() == 2; }));
+		Poco::Net::StreamSocket third(address());
+		CPPUNIT_ASSERT(closedWithin(third, 1000ms));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _stats.tcpConnectionsRefused.load());
+		CPPUNIT_ASSERT(!closedWithin(first, 100ms));
+		CPPUNIT_ASSERT(!closedWithin(second, 100ms));
+	}
+
+private:
+	void start(size_t answerSize)
+	{
+		_handler = std::make_unique<TestHandler>(answerSize);
+		_frontend = std::make_unique<frontend::Frontend>(_settings, *_handler, _stats);
+		_frontend->start();
+	}
+
+	Poco::Net::SocketAddress address() const
+	{
+		return _frontend->boundTcpAddresses().front();
+	}
+
+	static int readExactly(Poco::Net::StreamSocket& socket, uint8_t* buffer, size_t length)
+	{
+		size_t got = 0;
+		socket.setReceiveTimeout(Poco::Timespan(2, 0));
+		while (got < length)
+		{
+			int n = socket.receiveBytes(buffer + got, static_cast<int>(length - got));
+			if (n <= 0)
+				break;
+			got += static_cast<size_t>(n);
+		}
+		return static_cast<int>(got);
+	}
+
+	frontend::FrontendSettings _settings;
+	stats::FrontendStats _stats;
+	std::unique_ptr<TestHandler> _handler;
+	std::unique_ptr<frontend::Frontend> _frontend;
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(TcpClientLimitsTest, "frontend");
+CPPUNIT_REGISTRY_ADD("frontend", "integration");
