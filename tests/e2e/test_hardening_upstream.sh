@@ -13,7 +13,8 @@ TIMEOUT_MS=1000
 BUDGET_MS=$((TIMEOUT_MS + 600))
 
 # run_fault KIND EVERY: 4 sequential queries through a server with --fault KIND --fault-every EVERY.
-# Prints the rcodes seen, space-separated.
+# Sets RESULT to "rcodes|counted|warnings". Not called in $(...): the servers it starts must be
+# recorded in this shell's E2E_PIDS so that the EXIT trap stops them even when a check fails.
 run_fault()
 {
 	local kind=$1 every=$2 i out ms rc rcodes=""
@@ -38,12 +39,12 @@ print(sum(s.get("bad_answers", 0) + s.get("retries", 0) + s.get("timeouts", 0) f
 	warnings=$(grep -cE "dropping the connection|unknown ID|connection broken" "$PROXY_LOG" || true)
 	stop_pid "$DNSPROXY_PID" dnsproxy >&2
 	stop_pid "$DOT_PID" dot_server.py >&2
-	echo "$rcodes|$bad|$warnings"
+	RESULT="$rcodes|$bad|$warnings"
 }
 
 for kind in garbage wrong-id mismatch-question reset-mid-answer cut-record; do
-	result=$(run_fault "$kind" 1)
-	IFS='|' read -r rcodes counted warnings <<<"$result"
+	run_fault "$kind" 1
+	IFS='|' read -r rcodes counted warnings <<<"$RESULT"
 	log "$kind on every answer: rcodes [$rcodes] counted $counted warnings $warnings"
 	pass "$kind on every answer: all 4 queries answered within ${BUDGET_MS} ms"
 	[[ $counted == "?" ]] || ((counted >= 1)) || fail "$kind: not counted in /stats"
@@ -53,8 +54,8 @@ done
 
 # Every other answer faulty: the retry on a fresh connection gets the good one.
 for kind in garbage mismatch-question reset-mid-answer cut-record; do
-	result=$(run_fault "$kind" 2)
-	IFS='|' read -r rcodes counted warnings <<<"$result"
+	run_fault "$kind" 2
+	IFS='|' read -r rcodes counted warnings <<<"$RESULT"
 	log "$kind on every other answer: rcodes [$rcodes]"
 	assert_eq 4 "$(grep -o NOERROR <<<"$rcodes" | wc -l)" "$kind on every other answer: the retry answered all 4 queries"
 done
