@@ -2,6 +2,7 @@
 #include "cache/PacketCache.h"
 
 #include "dns/Constants.h"
+#include "dns/Edns.h"
 #include "dns/Header.h"
 #include "dns/Name.h"
 #include "dns/TtlWalker.h"
@@ -53,6 +54,24 @@ void normalise(std::vector<uint8_t>& answer, const dns::MessageInfo& info)
 {
 	dns::writeId(answer.data(), 0);
 	dns::toLowerWire(answer.data() + info.qnameOffset, info.qnameLength);
+}
+
+/// Padding and keepalive are the proxy's business with its upstream: an A answer padded to a
+/// 468-octet block (RFC 8467) is several times its unpadded size. The rewrite also leaves the OPT
+/// last with nothing before it pointing into it, which the hit path relies on (see CacheHit).
+/// False when the OPT cannot be re-encoded that way; `info` describes the result.
+bool stripHopOptions(std::vector<uint8_t>& answer, dns::MessageInfo& info)
+{
+	if (!info.edns.present)
+		return true;
+	auto stripped = dns::rewriteOpt(answer.data(), answer.size(), info.edns.udpPayloadSize,
+									{dns::EdnsOptionCode::PADDING, dns::EdnsOptionCode::TCP_KEEPALIVE}, {});
+	if (!stripped || dns::parseMessage(stripped->data(), stripped->size(), info) != dns::ParseError::NONE)
+		return false;
+	// Exact size: the rewrite reserved room for the padded original, which would stay allocated.
+	answer.assign(stripped->begin(), stripped->end());
+	answer.shrink_to_fit();
+	return true;
 }
 
 std::optional<std::vector<uint8_t>> nameFilter(const std::string& name)
@@ -220,6 +239,35 @@ std::optional<CacheHit> PacketCache::lookup(const std::string& key, bool countSt
 	return hit;
 }
 
+bool PacketCache::lookupFresh(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch)
+{
+	const int64_t now = _clock();
+	Shard& shard = shardFor(key);
+	int64_t age = 0;
+	needsPrefetch = false;
+	{
+		std::lock_guard<std::mutex> lock(shard.mutex);
+		auto found = shard.index.find(std::string_view(key));
+		if (found == shard.index.end() || now >= found->second->expiresAt)
+			return false;
+		Entry& entry = *found->second;
+		if (_settings.prefetch && !entry.prefetchFlagged &&
+			(entry.expiresAt - now) * 10 <= entry.expiresAt - entry.storedAt)
+		{
+			entry.prefetchFlagged = true;
+			needsPrefetch = true;
+		}
+		shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
+		out.assign(entry.answer.begin(), entry.answer.end());
+		age = std::max<int64_t>(0, now - entry.storedAt);
+	}
+	_counters.hits.fetch_add(1, std::memory_order_relaxed);
+	if (needsPrefetch)
+		_counters.prefetches.fetch_add(1, std::memory_order_relaxed);
+	dns::ageTtls(out.data(), out.size(), static_cast<uint32_t>(std::min<int64_t>(age, UINT32_MAX)));
+	return true;
+}
+
 bool PacketCache::insert(const std::string& key, const uint8_t* answer, size_t len)
 {
 	dns::MessageInfo info;
@@ -229,6 +277,11 @@ bool PacketCache::insert(const std::string& key, const uint8_t* answer, size_t l
 		return false;
 	}
 	std::vector<uint8_t> copy(answer, answer + len);
+	if (!stripHopOptions(copy, info))
+	{
+		_counters.notCached.fetch_add(1, std::memory_order_relaxed);
+		return false;
+	}
 	const TtlPolicy::Verdict verdict = _policy.admit(copy, info);
 	if (verdict.kind == TtlPolicy::Kind::NOT_CACHED)
 	{
@@ -294,7 +347,8 @@ void PacketCache::load(std::vector<CacheRecord>&& records, int64_t nowUnix)
 			(_settings.serveStale || nowUnix < record.expiresAt) && CacheKey::parse(record.key) &&
 			dns::parseMessage(record.answer.data(), record.answer.size(), info) == dns::ParseError::NONE &&
 			questionMatchesKey(record.answer.data(), info, record.key) && !info.header.tc() &&
-			!(info.header.rcode() == dns::Rcode::SERVFAIL && nowUnix >= record.expiresAt);
+			!(info.header.rcode() == dns::Rcode::SERVFAIL && nowUnix >= record.expiresAt) &&
+			stripHopOptions(record.answer, info); // a file written before insert() stripped them
 		if (!usable)
 		{
 			_counters.loadRejected.fetch_add(1, std::memory_order_relaxed);

@@ -24,7 +24,9 @@ namespace dnsproxy::cache
 
 /// What a lookup hands back: a private copy of the stored answer (ID 0, question in lower case)
 /// whose TTLs are already aged by the time spent in the cache, or set to stale_answer_ttl for a
-/// stale answer. The caller writes the client's ID and name case into it.
+/// stale answer. The caller writes the client's ID and name case into it. An answer with EDNS
+/// has its OPT RR last, without padding or keepalive options, and no name before the OPT points
+/// into it: dropping the OPT for a client without EDNS is a resize (insert() guarantees this).
 struct CacheHit
 {
 	std::vector<uint8_t> answer;
@@ -86,6 +88,11 @@ public:
 	/// needsPrefetch may be set; without, nothing is counted and no prefetch is flagged (for
 	/// the pipeline's second look when the upstream failed).
 	std::optional<CacheHit> lookup(const std::string& key, bool countStats = true);
+	/// The UDP/TCP hit path: a fresh hit only, copied into `out` (whose capacity is reused, so a
+	/// warm caller allocates nothing) with its TTLs aged. Counts the hit and may set
+	/// needsPrefetch as lookup() does. Anything else (absent, stale, expired) returns false and
+	/// counts and changes nothing, so the caller can take the full path and lookup() again.
+	bool lookupFresh(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch);
 	/// The pipeline actually sent a stale answer (RFC 8767).
 	void countStaleServed()
 	{
@@ -93,7 +100,10 @@ public:
 	}
 	/// Stores an upstream answer to the question `key` if TtlPolicy admits it; the answer's
 	/// question must match the key. A SERVFAIL never replaces an entry that can still be served
-	/// (fresh or stale): RFC 8767 keeps the old data for exactly that case. True when stored.
+	/// (fresh or stale): RFC 8767 keeps the old data for exactly that case. EDNS padding
+	/// (RFC 7830) and keepalive (RFC 7828) options are removed before storing: they are for the
+	/// hop to the upstream, and at the 468-octet blocks of RFC 8467 padding would be most of
+	/// each entry. An answer whose OPT cannot be re-encoded that way is not cached. True when stored.
 	bool insert(const std::string& key, const uint8_t* answer, size_t len);
 
 	// --- persistence (storage/ via app/) ---------------------------------------------------

@@ -65,6 +65,9 @@ class PacketCacheTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testFindAllIsCapped);
 	CPPUNIT_TEST(testEraseRemovesEveryEntryOfName);
 	CPPUNIT_TEST(testClearEmptiesCache);
+	CPPUNIT_TEST(testStoresAnswerWithoutPaddingOrKeepalive);
+	CPPUNIT_TEST(testLookupFreshCopiesAgedAnswerIntoBuffer);
+	CPPUNIT_TEST(testLookupFreshLeavesStaleAndMissesUncounted);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -620,6 +623,63 @@ public:
 		cache->clear();
 		CPPUNIT_ASSERT_EQUAL(size_t(0), cache->size());
 		CPPUNIT_ASSERT(!cache->lookup(keyFor(NAME, dns::Type::A)));
+	}
+
+	void testStoresAnswerWithoutPaddingOrKeepalive()
+	{
+		auto cache = makeCache();
+		const std::vector<uint8_t> keepalive = {0x00, 0x64};
+		auto options = test::ednsOption(dns::EdnsOptionCode::TCP_KEEPALIVE, keepalive);
+		const auto padding = test::ednsOption(dns::EdnsOptionCode::PADDING, std::vector<uint8_t>(400, 0));
+		options.insert(options.end(), padding.begin(), padding.end());
+		test::PacketBuilder padded;
+		padded.header(0x1234, 0x8180, 1, 1, 0, 1).question(NAME, dns::Type::A);
+		padded.pointer(12).rrFixed(dns::Type::A, dns::Class::IN, 300, 4).bytes({192, 0, 2, 1});
+		padded.opt(1232, false, options);
+		const auto answer = padded.data();
+		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+
+		test::PacketBuilder plain;
+		plain.header(0, 0x8180, 1, 1, 0, 1).question(NAME, dns::Type::A);
+		plain.pointer(12).rrFixed(dns::Type::A, dns::Class::IN, 300, 4).bytes({192, 0, 2, 1});
+		plain.opt(1232, false);
+		auto hit = cache->lookup(keyFor(NAME, dns::Type::A));
+		CPPUNIT_ASSERT(hit);
+		CPPUNIT_ASSERT_EQUAL(plain.data().size(), hit->answer.size());
+		CPPUNIT_ASSERT(plain.data() == hit->answer);
+	}
+
+	void testLookupFreshCopiesAgedAnswerIntoBuffer()
+	{
+		auto cache = makeCache();
+		const auto answer = answerA(NAME, {300});
+		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+		_now += 10;
+		std::vector<uint8_t> out(1000, 0xff);
+		bool prefetch = true;
+		CPPUNIT_ASSERT(cache->lookupFresh(keyFor(NAME, dns::Type::A), out, prefetch));
+		CPPUNIT_ASSERT(!prefetch);
+		CPPUNIT_ASSERT(ttls(out) == std::vector<uint32_t>({290}));
+		CPPUNIT_ASSERT_EQUAL(answer.size(), out.size());
+		CPPUNIT_ASSERT(out.capacity() >= 1000); // the caller's buffer, not a new one
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), cache->counters().hits.load());
+	}
+
+	void testLookupFreshLeavesStaleAndMissesUncounted()
+	{
+		auto cache = makeCache();
+		const auto answer = answerA(NAME, {30});
+		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+		_now += 60; // stale, still servable
+		std::vector<uint8_t> out;
+		bool prefetch = false;
+		CPPUNIT_ASSERT(!cache->lookupFresh(keyFor(NAME, dns::Type::A), out, prefetch));
+		CPPUNIT_ASSERT(!cache->lookupFresh(keyFor("other.example", dns::Type::A), out, prefetch));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), cache->counters().hits.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), cache->counters().misses.load());
+		CPPUNIT_ASSERT_EQUAL(size_t(1), cache->size());
+		auto stale = cache->lookup(keyFor(NAME, dns::Type::A));
+		CPPUNIT_ASSERT(stale && !stale->fresh);
 	}
 
 private:
