@@ -32,7 +32,11 @@ ClientAcl::ClientAcl(std::vector<Network> networks):
 
 bool ClientAcl::allows(const Poco::Net::SocketAddress& address) const
 {
-	const sockaddr* sa = address.addr();
+	return allows(address.addr());
+}
+
+bool ClientAcl::allows(const sockaddr* sa) const
+{
 	uint8_t bytes[16];
 	bool ipv6 = false;
 	if (sa->sa_family == AF_INET)

@@ -3,6 +3,8 @@
 
 #include <Poco/Net/SocketAddress.h>
 
+#include <sys/socket.h>
+
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -27,6 +29,9 @@ public:
 	/// True when the address falls into one of the networks. An IPv4-mapped IPv6 address
 	/// (::ffff:a.b.c.d) is checked as the IPv4 address it carries.
 	bool allows(const Poco::Net::SocketAddress& address) const;
+	/// The same for a raw AF_INET/AF_INET6 address (the UDP hit path builds no SocketAddress:
+	/// in POCO 1.11 each one allocates its implementation object).
+	bool allows(const sockaddr* address) const;
 
 private:
 	std::vector<Network> _networks;

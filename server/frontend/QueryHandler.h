@@ -3,6 +3,9 @@
 
 #include <Poco/Net/SocketAddress.h>
 
+#include <sys/socket.h>
+
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -41,6 +44,19 @@ public:
 	virtual ~QueryHandler() = default;
 	virtual void handleQuery(std::vector<uint8_t>&& query, const ClientInfo& client,
 							 std::shared_ptr<Responder> responder) = 0;
+	/// Optional UDP fast path, tried before handleQuery(): when the answer needs nothing but local
+	/// state (a fresh cache hit), writes it into `answer` (reusing its capacity) and returns true;
+	/// the listener then sends it in its next sendmmsg batch. False means "not like this": the
+	/// listener calls handleQuery() as usual, which also does all the counting and error answers.
+	/// Called on the listener's loop thread; `peer` is the client's AF_INET/AF_INET6 address.
+	virtual bool answerAtOnce(const uint8_t* query, size_t length, const sockaddr* peer, std::vector<uint8_t>& answer)
+	{
+		(void)query;
+		(void)length;
+		(void)peer;
+		(void)answer;
+		return false;
+	}
 };
 
 } // namespace dnsproxy::frontend

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <cerrno>
 #include <cstring>
 
 namespace dnsproxy::frontend
@@ -11,9 +12,6 @@ namespace dnsproxy::frontend
 
 namespace
 {
-
-constexpr int BATCH = 32;
-constexpr size_t MAX_DATAGRAM = 65535;
 
 class UdpResponder: public Responder
 {
@@ -49,7 +47,9 @@ UdpListener::UdpListener(EventLoop& loop, const Poco::Net::SocketAddress& addres
 						 stats::FrontendStats& stats):
 	_loop(loop),
 	_handler(handler),
-	_stats(stats)
+	_stats(stats),
+	_buffers(static_cast<size_t>(BATCH) * MAX_DATAGRAM),
+	_answers(BATCH)
 {
 	Poco::Net::DatagramSocket socket(address.family());
 	if (address.family() == Poco::Net::SocketAddress::IPv6)
@@ -69,40 +69,70 @@ UdpListener::~UdpListener()
 
 void UdpListener::onReadable()
 {
-	// One receive buffer set per listener, reused: the query is copied out into its own vector
-	// (which then travels through the pipeline), so nothing else is allocated per datagram.
-	static thread_local std::vector<uint8_t> buffers(BATCH * MAX_DATAGRAM);
-	mmsghdr msgs[BATCH];
-	iovec iovs[BATCH];
-	sockaddr_storage peers[BATCH];
+	// Receive buffers, answer buffers and message headers belong to the listener and are reused:
+	// a cache hit allocates nothing (its answer is copied into _answers[k], whose capacity stays).
+	// Only the full path copies the query into its own vector, which then travels with it.
 	for (int round = 0; round < 8; ++round)
 	{
 		for (int i = 0; i < BATCH; ++i)
 		{
-			iovs[i].iov_base = buffers.data() + static_cast<size_t>(i) * MAX_DATAGRAM;
-			iovs[i].iov_len = MAX_DATAGRAM;
-			std::memset(&msgs[i].msg_hdr, 0, sizeof(msghdr));
-			msgs[i].msg_hdr.msg_iov = &iovs[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
-			msgs[i].msg_hdr.msg_name = &peers[i];
-			msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+			_iovs[i].iov_base = _buffers.data() + static_cast<size_t>(i) * MAX_DATAGRAM;
+			_iovs[i].iov_len = MAX_DATAGRAM;
+			std::memset(&_msgs[i].msg_hdr, 0, sizeof(msghdr));
+			_msgs[i].msg_hdr.msg_iov = &_iovs[i];
+			_msgs[i].msg_hdr.msg_iovlen = 1;
+			_msgs[i].msg_hdr.msg_name = &_peers[i];
+			_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
 		}
-		int n = ::recvmmsg(_fd, msgs, BATCH, MSG_DONTWAIT, nullptr);
+		int n = ::recvmmsg(_fd, _msgs, BATCH, MSG_DONTWAIT, nullptr);
 		if (n <= 0)
 			return;
+		unsigned ready = 0;
 		for (int i = 0; i < n; ++i)
 		{
-			const auto* data = static_cast<const uint8_t*>(iovs[i].iov_base);
-			std::vector<uint8_t> query(data, data + msgs[i].msg_len);
-			ClientInfo client{Poco::Net::SocketAddress(reinterpret_cast<const sockaddr*>(&peers[i]),
-													   static_cast<poco_socklen_t>(msgs[i].msg_hdr.msg_namelen)),
-							  Transport::UDP};
+			const auto* data = static_cast<const uint8_t*>(_iovs[i].iov_base);
+			const auto* peer = reinterpret_cast<const sockaddr*>(&_peers[i]);
 			stats::bump(_stats.udpQueries);
-			auto responder = std::make_shared<UdpResponder>(_socket, peers[i], msgs[i].msg_hdr.msg_namelen);
+			if (_handler.answerAtOnce(data, _msgs[i].msg_len, peer, _answers[ready]))
+			{
+				std::memset(&_out[ready].msg_hdr, 0, sizeof(msghdr));
+				_outIovs[ready].iov_base = _answers[ready].data();
+				_outIovs[ready].iov_len = _answers[ready].size();
+				_out[ready].msg_hdr.msg_iov = &_outIovs[ready];
+				_out[ready].msg_hdr.msg_iovlen = 1;
+				_out[ready].msg_hdr.msg_name = &_peers[i];
+				_out[ready].msg_hdr.msg_namelen = _msgs[i].msg_hdr.msg_namelen;
+				++ready;
+				continue;
+			}
+			std::vector<uint8_t> query(data, data + _msgs[i].msg_len);
+			ClientInfo client{Poco::Net::SocketAddress(peer, static_cast<poco_socklen_t>(_msgs[i].msg_hdr.msg_namelen)),
+							  Transport::UDP};
+			auto responder = std::make_shared<UdpResponder>(_socket, _peers[i], _msgs[i].msg_hdr.msg_namelen);
 			_handler.handleQuery(std::move(query), client, std::move(responder));
 		}
+		sendReady(ready);
 		if (n < BATCH)
 			return;
+	}
+}
+
+void UdpListener::sendReady(unsigned count)
+{
+	// One sendmmsg for every answer of the batch; what the kernel does not take (a full socket
+	// buffer) is dropped like a lost datagram, as sendto() with MSG_DONTWAIT would.
+	unsigned sent = 0;
+	while (sent < count)
+	{
+		int n = ::sendmmsg(_fd, _out + sent, count - sent, MSG_DONTWAIT);
+		if (n <= 0)
+		{
+			if (n < 0 && errno == EINTR)
+				continue;
+			_stats.sendErrors.fetch_add(count - sent, std::memory_order_relaxed);
+			return;
+		}
+		sent += static_cast<unsigned>(n);
 	}
 }
 

@@ -8,14 +8,21 @@
 #include <Poco/Logger.h>
 #include <Poco/Net/DatagramSocket.h>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cstdint>
 #include <memory>
+#include <vector>
 
 namespace dnsproxy::frontend
 {
 
-/// Reads datagrams with recvmmsg on its loop thread and hands each to the QueryHandler.
-/// Answers are sent with sendto() from whatever thread produces them: the kernel serialises
-/// datagram sends, and the socket outlives every Responder through a shared_ptr.
+/// Reads datagrams with recvmmsg on its loop thread. Each is first offered to
+/// QueryHandler::answerAtOnce() (cache hits): those answers are collected and sent with one
+/// sendmmsg per received batch, without allocating. The others go to handleQuery() with a
+/// Responder, whose answer is sent with sendto() from whatever thread produces it: the kernel
+/// serialises datagram sends, and the socket outlives every Responder through a shared_ptr.
 class UdpListener: public IoHandler
 {
 public:
@@ -33,11 +40,24 @@ public:
 	};
 
 private:
+	static constexpr int BATCH = 32;
+	static constexpr size_t MAX_DATAGRAM = 65535;
+
+	void sendReady(unsigned count);
+
 	EventLoop& _loop;
 	QueryHandler& _handler;
 	stats::FrontendStats& _stats;
 	std::shared_ptr<Socket> _socket;
 	int _fd;
+	// Loop-thread state of onReadable(), kept between calls so nothing is set up per datagram.
+	std::vector<uint8_t> _buffers;              ///< BATCH receive slots of MAX_DATAGRAM
+	std::vector<std::vector<uint8_t>> _answers; ///< answers of the current batch (capacity reused)
+	mmsghdr _msgs[BATCH];
+	iovec _iovs[BATCH];
+	sockaddr_storage _peers[BATCH];
+	mmsghdr _out[BATCH];
+	iovec _outIovs[BATCH];
 };
 
 } // namespace dnsproxy::frontend

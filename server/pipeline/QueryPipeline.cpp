@@ -152,15 +152,14 @@ void QueryPipeline::handleQuery(std::vector<uint8_t>&& query, const frontend::Cl
 		responder->drop();
 		return;
 	}
-	auto request = std::make_shared<Request>();
-	dns::ParseError error = dns::parseMessage(query.data(), query.size(), request->info);
+	dns::MessageInfo info;
+	dns::ParseError error = dns::parseMessage(query.data(), query.size(), info);
 	if (error != dns::ParseError::NONE)
 	{
 		stats::bump(_stats.malformed);
 		answer(*responder, dns::makeErrorResponse(query.data(), query.size(), nullptr, dns::Rcode::FORMERR));
 		return;
 	}
-	const dns::MessageInfo& info = request->info;
 	if (!_acl.allows(client.address))
 	{
 		stats::bump(_stats.refusedByAcl);
@@ -178,6 +177,18 @@ void QueryPipeline::handleQuery(std::vector<uint8_t>&& query, const frontend::Cl
 								 std::string(client.transport == frontend::Transport::UDP ? "udp" : "tcp"),
 								 dns::nameToString(query.data() + info.qnameOffset, info.qnameLength), info.qtype);
 	}
+	if (_cache)
+	{
+		std::vector<uint8_t> hitAnswer;
+		if (answerFreshHit(query.data(), query.size(), info, client.transport, hitAnswer))
+		{
+			responder->respond(std::move(hitAnswer));
+			return;
+		}
+	}
+	// Not a fresh hit: from here on the query needs state that outlives this call.
+	auto request = std::make_shared<Request>();
+	request->info = info;
 	request->transport = client.transport;
 	bool staleAvailable = false;
 	if (_cache)
@@ -186,6 +197,7 @@ void QueryPipeline::handleQuery(std::vector<uint8_t>&& query, const frontend::Cl
 		thread_local std::string key;
 		if (cache::CacheKey::fromQuery(query.data(), info, key))
 		{
+			// Also a fresh hit when the entry arrived since answerFreshHit() looked.
 			auto hit = _cache->lookup(key);
 			if (hit && hit->fresh)
 			{
@@ -243,6 +255,38 @@ void QueryPipeline::forward(const std::shared_ptr<Request>& request, bool staleA
 			std::chrono::steady_clock::now() + std::chrono::milliseconds(_settings.staleAnswerAfterMs), request);
 	_upstream.resolve(std::move(upstreamQuery),
 					  [this, request](upstream::UpstreamResult&& result) { complete(*request, std::move(result)); });
+}
+
+bool QueryPipeline::answerAtOnce(const uint8_t* query, size_t length, const sockaddr* peer,
+								 std::vector<uint8_t>& answer)
+{
+	// Only the plain case: anything that needs an error answer, a log line or counting of its own
+	// goes through handleQuery(), which parses again (a few hundred nanoseconds, misses only).
+	if (!_cache || _settings.logQueries)
+		return false;
+	dns::MessageInfo info;
+	if (dns::parseMessage(query, length, info) != dns::ParseError::NONE || info.header.qr() ||
+		info.header.opcode() != dns::Opcode::QUERY || !_acl.allows(peer))
+		return false;
+	return answerFreshHit(query, length, info, frontend::Transport::UDP, answer);
+}
+
+bool QueryPipeline::answerFreshHit(const uint8_t* query, size_t length, const dns::MessageInfo& info,
+								   frontend::Transport transport, std::vector<uint8_t>& out)
+{
+	// One key buffer per worker thread: no allocation per query for names that fit.
+	thread_local std::string key;
+	if (!cache::CacheKey::fromQuery(query, info, key))
+		return false;
+	bool needsPrefetch = false;
+	if (!_cache->lookupFresh(key, out, needsPrefetch))
+		return false;
+	if (needsPrefetch)
+		prefetch(std::vector<uint8_t>(query, query + length), key);
+	shapeInPlace(out, query, length, info, transport, true);
+	if (out.size() >= dns::HEADER_SIZE)
+		_stats.countAnswer(out[3] & 0x0f);
+	return true;
 }
 
 void QueryPipeline::prefetch(const std::vector<uint8_t>& query, const std::string& key)
@@ -309,20 +353,35 @@ void QueryPipeline::complete(Request& request, upstream::UpstreamResult&& result
 
 std::vector<uint8_t> QueryPipeline::shape(std::vector<uint8_t>&& message, const Request& request) const
 {
-	const dns::MessageInfo& q = request.info;
+	shapeInPlace(message, request.query.data(), request.query.size(), request.info, request.transport, false);
+	return std::move(message);
+}
+
+void QueryPipeline::shapeInPlace(std::vector<uint8_t>& message, const uint8_t* query, size_t queryLength,
+								 const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const
+{
 	dns::MessageInfo a;
 	if (dns::parseMessage(message.data(), message.size(), a, true) != dns::ParseError::NONE)
-		return dns::makeErrorResponse(request.query.data(), request.query.size(), &q, dns::Rcode::SERVFAIL);
+	{
+		message = dns::makeErrorResponse(query, queryLength, &q, dns::Rcode::SERVFAIL);
+		return;
+	}
 	// Cached answers carry ID 0 and a lower-case question; the client gets its own ID and letter case
 	// (0x20) back. fuzz_cache_patch exercises this together with the cache's TTL ageing.
-	dns::patchAnswerForClient(message.data(), message.size(), a, request.query.data(), q);
+	dns::patchAnswerForClient(message.data(), message.size(), a, query, q);
 
 	// EDNS: a client without EDNS gets no OPT; options the client did not send (padding, keepalive)
 	// are the proxy's business with its upstream and do not leak.
 	if (a.edns.present)
 	{
 		std::optional<std::vector<uint8_t>> rewritten;
-		if (!q.edns.present)
+		if (!q.edns.present && fromCache && a.edns.rrOffset + a.edns.rrLength == message.size())
+		{
+			// PacketCache keeps the OPT last and self-contained: dropping it is a resize.
+			message.resize(a.edns.rrOffset);
+			dns::writeU16(message.data() + 10, static_cast<uint16_t>(a.header.arcount - 1));
+		}
+		else if (!q.edns.present)
 			rewritten = dns::removeOpt(message.data(), message.size());
 		else if ((a.edns.hasPadding && !q.edns.hasPadding) || (a.edns.hasKeepalive && !q.edns.hasKeepalive))
 		{
@@ -337,7 +396,7 @@ std::vector<uint8_t> QueryPipeline::shape(std::vector<uint8_t>&& message, const 
 			message = std::move(*rewritten);
 	}
 
-	if (request.transport == frontend::Transport::UDP)
+	if (transport == frontend::Transport::UDP)
 	{
 		// RFC 6891 6.2.5: a requestor's size below 512 is treated as 512.
 		size_t limit = 512;
@@ -352,7 +411,6 @@ std::vector<uint8_t> QueryPipeline::shape(std::vector<uint8_t>&& message, const 
 			}
 		}
 	}
-	return std::move(message);
 }
 
 } // namespace dnsproxy::pipeline

@@ -59,6 +59,10 @@ public:
 	void handleQuery(std::vector<uint8_t>&& query, const frontend::ClientInfo& client,
 					 std::shared_ptr<frontend::Responder> responder) override;
 
+	/// UDP fast path: a fresh cache hit from an allowed client, shaped into `answer`, nothing
+	/// allocated once the buffers are warm. Everything else returns false (see QueryHandler).
+	bool answerAtOnce(const uint8_t* query, size_t length, const sockaddr* peer, std::vector<uint8_t>& answer) override;
+
 	uint64_t pending() const
 	{
 		return _pending.load(std::memory_order_relaxed);
@@ -78,6 +82,12 @@ private:
 	void complete(Request& request, upstream::UpstreamResult&& result);
 	/// Client-facing form of an upstream or cached answer (see the class comment).
 	std::vector<uint8_t> shape(std::vector<uint8_t>&& message, const Request& request) const;
+	/// The same, in place. `fromCache`: the message came from PacketCache (OPT last, see CacheHit).
+	void shapeInPlace(std::vector<uint8_t>& message, const uint8_t* query, size_t queryLength,
+					  const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const;
+	/// A fresh cache hit for a parsed, allowed QUERY, shaped into `out` and counted; false otherwise.
+	bool answerFreshHit(const uint8_t* query, size_t length, const dns::MessageInfo& info,
+						frontend::Transport transport, std::vector<uint8_t>& out);
 	/// Answers from the cache (fresh or stale, never a cached SERVFAIL) unless already answered;
 	/// false when the cache has nothing servable.
 	bool answerFromCache(Request& request);
