@@ -70,6 +70,7 @@ void EventLoop::post(Task task)
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		_posted.push_back(std::move(task));
+		_hasPosted.store(true, std::memory_order_release);
 	}
 	wake();
 }
@@ -109,6 +110,10 @@ void EventLoop::wake()
 
 void EventLoop::drainPosted()
 {
+	// Most wake-ups are socket readiness with nothing posted: skip the mutex then. A post that
+	// races with this sets the flag again after its push, so the next round drains it.
+	if (!_hasPosted.exchange(false, std::memory_order_acq_rel))
+		return;
 	std::vector<Task> tasks;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);

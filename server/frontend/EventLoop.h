@@ -30,7 +30,8 @@ public:
 ///
 /// Threading: run() owns the loop thread; add/modify/remove and every IoHandler callback happen on
 /// that thread only. post() is the one call that other threads may make: it queues a task under a
-/// mutex and wakes the loop through the eventfd. POCO's SocketReactor was not used because in 1.11 it
+/// mutex, raises an atomic flag (so rounds with nothing posted skip the mutex) and wakes the loop
+/// through the eventfd. POCO's SocketReactor was not used because in 1.11 it
 /// dispatches through notification objects allocated per event and has no cross-thread wake-up;
 /// PollSet returns a freshly allocated std::map per poll. The sockets themselves are POCO sockets.
 class EventLoop
@@ -70,6 +71,7 @@ private:
 	std::thread _thread;
 	std::mutex _mutex;
 	std::vector<Task> _posted;
+	std::atomic<bool> _hasPosted{false}; ///< set under _mutex by post(), cleared by drainPosted()
 	unsigned _tickIntervalMs = 0;
 	Task _tick;
 	Clock::time_point _nextTick;
