@@ -270,8 +270,9 @@ bool DotConnection::connect()
 	}
 	stats::bump(_stats.connectFailures);
 	++_connectFailures;
-	// Back off 250 ms, 500 ms, ... up to 10 s between attempts while the server fails.
-	auto backoff = std::chrono::milliseconds(std::min<uint64_t>(10000, 250ull << std::min(_connectFailures - 1, 6u)));
+	// Back off 250 ms, 500 ms, 1 s, 2 s between attempts while the server fails: short, because the
+	// pool already keeps clients away from a dead server; this only spaces the probes.
+	auto backoff = std::chrono::milliseconds(std::min<uint64_t>(2000, 250ull << std::min(_connectFailures - 1, 3u)));
 	_retryAt = (Clock::now() + backoff).time_since_epoch().count();
 	if (!_loggedDown)
 	{
