@@ -8,7 +8,21 @@ import sys
 
 results, versions, startup, seconds, report, chart, work = sys.argv[1:]
 rows = list(csv.DictReader(open(results), delimiter="\t"))
-by = {(r["target"], r["workload"]): r for r in rows}
+# Several rounds per (target, workload): keep the best, lowest CPU per query at the fixed rates,
+# highest QPS elsewhere.
+by = {}
+for r in rows:
+    k = (r["target"], r["workload"])
+    if k in by:
+        old = by[k]
+        if r["workload"] in ("udp-hit-40k", "udp-hit-80k"):
+            better = float(r["cpu_us_per_q"]) < float(old["cpu_us_per_q"])
+        else:
+            better = float(r["qps"]) > float(old["qps"])
+        if not better:
+            r = dict(old)
+        r["rss_kib"] = str(max(int(old["rss_kib"] or 0), int(by[k]["rss_kib"] or 0), int(r["rss_kib"] or 0)))
+    by[k] = r
 targets = []
 for r in rows:
     if r["target"] not in targets:
@@ -40,6 +54,9 @@ out = []
 out.append("# scripts/bench results, %s\n" % os.path.basename(report)[:-3])
 out.append("Same machine, same run, same DoT upstream (unbound with local data on loopback, TLS verified "
            "by every forwarder). Forwarder and upstream pinned to core 0, dnsperf to core 1; %s s per run. "
+           "All targets run at once and the hit workloads go round them in turn; each row is the best of "
+           "the rounds (lowest CPU per query at fixed rates, highest QPS otherwise), so load from elsewhere "
+           "on the machine hits every target alike. "
            "Ratios are dnsproxy / peer: above 1 is better for QPS, below 1 is better for CPU per query. "
            "stubby has no cache, so its \"hit\" runs go to the upstream every time. dnsperf 2.10 reports no "
            "percentiles, so there is no p99.\n" % seconds)
