@@ -283,7 +283,7 @@ int DnsProxyApp::serve(const Config& config)
 	pipelineSettings.udpPayloadSize = config.server.udpPayloadSize;
 	pipelineSettings.maxPending = config.server.maxPending;
 	pipelineSettings.logQueries = config.log.queries;
-	// RFC 8767 client-response timer (it suggests 1.8 s; 1.5 s leaves room under the 2 s that stub
+	// RFC 8767 client-response timer (it suggests 1.8 s; 1.5 s leaves room under the 2 s that client
 	// resolvers commonly wait), never later than the whole upstream budget.
 	pipelineSettings.staleAnswerAfterMs = static_cast<uint32_t>(
 		std::min<uint64_t>(1500, uint64_t(config.upstream.timeoutMs) * config.upstream.servers.size()));
