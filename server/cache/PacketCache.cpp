@@ -10,29 +10,200 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <new>
 #include <string_view>
 
 namespace dnsproxy::cache
 {
 
+/// One allocation per entry: this header, then the key bytes, then the answer bytes. The shard's
+/// hash chains and LRU list are links inside the entries (no separate nodes).
 struct PacketCache::Entry
 {
-	std::string key;
-	std::vector<uint8_t> answer; ///< ID 0, question lower case, TTLs as at storedAt
+	static constexpr uint32_t NOT_DIRTY = UINT32_MAX;
+
+	Entry* lruPrev = nullptr; ///< towards the most recently used
+	Entry* lruNext = nullptr;
+	Entry* chainNext = nullptr; ///< next entry in the same hash bucket
+	size_t hash = 0;
 	int64_t storedAt = 0;
 	int64_t expiresAt = 0;
+	uint32_t dirtySlot = NOT_DIRTY; ///< index in Shard::dirty while changed since the last drain
+	uint16_t keyLength = 0;
+	uint16_t answerLength = 0;
 	uint8_t rcode = 0;
 	bool prefetchFlagged = false;
+
+	const uint8_t* keyBytes() const
+	{
+		return reinterpret_cast<const uint8_t*>(this + 1);
+	}
+	std::string_view key() const
+	{
+		return {reinterpret_cast<const char*>(keyBytes()), keyLength};
+	}
+	/// ID 0, question lower case, TTLs as at storedAt.
+	const uint8_t* answer() const
+	{
+		return keyBytes() + keyLength;
+	}
+	uint8_t* answer()
+	{
+		return reinterpret_cast<uint8_t*>(this + 1) + keyLength;
+	}
+	std::string keyString() const
+	{
+		return std::string(key());
+	}
+	std::vector<uint8_t> answerVector() const
+	{
+		return std::vector<uint8_t>(answer(), answer() + answerLength);
+	}
+	CacheRecord record() const
+	{
+		return CacheRecord{keyString(), answerVector(), storedAt, expiresAt};
+	}
+
+	static Entry* create(size_t hash, std::string_view key, const uint8_t* answer, size_t length)
+	{
+		void* memory = ::operator new(sizeof(Entry) + key.size() + length);
+		auto* entry = new (memory) Entry;
+		entry->hash = hash;
+		entry->keyLength = static_cast<uint16_t>(key.size());
+		entry->answerLength = static_cast<uint16_t>(length);
+		std::memcpy(reinterpret_cast<uint8_t*>(entry + 1), key.data(), key.size());
+		std::memcpy(entry->answer(), answer, length);
+		return entry;
+	}
+	static void destroy(Entry* entry)
+	{
+		entry->~Entry();
+		::operator delete(entry);
+	}
 };
 
 struct PacketCache::Shard
 {
 	std::mutex mutex;
-	std::list<Entry> lru; ///< most recently used first
-	/// Views into the list nodes' keys (list nodes never move), so each key is stored once.
-	std::unordered_map<std::string_view, std::list<Entry>::iterator> index;
-	/// Keys changed since the last drain; their current state is read at drain time.
-	std::unordered_set<std::string> dirty;
+	Entry* head = nullptr; ///< most recently used
+	Entry* tail = nullptr; ///< least recently used: evicted first
+	size_t count = 0;
+	std::vector<Entry*> buckets;     ///< power-of-two size, at least `count`
+	std::vector<Entry*> dirty;       ///< entries changed since the last drain (their current state is written)
+	std::vector<std::string> erased; ///< keys removed since the last drain
+
+	~Shard()
+	{
+		for (Entry* entry = head; entry != nullptr;)
+		{
+			Entry* next = entry->lruNext;
+			Entry::destroy(entry);
+			entry = next;
+		}
+	}
+
+	size_t bucketOf(size_t hash) const
+	{
+		// Fibonacci hashing: the high bits of the product; the shard took hash % shards.
+		const unsigned bits = static_cast<unsigned>(__builtin_ctzll(buckets.size()));
+		return bits == 0 ? 0
+						 : static_cast<size_t>((static_cast<uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+	}
+
+	Entry* find(size_t hash, std::string_view key) const
+	{
+		if (buckets.empty())
+			return nullptr;
+		for (Entry* entry = buckets[bucketOf(hash)]; entry != nullptr; entry = entry->chainNext)
+		{
+			if (entry->hash == hash && entry->key() == key)
+				return entry;
+		}
+		return nullptr;
+	}
+
+	void link(Entry* entry)
+	{
+		if (count + 1 > buckets.size())
+			grow();
+		Entry*& bucket = buckets[bucketOf(entry->hash)];
+		entry->chainNext = bucket;
+		bucket = entry;
+		pushFront(entry);
+		++count;
+	}
+
+	void unlink(Entry* entry)
+	{
+		Entry** slot = &buckets[bucketOf(entry->hash)];
+		while (*slot != entry)
+			slot = &(*slot)->chainNext;
+		*slot = entry->chainNext;
+		(entry->lruPrev ? entry->lruPrev->lruNext : head) = entry->lruNext;
+		(entry->lruNext ? entry->lruNext->lruPrev : tail) = entry->lruPrev;
+		entry->lruPrev = entry->lruNext = entry->chainNext = nullptr;
+		--count;
+	}
+
+	void pushFront(Entry* entry)
+	{
+		entry->lruPrev = nullptr;
+		entry->lruNext = head;
+		(head ? head->lruPrev : tail) = entry;
+		head = entry;
+	}
+
+	void touch(Entry* entry)
+	{
+		if (entry == head)
+			return;
+		entry->lruPrev->lruNext = entry->lruNext;
+		(entry->lruNext ? entry->lruNext->lruPrev : tail) = entry->lruPrev;
+		pushFront(entry);
+	}
+
+	void clearDirty(Entry* entry)
+	{
+		if (entry->dirtySlot == Entry::NOT_DIRTY)
+			return;
+		Entry* last = dirty.back();
+		dirty[entry->dirtySlot] = last;
+		last->dirtySlot = entry->dirtySlot;
+		dirty.pop_back();
+		entry->dirtySlot = Entry::NOT_DIRTY;
+	}
+
+	void grow()
+	{
+		std::vector<Entry*> old(std::max<size_t>(64, buckets.size() * 2), nullptr);
+		old.swap(buckets);
+		for (Entry* chain : old)
+		{
+			while (chain != nullptr)
+			{
+				Entry* next = chain->chainNext;
+				Entry*& bucket = buckets[bucketOf(chain->hash)];
+				chain->chainNext = bucket;
+				bucket = chain;
+				chain = next;
+			}
+		}
+	}
+
+	void clear()
+	{
+		for (Entry* entry = head; entry != nullptr;)
+		{
+			Entry* next = entry->lruNext;
+			Entry::destroy(entry);
+			entry = next;
+		}
+		head = tail = nullptr;
+		count = 0;
+		std::vector<Entry*>().swap(buckets);
+		dirty.clear();
+		erased.clear();
+	}
 };
 
 namespace
@@ -68,9 +239,8 @@ bool stripHopOptions(std::vector<uint8_t>& answer, dns::MessageInfo& info)
 									{dns::EdnsOptionCode::PADDING, dns::EdnsOptionCode::TCP_KEEPALIVE}, {});
 	if (!stripped || dns::parseMessage(stripped->data(), stripped->size(), info) != dns::ParseError::NONE)
 		return false;
-	// Exact size: the rewrite reserved room for the padded original, which would stay allocated.
-	answer.assign(stripped->begin(), stripped->end());
-	answer.shrink_to_fit();
+	// The entry copies the bytes into an allocation of its exact size.
+	answer = std::move(*stripped);
 	return true;
 }
 
@@ -85,10 +255,10 @@ std::optional<std::vector<uint8_t>> nameFilter(const std::string& name)
 	return wire;
 }
 
-bool keyHasName(const std::string& key, const std::vector<uint8_t>& wire)
+bool keyHasName(std::string_view key, const std::vector<uint8_t>& wire)
 {
 	return wire.empty() ||
-		   (CacheKey::nameLength(key) == wire.size() && std::memcmp(key.data(), wire.data(), wire.size()) == 0);
+		   (key.size() == wire.size() + CacheKey::SUFFIX && std::memcmp(key.data(), wire.data(), wire.size()) == 0);
 }
 
 } // namespace
@@ -117,9 +287,14 @@ PacketCache::Clock PacketCache::systemClock()
 	};
 }
 
-PacketCache::Shard& PacketCache::shardFor(const std::string& key) const
+size_t PacketCache::hashKey(std::string_view key)
 {
-	return *_shards[std::hash<std::string_view>{}(key) % _shards.size()];
+	return std::hash<std::string_view>{}(key);
+}
+
+PacketCache::Shard& PacketCache::shardFor(size_t hash) const
+{
+	return *_shards[hash % _shards.size()];
 }
 
 bool PacketCache::servableStale(const Entry& entry, int64_t now) const
@@ -133,97 +308,105 @@ bool PacketCache::dead(const Entry& entry, int64_t now) const
 	return now >= entry.expiresAt && !servableStale(entry, now);
 }
 
-void PacketCache::markDirtyLocked(Shard& shard, const std::string& key)
+void PacketCache::markDirtyLocked(Shard& shard, Entry* entry)
 {
-	if (_overflowed.load(std::memory_order_relaxed))
-		return; // the next drain resynchronises everything anyway
-	shard.dirty.insert(key);
-	// Each shard holds at most _perShard entries, so more dirty keys than twice that means
-	// mostly keys that are gone again (a flood of unique names): stop tracking, resync instead.
-	if (shard.dirty.size() > 2 * _perShard + 16)
-	{
-		shard.dirty.clear();
-		_overflowed.store(true, std::memory_order_relaxed);
-	}
+	if (entry->dirtySlot != Entry::NOT_DIRTY || _overflowed.load(std::memory_order_relaxed))
+		return; // already listed, or the next drain resynchronises everything anyway
+	entry->dirtySlot = static_cast<uint32_t>(shard.dirty.size());
+	shard.dirty.push_back(entry);
+	_pendingChanges.fetch_add(1, std::memory_order_relaxed);
 }
 
-void PacketCache::removeLocked(Shard& shard, std::list<Entry>::iterator it)
+void PacketCache::removeLocked(Shard& shard, Entry* entry)
 {
-	shard.index.erase(std::string_view(it->key));
-	markDirtyLocked(shard, it->key);
-	shard.lru.erase(it);
+	shard.unlink(entry);
+	shard.clearDirty(entry);
+	if (!_overflowed.load(std::memory_order_relaxed))
+	{
+		shard.erased.push_back(entry->keyString());
+		_pendingChanges.fetch_add(1, std::memory_order_relaxed);
+		// Each shard holds at most _perShard entries, so more removed keys than twice that means a
+		// flood of unique names: stop tracking, the next drain resynchronises everything instead.
+		if (shard.erased.size() > 2 * _perShard + 16)
+		{
+			std::vector<std::string>().swap(shard.erased);
+			_overflowed.store(true, std::memory_order_relaxed);
+		}
+	}
+	Entry::destroy(entry);
 	_entries.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void PacketCache::storeLocked(Shard& shard, const std::string& key, std::vector<uint8_t>&& answer, int64_t storedAt,
-							  int64_t expiresAt, uint8_t rcode, bool dirty)
+void PacketCache::storeLocked(Shard& shard, size_t hash, std::string_view key, const uint8_t* answer, size_t length,
+							  int64_t storedAt, int64_t expiresAt, uint8_t rcode, bool dirty)
 {
-	auto found = shard.index.find(std::string_view(key));
-	if (found != shard.index.end())
+	Entry* entry = Entry::create(hash, key, answer, length);
+	entry->storedAt = storedAt;
+	entry->expiresAt = expiresAt;
+	entry->rcode = rcode;
+	if (Entry* old = shard.find(hash, key))
 	{
-		Entry& entry = *found->second;
-		entry.answer = std::move(answer);
-		entry.storedAt = storedAt;
-		entry.expiresAt = expiresAt;
-		entry.rcode = rcode;
-		entry.prefetchFlagged = false;
-		shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
+		// A replacement, not a removal: the key stays, so nothing goes to `erased`.
+		dirty = dirty || old->dirtySlot != Entry::NOT_DIRTY;
+		shard.unlink(old);
+		shard.clearDirty(old);
+		Entry::destroy(old);
+		_entries.fetch_sub(1, std::memory_order_relaxed);
 	}
 	else
 	{
-		while (shard.lru.size() >= _perShard)
+		while (shard.count >= _perShard)
 		{
-			removeLocked(shard, std::prev(shard.lru.end()));
+			removeLocked(shard, shard.tail);
 			_counters.evictions.fetch_add(1, std::memory_order_relaxed);
 		}
-		shard.lru.push_front(Entry{key, std::move(answer), storedAt, expiresAt, rcode, false});
-		shard.index.emplace(std::string_view(shard.lru.front().key), shard.lru.begin());
-		_entries.fetch_add(1, std::memory_order_relaxed);
 	}
+	shard.link(entry);
+	_entries.fetch_add(1, std::memory_order_relaxed);
 	if (dirty)
-		markDirtyLocked(shard, key);
+		markDirtyLocked(shard, entry);
 }
 
 std::optional<CacheHit> PacketCache::lookup(const std::string& key, bool countStats)
 {
 	const int64_t now = _clock();
-	Shard& shard = shardFor(key);
+	const size_t hash = hashKey(key);
+	Shard& shard = shardFor(hash);
 	CacheHit hit;
 	int64_t age = 0;
 	{
 		std::lock_guard<std::mutex> lock(shard.mutex);
-		auto found = shard.index.find(std::string_view(key));
-		if (found == shard.index.end())
+		Entry* entry = shard.find(hash, key);
+		if (entry == nullptr)
 		{
 			if (countStats)
 				_counters.misses.fetch_add(1, std::memory_order_relaxed);
 			return std::nullopt;
 		}
-		Entry& entry = *found->second;
-		if (now < entry.expiresAt)
+		if (now < entry->expiresAt)
 		{
 			hit.fresh = true;
 			// RFC-free heuristic shared with unbound's prefetch: the last 10% of the original TTL.
-			if (countStats && _settings.prefetch && !entry.prefetchFlagged &&
-				(entry.expiresAt - now) * 10 <= entry.expiresAt - entry.storedAt)
+			if (countStats && _settings.prefetch && !entry->prefetchFlagged &&
+				(entry->expiresAt - now) * 10 <= entry->expiresAt - entry->storedAt)
 			{
-				entry.prefetchFlagged = true;
+				entry->prefetchFlagged = true;
 				hit.needsPrefetch = true;
 			}
 		}
-		else if (servableStale(entry, now))
+		else if (servableStale(*entry, now))
 			hit.fresh = false;
 		else
 		{
-			removeLocked(shard, found->second);
+			removeLocked(shard, entry);
 			_counters.expired.fetch_add(1, std::memory_order_relaxed);
 			if (countStats)
 				_counters.misses.fetch_add(1, std::memory_order_relaxed);
 			return std::nullopt;
 		}
-		shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
-		hit.answer = entry.answer;
-		age = std::max<int64_t>(0, now - entry.storedAt);
+		shard.touch(entry);
+		hit.answer.assign(entry->answer(), entry->answer() + entry->answerLength);
+		age = std::max<int64_t>(0, now - entry->storedAt);
 	}
 	if (countStats)
 	{
@@ -239,44 +422,66 @@ std::optional<CacheHit> PacketCache::lookup(const std::string& key, bool countSt
 	return hit;
 }
 
-bool PacketCache::lookupFresh(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch)
+PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch,
+									  bool countMisses)
 {
 	const int64_t now = _clock();
-	Shard& shard = shardFor(key);
+	const size_t hash = hashKey(key);
+	Shard& shard = shardFor(hash);
 	int64_t age = 0;
 	needsPrefetch = false;
 	{
 		std::lock_guard<std::mutex> lock(shard.mutex);
-		auto found = shard.index.find(std::string_view(key));
-		if (found == shard.index.end() || now >= found->second->expiresAt)
-			return false;
-		Entry& entry = *found->second;
-		if (_settings.prefetch && !entry.prefetchFlagged &&
-			(entry.expiresAt - now) * 10 <= entry.expiresAt - entry.storedAt)
+		Entry* entry = shard.find(hash, key);
+		if (entry == nullptr || now >= entry->expiresAt)
 		{
-			entry.prefetchFlagged = true;
+			if (!countMisses)
+				return Probe::MISS;
+			Probe result = Probe::MISS;
+			if (entry != nullptr && servableStale(*entry, now))
+				result = Probe::STALE;
+			else if (entry != nullptr)
+			{
+				removeLocked(shard, entry);
+				_counters.expired.fetch_add(1, std::memory_order_relaxed);
+			}
+			_counters.misses.fetch_add(1, std::memory_order_relaxed);
+			return result;
+		}
+		if (_settings.prefetch && !entry->prefetchFlagged &&
+			(entry->expiresAt - now) * 10 <= entry->expiresAt - entry->storedAt)
+		{
+			entry->prefetchFlagged = true;
 			needsPrefetch = true;
 		}
-		shard.lru.splice(shard.lru.begin(), shard.lru, found->second);
-		out.assign(entry.answer.begin(), entry.answer.end());
-		age = std::max<int64_t>(0, now - entry.storedAt);
+		shard.touch(entry);
+		out.assign(entry->answer(), entry->answer() + entry->answerLength);
+		age = std::max<int64_t>(0, now - entry->storedAt);
 	}
 	_counters.hits.fetch_add(1, std::memory_order_relaxed);
 	if (needsPrefetch)
 		_counters.prefetches.fetch_add(1, std::memory_order_relaxed);
 	dns::ageTtls(out.data(), out.size(), static_cast<uint32_t>(std::min<int64_t>(age, UINT32_MAX)));
-	return true;
+	return Probe::FRESH;
+}
+
+bool PacketCache::lookupFresh(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch)
+{
+	return probe(key, out, needsPrefetch, false) == Probe::FRESH;
 }
 
 bool PacketCache::insert(const std::string& key, const uint8_t* answer, size_t len)
 {
 	dns::MessageInfo info;
-	if (dns::parseMessage(answer, len, info) != dns::ParseError::NONE || !questionMatchesKey(answer, info, key))
+	if (len > UINT16_MAX || key.size() > UINT16_MAX || dns::parseMessage(answer, len, info) != dns::ParseError::NONE ||
+		!questionMatchesKey(answer, info, key))
 	{
 		_counters.notCached.fetch_add(1, std::memory_order_relaxed);
 		return false;
 	}
-	std::vector<uint8_t> copy(answer, answer + len);
+	// One scratch buffer per thread: the entry gets its own exact-size copy below.
+	thread_local std::vector<uint8_t> copy;
+	copy.assign(answer, answer + len);
 	if (!stripHopOptions(copy, info))
 	{
 		_counters.notCached.fetch_add(1, std::memory_order_relaxed);
@@ -290,15 +495,16 @@ bool PacketCache::insert(const std::string& key, const uint8_t* answer, size_t l
 	}
 	normalise(copy, info);
 	const int64_t now = _clock();
-	Shard& shard = shardFor(key);
+	const size_t hash = hashKey(key);
+	Shard& shard = shardFor(hash);
 	std::lock_guard<std::mutex> lock(shard.mutex);
 	if (verdict.kind == TtlPolicy::Kind::SERVFAIL)
 	{
-		auto found = shard.index.find(std::string_view(key));
-		if (found != shard.index.end() && !dead(*found->second, now) && found->second->rcode != dns::Rcode::SERVFAIL)
+		const Entry* found = shard.find(hash, key);
+		if (found != nullptr && !dead(*found, now) && found->rcode != dns::Rcode::SERVFAIL)
 			return false;
 	}
-	storeLocked(shard, key, std::move(copy), now, now + verdict.ttl, info.header.rcode(), true);
+	storeLocked(shard, hash, key, copy.data(), copy.size(), now, now + verdict.ttl, info.header.rcode(), true);
 	_counters.inserts.fetch_add(1, std::memory_order_relaxed);
 	return true;
 }
@@ -309,27 +515,28 @@ CacheChanges PacketCache::drainChanges()
 	CacheChanges changes;
 	const bool resync = _overflowed.exchange(false);
 	changes.cleared = _clearedSinceDrain.exchange(false) || resync;
+	_pendingChanges.store(0, std::memory_order_relaxed);
 	for (auto& shardPtr : _shards)
 	{
 		Shard& shard = *shardPtr;
 		std::lock_guard<std::mutex> lock(shard.mutex);
 		if (resync)
 		{
+			std::vector<std::string>().swap(shard.erased);
+			for (Entry* entry : shard.dirty)
+				entry->dirtySlot = Entry::NOT_DIRTY;
 			shard.dirty.clear();
-			for (const Entry& entry : shard.lru)
-				changes.upserts.push_back(CacheRecord{entry.key, entry.answer, entry.storedAt, entry.expiresAt});
+			for (const Entry* entry = shard.head; entry != nullptr; entry = entry->lruNext)
+				changes.upserts.push_back(entry->record());
 			continue;
 		}
-		for (const std::string& key : shard.dirty)
+		for (std::string& key : shard.erased)
+			changes.erasedKeys.push_back(std::move(key));
+		shard.erased.clear();
+		for (Entry* entry : shard.dirty)
 		{
-			auto found = shard.index.find(std::string_view(key));
-			if (found == shard.index.end())
-				changes.erasedKeys.push_back(key);
-			else
-			{
-				const Entry& entry = *found->second;
-				changes.upserts.push_back(CacheRecord{entry.key, entry.answer, entry.storedAt, entry.expiresAt});
-			}
+			entry->dirtySlot = Entry::NOT_DIRTY;
+			changes.upserts.push_back(entry->record());
 		}
 		shard.dirty.clear();
 	}
@@ -344,7 +551,8 @@ void PacketCache::load(std::vector<CacheRecord>&& records, int64_t nowUnix)
 		dns::MessageInfo info;
 		const bool usable =
 			record.expiresAt > record.storedAt && nowUnix <= record.expiresAt + staleWindow &&
-			(_settings.serveStale || nowUnix < record.expiresAt) && CacheKey::parse(record.key) &&
+			(_settings.serveStale || nowUnix < record.expiresAt) && record.answer.size() <= UINT16_MAX &&
+			record.key.size() <= UINT16_MAX && CacheKey::parse(record.key) &&
 			dns::parseMessage(record.answer.data(), record.answer.size(), info) == dns::ParseError::NONE &&
 			questionMatchesKey(record.answer.data(), info, record.key) && !info.header.tc() &&
 			!(info.header.rcode() == dns::Rcode::SERVFAIL && nowUnix >= record.expiresAt) &&
@@ -358,10 +566,17 @@ void PacketCache::load(std::vector<CacheRecord>&& records, int64_t nowUnix)
 		const int64_t expiresAt =
 			std::min<int64_t>(record.expiresAt, record.storedAt + static_cast<int64_t>(_settings.maxTtl));
 		normalise(record.answer, info);
-		Shard& shard = shardFor(record.key);
-		std::lock_guard<std::mutex> lock(shard.mutex);
-		storeLocked(shard, record.key, std::move(record.answer), record.storedAt, expiresAt, info.header.rcode(),
-					false);
+		const size_t hash = hashKey(record.key);
+		Shard& shard = shardFor(hash);
+		{
+			std::lock_guard<std::mutex> lock(shard.mutex);
+			storeLocked(shard, hash, record.key, record.answer.data(), record.answer.size(), record.storedAt, expiresAt,
+						info.header.rcode(), false);
+		}
+		// The entry has its own copy now: give the record's memory back as we go, so a large load
+		// does not hold two copies of the cache at its peak.
+		std::string().swap(record.key);
+		std::vector<uint8_t>().swap(record.answer);
 		_counters.loaded.fetch_add(1, std::memory_order_relaxed);
 	}
 }
@@ -373,8 +588,8 @@ std::vector<CacheRecord> PacketCache::exportAll() const
 	for (const auto& shardPtr : _shards)
 	{
 		std::lock_guard<std::mutex> lock(shardPtr->mutex);
-		for (const Entry& entry : shardPtr->lru)
-			records.push_back(CacheRecord{entry.key, entry.answer, entry.storedAt, entry.expiresAt});
+		for (const Entry* entry = shardPtr->head; entry != nullptr; entry = entry->lruNext)
+			records.push_back(entry->record());
 	}
 	return records;
 }
@@ -389,13 +604,13 @@ std::vector<CacheEntryView> PacketCache::find(const std::string& name, std::opti
 	for (const auto& shardPtr : _shards)
 	{
 		std::lock_guard<std::mutex> lock(shardPtr->mutex);
-		for (const Entry& entry : shardPtr->lru)
+		for (const Entry* entry = shardPtr->head; entry != nullptr; entry = entry->lruNext)
 		{
 			if (views.size() >= FIND_LIMIT)
 				return views;
-			if (!keyHasName(entry.key, *wire) || dead(entry, now))
+			if (!keyHasName(entry->key(), *wire) || dead(*entry, now))
 				continue;
-			auto parts = CacheKey::parse(entry.key);
+			auto parts = CacheKey::parse(entry->keyString());
 			if (!parts || (type && parts->qtype != *type))
 				continue;
 			CacheEntryView view;
@@ -405,9 +620,9 @@ std::vector<CacheEntryView> PacketCache::find(const std::string& name, std::opti
 			view.klass = parts->qclass;
 			view.dnssecOk = parts->dnssecOk;
 			view.checkingDisabled = parts->checkingDisabled;
-			view.rcode = entry.rcode;
-			view.ttlRemaining = entry.expiresAt - now;
-			view.size = entry.answer.size();
+			view.rcode = entry->rcode;
+			view.ttlRemaining = entry->expiresAt - now;
+			view.size = entry->answerLength;
 			views.push_back(std::move(view));
 		}
 	}
@@ -424,15 +639,15 @@ size_t PacketCache::erase(const std::string& name)
 	{
 		Shard& shard = *shardPtr;
 		std::lock_guard<std::mutex> lock(shard.mutex);
-		for (auto it = shard.lru.begin(); it != shard.lru.end();)
+		for (Entry* entry = shard.head; entry != nullptr;)
 		{
-			auto next = std::next(it);
-			if (keyHasName(it->key, *wire))
+			Entry* next = entry->lruNext;
+			if (keyHasName(entry->key(), *wire))
 			{
-				removeLocked(shard, it);
+				removeLocked(shard, entry);
 				++erased;
 			}
-			it = next;
+			entry = next;
 		}
 	}
 	return erased;
@@ -446,10 +661,8 @@ void PacketCache::clear()
 	{
 		Shard& shard = *shardPtr;
 		std::lock_guard<std::mutex> lock(shard.mutex);
-		_entries.fetch_sub(static_cast<int64_t>(shard.lru.size()), std::memory_order_relaxed);
-		shard.index.clear();
-		shard.lru.clear();
-		shard.dirty.clear();
+		_entries.fetch_sub(static_cast<int64_t>(shard.count), std::memory_order_relaxed);
+		shard.clear();
 	}
 }
 

@@ -10,13 +10,11 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
+#include <string_view>
 #include <vector>
 
 namespace dnsproxy::cache
@@ -47,8 +45,13 @@ struct CacheHit
 /// Persistence works through drainChanges() (write-behind), exportAll() and load(); the admin
 /// API through find(), erase(), clear() and size().
 ///
+/// Memory: each entry is one allocation holding its bookkeeping, its key and its answer; the
+/// shard's hash chains and LRU list run through the entries themselves (intrusive), so an entry
+/// costs its bytes plus about 70 octets. Changes for persistence are a per-entry flag (and a
+/// list of pointers to flagged entries), plus the keys of removed entries.
+///
 /// Threading: thread-safe, no global lock on the hit path. N shards (16, or 1 below 1024
-/// entries so small caches have exact LRU), each a std::mutex over a hash map and an LRU list;
+/// entries so small caches have exact LRU), each a std::mutex over a hash table and an LRU list;
 /// the shard is chosen by the key's hash. A lookup moves its entry to the LRU front, so it locks
 /// exclusively (a shared_mutex would not help): under the lock only a hash probe, a list splice
 /// and the copy of the bytes; the clock call and the TTL rewrite run outside it. Counters are
@@ -88,10 +91,19 @@ public:
 	/// needsPrefetch may be set; without, nothing is counted and no prefetch is flagged (for
 	/// the pipeline's second look when the upstream failed).
 	std::optional<CacheHit> lookup(const std::string& key, bool countStats = true);
-	/// The UDP/TCP hit path: a fresh hit only, copied into `out` (whose capacity is reused, so a
-	/// warm caller allocates nothing) with its TTLs aged. Counts the hit and may set
-	/// needsPrefetch as lookup() does. Anything else (absent, stale, expired) returns false and
-	/// counts and changes nothing, so the caller can take the full path and lookup() again.
+	enum class Probe
+	{
+		MISS,  ///< nothing servable
+		FRESH, ///< copied into `out`
+		STALE  ///< only a stale answer (serve_stale): lookup(key, false) fetches it when needed
+	};
+	/// The query path's one look per query: a fresh hit is copied into `out` (whose capacity is
+	/// reused, so a warm caller allocates nothing) with its TTLs aged, counted as a hit, and may
+	/// set needsPrefetch as lookup() does. A stale entry or none counts as a miss and copies
+	/// nothing; an expired entry past serving is dropped.
+	/// With countMisses false, a stale, expired or absent entry counts and changes nothing.
+	Probe probe(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch, bool countMisses = true);
+	/// probe() for callers that only want fresh hits; a stale or absent entry counts nothing.
 	bool lookupFresh(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch);
 	/// The pipeline actually sent a stale answer (RFC 8767).
 	void countStaleServed()
@@ -113,6 +125,12 @@ public:
 	/// when more keys change than the cache holds, the pending set is dropped and the next drain
 	/// returns cleared = true with every current entry as upserts (a full resync).
 	CacheChanges drainChanges();
+	/// Keys changed or removed since the last drain (an estimate: a key changed twice counts
+	/// twice). The flush thread drains early when this grows, so a drain stays small.
+	size_t pendingChanges() const
+	{
+		return _pendingChanges.load(std::memory_order_relaxed);
+	}
 	/// Inserts persisted records with remaining TTLs computed from storedAt; records past
 	/// expiresAt + max_stale (past expiresAt without serve_stale), malformed ones and ones whose
 	/// key does not match their answer are dropped. Loaded entries are not reported by
@@ -155,12 +173,13 @@ private:
 	struct Entry;
 	struct Shard;
 
-	Shard& shardFor(const std::string& key) const;
-	/// Removes the entry (shard locked) and records the change for drainChanges().
-	void removeLocked(Shard& shard, std::list<Entry>::iterator it);
-	void markDirtyLocked(Shard& shard, const std::string& key);
-	void storeLocked(Shard& shard, const std::string& key, std::vector<uint8_t>&& answer, int64_t storedAt,
-					 int64_t expiresAt, uint8_t rcode, bool dirty);
+	static size_t hashKey(std::string_view key);
+	Shard& shardFor(size_t hash) const;
+	/// Unlinks and frees the entry (shard locked) and records its key for drainChanges().
+	void removeLocked(Shard& shard, Entry* entry);
+	void markDirtyLocked(Shard& shard, Entry* entry);
+	void storeLocked(Shard& shard, size_t hash, std::string_view key, const uint8_t* answer, size_t length,
+					 int64_t storedAt, int64_t expiresAt, uint8_t rcode, bool dirty);
 	bool servableStale(const Entry& entry, int64_t now) const;
 	bool dead(const Entry& entry, int64_t now) const;
 
@@ -174,6 +193,7 @@ private:
 	std::mutex _drainMutex;
 	std::atomic<bool> _clearedSinceDrain{false};
 	std::atomic<bool> _overflowed{false};
+	std::atomic<size_t> _pendingChanges{0};
 };
 
 } // namespace dnsproxy::cache

@@ -36,25 +36,46 @@ public:
 	virtual void drop() = 0; ///< no answer will come (e.g. unparsable datagram): release resources
 };
 
+/// Makes the Responder for a query that is answered later; asked at most once per query.
+class ResponderFactory
+{
+public:
+	virtual ~ResponderFactory() = default;
+	virtual std::shared_ptr<Responder> make() = 0;
+};
+
+/// A query as a listener read it. The bytes and the address are only valid during the call.
+struct RawQuery
+{
+	const uint8_t* data = nullptr;
+	size_t length = 0;
+	const sockaddr* peer = nullptr; ///< AF_INET or AF_INET6
+	socklen_t peerLength = 0;
+	Transport transport = Transport::UDP;
+};
+
 /// Receives every query the listeners read. Implemented by pipeline::QueryPipeline.
-/// handleQuery() is called on a front-end worker thread and must not block.
+/// Both entry points are called on a front-end worker thread and must not block.
 class QueryHandler
 {
 public:
 	virtual ~QueryHandler() = default;
 	virtual void handleQuery(std::vector<uint8_t>&& query, const ClientInfo& client,
 							 std::shared_ptr<Responder> responder) = 0;
-	/// Optional UDP fast path, tried before handleQuery(): when the answer needs nothing but local
-	/// state (a fresh cache hit), writes it into `answer` (reusing its capacity) and returns true;
-	/// the listener then sends it in its next sendmmsg batch. False means "not like this": the
-	/// listener calls handleQuery() as usual, which also does all the counting and error answers.
-	/// Called on the listener's loop thread; `peer` is the client's AF_INET/AF_INET6 address.
-	virtual bool answerAtOnce(const uint8_t* query, size_t length, const sockaddr* peer, std::vector<uint8_t>& answer)
+
+	/// The listeners' entry point: one call per query, straight from the receive buffer. Either
+	/// the answer is known at once (a fresh cache hit, an error answer): it is written into
+	/// `answer` (reusing its capacity, so a warm hit allocates nothing) and true is returned, and
+	/// the listener sends it with the rest of its batch. Or false: the handler took the query
+	/// for later and answers through the Responder it got from `later` (at most one make()), or
+	/// it dropped the query without asking for one (no answer will come).
+	/// The default copies the query and calls handleQuery().
+	virtual bool handleRaw(const RawQuery& query, std::vector<uint8_t>& answer, ResponderFactory& later)
 	{
-		(void)query;
-		(void)length;
-		(void)peer;
 		(void)answer;
+		ClientInfo client{Poco::Net::SocketAddress(query.peer, static_cast<poco_socklen_t>(query.peerLength)),
+						  query.transport};
+		handleQuery(std::vector<uint8_t>(query.data, query.data + query.length), client, later.make());
 		return false;
 	}
 };

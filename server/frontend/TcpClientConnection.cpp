@@ -41,6 +41,33 @@ private:
 	std::weak_ptr<TcpClientConnection> _connection;
 };
 
+/// Makes the TcpResponder of a query answered later.
+class TcpResponderFactory: public ResponderFactory
+{
+public:
+	TcpResponderFactory(EventLoop& loop, TcpClientConnection& connection):
+		_loop(loop),
+		_connection(connection)
+	{
+	}
+
+	std::shared_ptr<Responder> make() override
+	{
+		_made = true;
+		return std::make_shared<TcpResponder>(_loop, _connection.weak_from_this());
+	}
+
+	bool made() const
+	{
+		return _made;
+	}
+
+private:
+	EventLoop& _loop;
+	TcpClientConnection& _connection;
+	bool _made = false;
+};
+
 } // namespace
 
 TcpClientConnection::TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
@@ -88,7 +115,7 @@ void TcpClientConnection::onReadable()
 		{
 			// The client half-closed: answers still owed are written before the socket goes.
 			_eof = true;
-			if (_inflight == 0 && _output.empty())
+			if (_inflight == 0 && outputEmpty())
 				close();
 			else
 				updateInterest();
@@ -105,11 +132,10 @@ void TcpClientConnection::onReadable()
 
 void TcpClientConnection::parseFrames()
 {
-	std::vector<uint8_t> query;
 	// Stop taking queries while the pipeline is full: they stay in the framer until answers drain.
 	while (_inflight < _limits.maxInflightPerConnection)
 	{
-		dns::TcpFramer::Status status = _framer.next(query);
+		dns::TcpFramer::Status status = _framer.next(_query);
 		if (status == dns::TcpFramer::Status::NEED_MORE)
 			break;
 		if (status == dns::TcpFramer::Status::ZERO_LENGTH)
@@ -120,15 +146,29 @@ void TcpClientConnection::parseFrames()
 			return;
 		}
 		_lastActivity = EventLoop::Clock::now();
-		++_inflight;
 		stats::bump(_stats.tcpQueries);
-		ClientInfo client{_peer, Transport::TCP};
-		_handler.handleQuery(std::move(query), client, std::make_shared<TcpResponder>(_loop, weak_from_this()));
-		query = {};
+		const RawQuery query{_query.data(), _query.size(), _peer.addr(), static_cast<socklen_t>(_peer.length()),
+							 Transport::TCP};
+		TcpResponderFactory later(_loop, *this);
+		++_inflight;
+		const bool atOnce = _handler.handleRaw(query, _answer, later);
 		if (_closed)
 			return;
+		if (atOnce)
+		{
+			--_inflight;
+			if (!queueAnswer(_answer.data(), _answer.size()))
+				stats::bump(_stats.sendErrors);
+		}
+		else if (!later.made())
+			--_inflight; // dropped: no answer will come
 	}
-	updateInterest();
+	if (!outputEmpty())
+		flush(); // calls updateInterest()
+	else if (_eof && _inflight == 0)
+		close();
+	else
+		updateInterest();
 }
 
 void TcpClientConnection::updateInterest()
@@ -136,9 +176,9 @@ void TcpClientConnection::updateInterest()
 	if (_closed)
 		return;
 	// Stop reading while the pipeline is full or the client is not reading its answers.
-	_readPaused = _inflight >= _limits.maxInflightPerConnection || _outputBytes > _limits.maxOutputBytes;
+	_readPaused = _inflight >= _limits.maxInflightPerConnection || outputBytes() > _limits.maxOutputBytes;
 	bool wantRead = !_readPaused && !_eof;
-	bool wantWrite = !_output.empty();
+	bool wantWrite = !outputEmpty();
 	if (wantRead != _interestRead || wantWrite != _interestWrite)
 	{
 		_interestRead = wantRead;
@@ -147,29 +187,39 @@ void TcpClientConnection::updateInterest()
 	}
 }
 
+bool TcpClientConnection::queueAnswer(const uint8_t* answer, size_t length)
+{
+	// Longer than 65535 octets cannot be framed (RFC 1035 4.2.2): counted like a lost answer.
+	if (length > 0xffff)
+		return false;
+	if (outputEmpty())
+	{
+		_output.clear();
+		_outputOffset = 0;
+		_lastWriteProgress = EventLoop::Clock::now();
+	}
+	_output.push_back(static_cast<uint8_t>(length >> 8));
+	_output.push_back(static_cast<uint8_t>(length & 0xff));
+	_output.insert(_output.end(), answer, answer + length);
+	return true;
+}
+
 void TcpClientConnection::deliver(std::vector<uint8_t>&& answer)
 {
 	if (_inflight > 0)
 		--_inflight;
 	if (_closed)
 		return;
-	std::vector<uint8_t> framed = dns::TcpFramer::frame(answer.data(), answer.size());
-	if (framed.empty())
+	if (!queueAnswer(answer.data(), answer.size()))
 	{
-		// Longer than 65535 octets cannot be framed (RFC 1035 4.2.2); count it like a lost answer.
+		stats::bump(_stats.sendErrors);
 		++_inflight;
 		answerDropped();
 		return;
 	}
-	if (_output.empty())
-		_lastWriteProgress = EventLoop::Clock::now();
-	_outputBytes += framed.size();
-	_output.push_back(std::move(framed));
 	flush();
 	if (!_closed && _readPaused && _framer.partial())
 		parseFrames();
-	else
-		updateInterest();
 }
 
 void TcpClientConnection::answerDropped()
@@ -178,7 +228,7 @@ void TcpClientConnection::answerDropped()
 		--_inflight;
 	if (_closed)
 		return;
-	if (_eof && _inflight == 0 && _output.empty())
+	if (_eof && _inflight == 0 && outputEmpty())
 		close();
 	else if (_readPaused && _framer.partial())
 		parseFrames();
@@ -193,11 +243,9 @@ void TcpClientConnection::onWritable()
 
 void TcpClientConnection::flush()
 {
-	while (!_output.empty())
+	while (!outputEmpty())
 	{
-		auto& front = _output.front();
-		ssize_t n =
-			::send(_fd, front.data() + _outputOffset, front.size() - _outputOffset, MSG_DONTWAIT | MSG_NOSIGNAL);
+		ssize_t n = ::send(_fd, _output.data() + _outputOffset, outputBytes(), MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0)
 		{
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -210,20 +258,28 @@ void TcpClientConnection::flush()
 		if (n > 0)
 			_lastWriteProgress = _lastActivity = EventLoop::Clock::now();
 		_outputOffset += static_cast<size_t>(n);
-		if (_outputOffset == front.size())
-		{
-			_outputBytes -= front.size();
-			_output.pop_front();
-			_outputOffset = 0;
-		}
 	}
-	if (_outputBytes > _limits.maxOutputBytes * 4)
+	if (outputEmpty())
+	{
+		_output.clear();
+		_outputOffset = 0;
+		// A burst to a slow reader leaves a large buffer behind; do not keep it for an idle client.
+		if (_output.capacity() > 65536)
+			std::vector<uint8_t>().swap(_output);
+	}
+	else if (_outputOffset > _output.size() / 2)
+	{
+		// Most of the buffer is written: move the rest to the front instead of growing further.
+		_output.erase(_output.begin(), _output.begin() + static_cast<std::ptrdiff_t>(_outputOffset));
+		_outputOffset = 0;
+	}
+	if (outputBytes() > _limits.maxOutputBytes * 4)
 	{
 		// A client that never reads its answers is closed rather than buffered for ever.
 		close();
 		return;
 	}
-	if (_eof && _output.empty() && _inflight == 0)
+	if (_eof && outputEmpty() && _inflight == 0)
 	{
 		close(); // half-closed by the client and everything answered
 		return;

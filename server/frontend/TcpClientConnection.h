@@ -8,7 +8,6 @@
 
 #include <Poco/Net/StreamSocket.h>
 
-#include <deque>
 #include <functional>
 #include <memory>
 
@@ -32,8 +31,11 @@ struct TcpLimits
 /// buffered up to maxOutputBytes (then reading pauses) and the connection is closed when no
 /// answer byte could be written for idleTimeoutMs, or past 4 x maxOutputBytes.
 ///
-/// Threading: lives on one EventLoop; every method but deliver() runs on that loop's thread.
-/// Answers from other threads reach it through TcpAnswerSink, which posts to the loop and holds
+/// Answers known at once (QueryHandler::handleRaw: cache hits, error answers) are queued while the
+/// frames of one read are handled and written together with one send() afterwards.
+///
+/// Threading: lives on one EventLoop; every method runs on that loop's thread. Answers made
+/// later on other threads reach it through a TcpResponder, which posts to the loop and holds
 /// only a weak_ptr, so an answer for a connection that has gone away is simply dropped.
 class TcpClientConnection: public IoHandler, public std::enable_shared_from_this<TcpClientConnection>
 {
@@ -49,7 +51,7 @@ public:
 	void onReadable() override;
 	void onWritable() override;
 
-	/// Loop thread: queue an answer for writing.
+	/// Loop thread: queue an answer for writing, and write.
 	void deliver(std::vector<uint8_t>&& answer);
 	void answerDropped();
 
@@ -62,7 +64,7 @@ public:
 	}
 	bool isIdle() const
 	{
-		return _inflight == 0 && _output.empty();
+		return _inflight == 0 && outputEmpty();
 	}
 	EventLoop::Clock::time_point lastActivity() const
 	{
@@ -71,7 +73,7 @@ public:
 	/// Answers are waiting and not one byte of them could be written since `since`.
 	bool writeStalledSince(EventLoop::Clock::time_point since) const
 	{
-		return !_output.empty() && _lastWriteProgress < since;
+		return !outputEmpty() && _lastWriteProgress < since;
 	}
 	int fd() const
 	{
@@ -80,8 +82,19 @@ public:
 
 private:
 	void parseFrames();
+	/// Appends the framed answer to the output buffer (not written yet); false when it is too long
+	/// to frame.
+	bool queueAnswer(const uint8_t* answer, size_t length);
 	void flush();
 	void updateInterest();
+	bool outputEmpty() const
+	{
+		return _outputOffset == _output.size();
+	}
+	size_t outputBytes() const
+	{
+		return _output.size() - _outputOffset;
+	}
 
 	EventLoop& _loop;
 	Poco::Net::StreamSocket _socket;
@@ -92,9 +105,12 @@ private:
 	TcpLimits _limits;
 	CloseCallback _onClose;
 	dns::TcpFramer _framer;
-	std::deque<std::vector<uint8_t>> _output; ///< framed answers; front may be partly written
+	std::vector<uint8_t> _query;  ///< the query being handled (capacity reused)
+	std::vector<uint8_t> _answer; ///< an answer made at once (capacity reused)
+	/// Framed answers back to back, written from _outputOffset on: every answer ready after one
+	/// read goes out in one send().
+	std::vector<uint8_t> _output;
 	size_t _outputOffset = 0;
-	size_t _outputBytes = 0;
 	uint32_t _inflight = 0;
 	bool _readPaused = false; ///< pipeline full or client not reading: EPOLLIN off
 	bool _eof = false;        ///< the client half-closed; answers still owed are written

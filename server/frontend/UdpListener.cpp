@@ -41,6 +41,29 @@ private:
 	socklen_t _peerLen;
 };
 
+/// Makes the UdpResponder of a query answered later (a cache miss).
+class UdpResponderFactory: public ResponderFactory
+{
+public:
+	UdpResponderFactory(const std::shared_ptr<UdpListener::Socket>& socket, const sockaddr_storage& peer,
+						socklen_t peerLen):
+		_socket(socket),
+		_peer(peer),
+		_peerLen(peerLen)
+	{
+	}
+
+	std::shared_ptr<Responder> make() override
+	{
+		return std::make_shared<UdpResponder>(_socket, _peer, _peerLen);
+	}
+
+private:
+	const std::shared_ptr<UdpListener::Socket>& _socket;
+	const sockaddr_storage& _peer;
+	socklen_t _peerLen;
+};
+
 } // namespace
 
 UdpListener::UdpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
@@ -90,26 +113,21 @@ void UdpListener::onReadable()
 		unsigned ready = 0;
 		for (int i = 0; i < n; ++i)
 		{
-			const auto* data = static_cast<const uint8_t*>(_iovs[i].iov_base);
-			const auto* peer = reinterpret_cast<const sockaddr*>(&_peers[i]);
 			stats::bump(_stats.udpQueries);
-			if (_handler.answerAtOnce(data, _msgs[i].msg_len, peer, _answers[ready]))
-			{
-				std::memset(&_out[ready].msg_hdr, 0, sizeof(msghdr));
-				_outIovs[ready].iov_base = _answers[ready].data();
-				_outIovs[ready].iov_len = _answers[ready].size();
-				_out[ready].msg_hdr.msg_iov = &_outIovs[ready];
-				_out[ready].msg_hdr.msg_iovlen = 1;
-				_out[ready].msg_hdr.msg_name = &_peers[i];
-				_out[ready].msg_hdr.msg_namelen = _msgs[i].msg_hdr.msg_namelen;
-				++ready;
-				continue;
-			}
-			std::vector<uint8_t> query(data, data + _msgs[i].msg_len);
-			ClientInfo client{Poco::Net::SocketAddress(peer, static_cast<poco_socklen_t>(_msgs[i].msg_hdr.msg_namelen)),
-							  Transport::UDP};
-			auto responder = std::make_shared<UdpResponder>(_socket, _peers[i], _msgs[i].msg_hdr.msg_namelen);
-			_handler.handleQuery(std::move(query), client, std::move(responder));
+			const RawQuery query{static_cast<const uint8_t*>(_iovs[i].iov_base), _msgs[i].msg_len,
+								 reinterpret_cast<const sockaddr*>(&_peers[i]), _msgs[i].msg_hdr.msg_namelen,
+								 Transport::UDP};
+			UdpResponderFactory later(_socket, _peers[i], _msgs[i].msg_hdr.msg_namelen);
+			if (!_handler.handleRaw(query, _answers[ready], later))
+				continue; // answered later through a UdpResponder, or dropped
+			std::memset(&_out[ready].msg_hdr, 0, sizeof(msghdr));
+			_outIovs[ready].iov_base = _answers[ready].data();
+			_outIovs[ready].iov_len = _answers[ready].size();
+			_out[ready].msg_hdr.msg_iov = &_outIovs[ready];
+			_out[ready].msg_hdr.msg_iovlen = 1;
+			_out[ready].msg_hdr.msg_name = &_peers[i];
+			_out[ready].msg_hdr.msg_namelen = _msgs[i].msg_hdr.msg_namelen;
+			++ready;
 		}
 		sendReady(ready);
 		if (n < BATCH)

@@ -18,10 +18,10 @@
 namespace dnsproxy::frontend
 {
 
-/// Reads datagrams with recvmmsg on its loop thread. Each is first offered to
-/// QueryHandler::answerAtOnce() (cache hits): those answers are collected and sent with one
-/// sendmmsg per received batch, without allocating. The others go to handleQuery() with a
-/// Responder, whose answer is sent with sendto() from whatever thread produces it: the kernel
+/// Reads datagrams with recvmmsg on its loop thread and hands each to QueryHandler::handleRaw()
+/// straight from the receive buffer. Answers known at once (cache hits, error answers) are
+/// collected and sent with one sendmmsg per received batch, without allocating. The others get
+/// a Responder, whose answer is sent with sendto() from whatever thread produces it: the kernel
 /// serialises datagram sends, and the socket outlives every Responder through a shared_ptr.
 class UdpListener: public IoHandler
 {

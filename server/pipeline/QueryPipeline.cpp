@@ -135,85 +135,116 @@ QueryPipeline::~QueryPipeline() = default;
 
 void QueryPipeline::answer(frontend::Responder& responder, std::vector<uint8_t>&& message)
 {
-	if (message.size() >= dns::HEADER_SIZE)
-		_stats.countAnswer(message[3] & 0x0f);
+	countAnswer(message);
 	responder.respond(std::move(message));
 }
+
+namespace
+{
+
+/// handleQuery()'s ResponderFactory: hands out the responder the caller already made.
+class GivenResponder: public frontend::ResponderFactory
+{
+public:
+	explicit GivenResponder(std::shared_ptr<frontend::Responder> responder):
+		_responder(std::move(responder))
+	{
+	}
+	std::shared_ptr<frontend::Responder> make() override
+	{
+		_taken = true;
+		return _responder;
+	}
+	bool taken() const
+	{
+		return _taken;
+	}
+	frontend::Responder& responder()
+	{
+		return *_responder;
+	}
+
+private:
+	std::shared_ptr<frontend::Responder> _responder;
+	bool _taken = false;
+};
+
+} // namespace
 
 void QueryPipeline::handleQuery(std::vector<uint8_t>&& query, const frontend::ClientInfo& client,
 								std::shared_ptr<frontend::Responder> responder)
 {
-	auto header = dns::Header::parse(query.data(), query.size());
+	GivenResponder later(std::move(responder));
+	frontend::RawQuery raw{query.data(), query.size(), client.address.addr(),
+						   static_cast<socklen_t>(client.address.length()), client.transport};
+	std::vector<uint8_t> answer;
+	if (handleRaw(raw, answer, later))
+		later.responder().respond(std::move(answer));
+	else if (!later.taken())
+		later.responder().drop();
+}
+
+bool QueryPipeline::handleRaw(const frontend::RawQuery& raw, std::vector<uint8_t>& out,
+							  frontend::ResponderFactory& later)
+{
+	const uint8_t* query = raw.data;
+	const size_t length = raw.length;
+	auto header = dns::Header::parse(query, length);
 	if (!header || header->qr())
 	{
 		// No header at all: nothing to answer to. An answer sent to our listener: never reply to it
 		// (that would let two servers bounce messages at each other).
 		stats::bump(_stats.malformed);
-		responder->drop();
-		return;
+		return false;
 	}
 	dns::MessageInfo info;
-	dns::ParseError error = dns::parseMessage(query.data(), query.size(), info);
-	if (error != dns::ParseError::NONE)
+	if (dns::parseMessage(query, length, info) != dns::ParseError::NONE)
 	{
 		stats::bump(_stats.malformed);
-		answer(*responder, dns::makeErrorResponse(query.data(), query.size(), nullptr, dns::Rcode::FORMERR));
-		return;
+		return answerAtOnce(out, dns::makeErrorResponse(query, length, nullptr, dns::Rcode::FORMERR));
 	}
-	if (!_acl.allows(client.address))
+	if (!_acl.allows(raw.peer))
 	{
 		stats::bump(_stats.refusedByAcl);
-		answer(*responder, dns::makeErrorResponse(query.data(), query.size(), &info, dns::Rcode::REFUSED));
-		return;
+		return answerAtOnce(out, dns::makeErrorResponse(query, length, &info, dns::Rcode::REFUSED));
 	}
 	if (info.header.opcode() != dns::Opcode::QUERY)
-	{
-		answer(*responder, dns::makeErrorResponse(query.data(), query.size(), &info, dns::Rcode::NOTIMP));
-		return;
-	}
+		return answerAtOnce(out, dns::makeErrorResponse(query, length, &info, dns::Rcode::NOTIMP));
 	if (_settings.logQueries && _queryLogger.information())
 	{
-		_queryLogger.information("%s %s %s type %hu", client.address.toString(),
-								 std::string(client.transport == frontend::Transport::UDP ? "udp" : "tcp"),
-								 dns::nameToString(query.data() + info.qnameOffset, info.qnameLength), info.qtype);
+		const Poco::Net::SocketAddress client(raw.peer, static_cast<poco_socklen_t>(raw.peerLength));
+		_queryLogger.information("%s %s %s type %hu", client.toString(),
+								 std::string(raw.transport == frontend::Transport::UDP ? "udp" : "tcp"),
+								 dns::nameToString(query + info.qnameOffset, info.qnameLength), info.qtype);
 	}
-	if (_cache)
+	// One key buffer per worker thread: no allocation per query for names that fit.
+	thread_local std::string key;
+	const bool cacheable = _cache && cache::CacheKey::fromQuery(query, info, key);
+	bool staleAvailable = false;
+	if (cacheable)
 	{
-		std::vector<uint8_t> hitAnswer;
-		if (answerFreshHit(query.data(), query.size(), info, client.transport, hitAnswer))
+		// The only cache probe of this query: a fresh hit is copied straight into `out`.
+		bool needsPrefetch = false;
+		const auto probe = _cache->probe(key, out, needsPrefetch);
+		if (probe == cache::PacketCache::Probe::FRESH)
 		{
-			responder->respond(std::move(hitAnswer));
-			return;
+			if (needsPrefetch)
+				prefetch(std::vector<uint8_t>(query, query + length), key);
+			shapeInPlace(out, query, length, info, raw.transport, true);
+			countAnswer(out);
+			return true;
 		}
+		staleAvailable = probe == cache::PacketCache::Probe::STALE;
 	}
 	// Not a fresh hit: from here on the query needs state that outlives this call.
 	auto request = std::make_shared<Request>();
+	request->query.assign(query, query + length);
 	request->info = info;
-	request->transport = client.transport;
-	bool staleAvailable = false;
-	if (_cache)
-	{
-		// One key buffer per worker thread: no allocation per query for names that fit.
-		thread_local std::string key;
-		if (cache::CacheKey::fromQuery(query.data(), info, key))
-		{
-			// Also a fresh hit when the entry arrived since answerFreshHit() looked.
-			auto hit = _cache->lookup(key);
-			if (hit && hit->fresh)
-			{
-				if (hit->needsPrefetch)
-					prefetch(query, key);
-				request->query = std::move(query);
-				answer(*responder, shape(std::move(hit->answer), *request));
-				return;
-			}
-			request->cacheKey = key;
-			staleAvailable = hit.has_value();
-		}
-	}
-	request->query = std::move(query);
-	request->responder = std::move(responder);
-	if (_secondLevel && !request->cacheKey.empty())
+	request->transport = raw.transport;
+	if (cacheable)
+		request->cacheKey = key;
+	request->responder = later.make();
+	if (_secondLevel && cacheable)
 	{
 		// Fleet (SPEC 4b): a local miss asks the shared tier first; it calls back within its own
 		// time limit (at once while Redis is skipped), on one of its threads.
@@ -222,9 +253,23 @@ void QueryPipeline::handleQuery(std::vector<uint8_t>&& query, const frontend::Cl
 								 if (!hit || !answerFromSecondLevel(*request, std::move(*hit)))
 									 forward(request, staleAvailable);
 							 });
-		return;
+		return false;
 	}
 	forward(request, staleAvailable);
+	return false;
+}
+
+bool QueryPipeline::answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>&& message)
+{
+	out = std::move(message);
+	countAnswer(out);
+	return true;
+}
+
+void QueryPipeline::countAnswer(const std::vector<uint8_t>& message)
+{
+	if (message.size() >= dns::HEADER_SIZE)
+		_stats.countAnswer(message[3] & 0x0f);
 }
 
 bool QueryPipeline::answerFromSecondLevel(Request& request, std::vector<uint8_t>&& message)
@@ -255,38 +300,6 @@ void QueryPipeline::forward(const std::shared_ptr<Request>& request, bool staleA
 			std::chrono::steady_clock::now() + std::chrono::milliseconds(_settings.staleAnswerAfterMs), request);
 	_upstream.resolve(std::move(upstreamQuery),
 					  [this, request](upstream::UpstreamResult&& result) { complete(*request, std::move(result)); });
-}
-
-bool QueryPipeline::answerAtOnce(const uint8_t* query, size_t length, const sockaddr* peer,
-								 std::vector<uint8_t>& answer)
-{
-	// Only the plain case: anything that needs an error answer, a log line or counting of its own
-	// goes through handleQuery(), which parses again (a few hundred nanoseconds, misses only).
-	if (!_cache || _settings.logQueries)
-		return false;
-	dns::MessageInfo info;
-	if (dns::parseMessage(query, length, info) != dns::ParseError::NONE || info.header.qr() ||
-		info.header.opcode() != dns::Opcode::QUERY || !_acl.allows(peer))
-		return false;
-	return answerFreshHit(query, length, info, frontend::Transport::UDP, answer);
-}
-
-bool QueryPipeline::answerFreshHit(const uint8_t* query, size_t length, const dns::MessageInfo& info,
-								   frontend::Transport transport, std::vector<uint8_t>& out)
-{
-	// One key buffer per worker thread: no allocation per query for names that fit.
-	thread_local std::string key;
-	if (!cache::CacheKey::fromQuery(query, info, key))
-		return false;
-	bool needsPrefetch = false;
-	if (!_cache->lookupFresh(key, out, needsPrefetch))
-		return false;
-	if (needsPrefetch)
-		prefetch(std::vector<uint8_t>(query, query + length), key);
-	shapeInPlace(out, query, length, info, transport, true);
-	if (out.size() >= dns::HEADER_SIZE)
-		_stats.countAnswer(out[3] & 0x0f);
-	return true;
 }
 
 void QueryPipeline::prefetch(const std::vector<uint8_t>& query, const std::string& key)

@@ -59,9 +59,11 @@ public:
 	void handleQuery(std::vector<uint8_t>&& query, const frontend::ClientInfo& client,
 					 std::shared_ptr<frontend::Responder> responder) override;
 
-	/// UDP fast path: a fresh cache hit from an allowed client, shaped into `answer`, nothing
-	/// allocated once the buffers are warm. Everything else returns false (see QueryHandler).
-	bool answerAtOnce(const uint8_t* query, size_t length, const sockaddr* peer, std::vector<uint8_t>& answer) override;
+	/// The listeners' path (see QueryHandler): one parse and one cache probe per query. A fresh
+	/// hit is shaped into `answer` with nothing allocated once the buffers are warm; error
+	/// answers are made at once too; everything else becomes a Request answered later.
+	bool handleRaw(const frontend::RawQuery& query, std::vector<uint8_t>& answer,
+				   frontend::ResponderFactory& later) override;
 
 	uint64_t pending() const
 	{
@@ -85,9 +87,9 @@ private:
 	/// The same, in place. `fromCache`: the message came from PacketCache (OPT last, see CacheHit).
 	void shapeInPlace(std::vector<uint8_t>& message, const uint8_t* query, size_t queryLength,
 					  const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const;
-	/// A fresh cache hit for a parsed, allowed QUERY, shaped into `out` and counted; false otherwise.
-	bool answerFreshHit(const uint8_t* query, size_t length, const dns::MessageInfo& info,
-						frontend::Transport transport, std::vector<uint8_t>& out);
+	/// handleRaw()'s immediate answer: moved into `out` and counted; returns true.
+	bool answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>&& message);
+	void countAnswer(const std::vector<uint8_t>& message);
 	/// Answers from the cache (fresh or stale, never a cached SERVFAIL) unless already answered;
 	/// false when the cache has nothing servable.
 	bool answerFromCache(Request& request);
