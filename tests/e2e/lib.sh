@@ -145,45 +145,11 @@ wait_for()
 # kernel's ephemeral range so outgoing connections cannot take it. Each port is reserved
 # machine-wide (mkdir in $E2E_PORT_DIR, released in the EXIT trap) so tests running at the
 # same time (ctest -j) never pick the same one; reservations older than 15 min are stale.
+# The reservation logic is tests/support/reserve.py.
 E2E_PORT_DIR=${TMPDIR:-/tmp}/dnsproxy-e2e-ports
 pick_port()
 {
-	"$PY" - "${1:-127.0.0.1}" "$TEST_TMP/.ports" "$E2E_PORT_DIR" <<'EOF'
-import os, random, socket, sys, time
-ip, used_file, resv = sys.argv[1], sys.argv[2], sys.argv[3]
-os.makedirs(resv, exist_ok=True)
-lo, _ = (int(x) for x in open("/proc/sys/net/ipv4/ip_local_port_range").read().split())
-lo = min(lo, 32768)
-for _ in range(1000):
-    port = random.randint(20000, lo - 1)
-    mark = os.path.join(resv, str(port))
-    try:
-        os.mkdir(mark)
-    except FileExistsError:
-        try:
-            if time.time() - os.stat(mark).st_mtime < 900:
-                continue
-            os.utime(mark)
-        except OSError:
-            continue
-    socks = []
-    try:
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            s = socket.socket(socket.AF_INET, kind)
-            socks.append(s)
-            s.bind((ip, port))
-    except OSError:
-        os.rmdir(mark)
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    with open(used_file, "a") as f:
-        f.write("%d\n" % port)
-    print(port)
-    sys.exit(0)
-sys.exit("no free port found")
-EOF
+	"$PY" "$SUPPORT_DIR/reserve.py" port --ip "${1:-127.0.0.1}" --dir "$E2E_PORT_DIR" --used "$TEST_TMP/.ports"
 }
 
 # tcp_listening IP PORT: true when something listens on IP:PORT (TCP).
@@ -331,6 +297,24 @@ unbound_queries()
 
 # --- the scripted DoT server -----------------------------------------------------------
 
+# start_support_script OUT READY SCRIPT ARGS...: runs tests/support/SCRIPT ARGS... with $PY in the
+# background, stdout and stderr in OUT, and waits up to 10 s for the text READY in OUT (the
+# script's "ready" line). Sets SUPPORT_PID; the EXIT trap stops it.
+start_support_script()
+{
+	local out=$1 ready=$2 script=$3
+	shift 3
+	"$PY" "$SUPPORT_DIR/$script" "$@" >"$out" 2>&1 &
+	SUPPORT_PID=$!
+	E2E_PIDS+=("$SUPPORT_PID")
+	local deadline=$((SECONDS + 10))
+	until grep -q "$ready" "$out" 2>/dev/null; do
+		kill -0 "$SUPPORT_PID" 2>/dev/null || fail "$script exited during startup: $(cat "$out")"
+		((SECONDS < deadline)) || fail "$script did not start"
+		sleep 0.05
+	done
+}
+
 # start_dot_server PORT CERT KEY [dot_server.py options...]: starts tests/support/dot_server.py,
 # sets DOT_PID and DOT_STATS (JSON file), waits for its "listening on" line.
 start_dot_server()
@@ -339,16 +323,10 @@ start_dot_server()
 	shift 3
 	DOT_STATS=$TEST_TMP/dot-$port.json
 	local out=$TEST_TMP/dot-$port.log
-	"$PY" "$SUPPORT_DIR/dot_server.py" --port "$port" --cert "$cert" --key "$key" --stats "$DOT_STATS" "$@" >"$out" 2>&1 &
-	DOT_PID=$!
-	E2E_PIDS+=("$DOT_PID")
 	show_on_fail "$out" "$DOT_STATS"
-	local deadline=$((SECONDS + 10))
-	until grep -q "listening on" "$out" 2>/dev/null; do
-		kill -0 "$DOT_PID" 2>/dev/null || fail "dot_server.py exited during startup"
-		((SECONDS < deadline)) || fail "dot_server.py did not start"
-		sleep 0.05
-	done
+	start_support_script "$out" "listening on" dot_server.py --port "$port" --cert "$cert" --key "$key" \
+		--stats "$DOT_STATS" "$@"
+	DOT_PID=$SUPPORT_PID
 }
 
 # dot_stat KEY [FILE]: one value from the dot_server.py stats file (0 when absent).
@@ -455,32 +433,40 @@ stop_pid()
 
 # --- clients ---------------------------------------------------------------------------
 
-# kdig_short PORT ARGS...: kdig against the proxy, one try, 6 s budget; prints the answer
-# section's data (like +short), or "(no answer: STATUS)" so a failed assertion shows why.
+# _kdig PORT ARGS...: kdig against the proxy on 127.0.0.1:PORT, one try, 6 s budget; prints its
+# whole output (stdout and stderr) and always succeeds.
+_kdig()
+{
+	local port=$1
+	shift
+	kdig @127.0.0.1 -p "$port" +retry=0 +timeout=6 "$@" 2>&1 || true
+}
+
+# _kdig_status KDIG_OUTPUT: the first "status:" in kdig's output, or nothing.
+_kdig_status() { sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$1" | head -n1; }
+
+# kdig_short PORT ARGS...: _kdig; prints the answer section's data (like +short), or
+# "(no answer: STATUS)" so a failed assertion shows why.
 kdig_short()
 {
-	local port=$1 out
-	shift
-	out=$(kdig @127.0.0.1 -p "$port" +retry=0 +timeout=6 "$@" 2>&1) || true
-	local ans
+	local out ans
+	out=$(_kdig "$@")
 	ans=$(awk '/^;; ANSWER SECTION:/ { a = 1; next } a && /^$/ { a = 0 } a && !/^;/ { print $NF }' <<<"$out")
 	if [[ -n $ans ]]; then
 		echo "$ans"
 	else
 		local st
-		st=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n1)
+		st=$(_kdig_status "$out")
 		echo "(no answer: ${st:-no response})"
 	fi
 }
 
-# kdig_rcode PORT ARGS...: the response status (NOERROR, NXDOMAIN, SERVFAIL...) or "none".
+# kdig_rcode PORT ARGS...: _kdig; the response status (NOERROR, NXDOMAIN, SERVFAIL...) or "none".
 kdig_rcode()
 {
-	local port=$1 out
-	shift
-	out=$(kdig @127.0.0.1 -p "$port" +retry=0 +timeout=6 "$@" 2>&1) || true
-	local st
-	st=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n1)
+	local out st
+	out=$(_kdig "$@")
+	st=$(_kdig_status "$out")
 	echo "${st:-none}"
 }
 
@@ -491,41 +477,7 @@ kdig_rcode()
 # own port 53 there (opportunistic fallback target) even when tests run in parallel.
 pick_loopback_ip()
 {
-	"$PY" - "$TEST_TMP/.ports" "$E2E_PORT_DIR" <<'PYEOF'
-import os, random, socket, sys, time
-used_file, resv = sys.argv[1], sys.argv[2]
-os.makedirs(resv, exist_ok=True)
-for _ in range(1000):
-    ip = "127.%d.%d.%d" % (random.randint(20, 250), random.randint(1, 250), random.randint(2, 250))
-    name = "ip-" + ip
-    mark = os.path.join(resv, name)
-    try:
-        os.mkdir(mark)
-    except FileExistsError:
-        try:
-            if time.time() - os.stat(mark).st_mtime < 900:
-                continue
-            os.utime(mark)
-        except OSError:
-            continue
-    socks = []
-    try:
-        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
-            s = socket.socket(socket.AF_INET, kind)
-            socks.append(s)
-            s.bind((ip, 53))
-    except OSError:
-        os.rmdir(mark)
-        continue
-    finally:
-        for s in socks:
-            s.close()
-    with open(used_file, "a") as f:
-        f.write(name + "\n")
-    print(ip)
-    sys.exit(0)
-sys.exit("no free loopback address found")
-PYEOF
+	"$PY" "$SUPPORT_DIR/reserve.py" loopback-ip --port 53 --dir "$E2E_PORT_DIR" --used "$TEST_TMP/.ports"
 }
 
 # start_clear_dns IP [PORT]: tests/support/clear_dns_server.py, a clear-text DNS responder on
@@ -536,16 +488,9 @@ start_clear_dns()
 	local ip=$1 port=${2:-53}
 	CLEAR_STATS=$TEST_TMP/clear-$ip-$port.json
 	local out=$TEST_TMP/clear-$ip-$port.log
-	"$PY" "$SUPPORT_DIR/clear_dns_server.py" --host "$ip" --port "$port" --stats "$CLEAR_STATS" >"$out" 2>&1 &
-	CLEAR_PID=$!
-	E2E_PIDS+=("$CLEAR_PID")
 	show_on_fail "$out" "$CLEAR_STATS"
-	local deadline=$((SECONDS + 10))
-	until grep -q listening "$out" 2>/dev/null; do
-		kill -0 "$CLEAR_PID" 2>/dev/null || fail "clear_dns_server.py exited during startup: $(cat "$out")"
-		((SECONDS < deadline)) || fail "clear_dns_server.py did not start"
-		sleep 0.05
-	done
+	start_support_script "$out" listening clear_dns_server.py --host "$ip" --port "$port" --stats "$CLEAR_STATS"
+	CLEAR_PID=$SUPPORT_PID
 }
 
 # start_sniffer IP PORTS NEEDLE: tests/support/plain_sniffer.py on IP (TCP and UDP PORTS,
@@ -555,17 +500,10 @@ start_sniffer()
 	local ip=$1 ports=$2 needle=$3
 	SNIFF_STATS=$TEST_TMP/sniff-$ip.json
 	local out=$TEST_TMP/sniff-$ip.log
-	"$PY" "$SUPPORT_DIR/plain_sniffer.py" --host "$ip" --ports "$ports" --needle "$needle" \
-		--stats "$SNIFF_STATS" >"$out" 2>&1 &
-	SNIFF_PID=$!
-	E2E_PIDS+=("$SNIFF_PID")
 	show_on_fail "$out" "$SNIFF_STATS"
-	local deadline=$((SECONDS + 10))
-	until grep -q listening "$out" 2>/dev/null; do
-		kill -0 "$SNIFF_PID" 2>/dev/null || fail "plain_sniffer.py exited during startup: $(cat "$out")"
-		((SECONDS < deadline)) || fail "plain_sniffer.py did not start"
-		sleep 0.05
-	done
+	start_support_script "$out" listening plain_sniffer.py --host "$ip" --ports "$ports" --needle "$needle" \
+		--stats "$SNIFF_STATS"
+	SNIFF_PID=$SUPPORT_PID
 }
 
 # json_stat FILE KEY: one top-level value of a JSON stats file (0 when absent or unreadable).
@@ -583,6 +521,19 @@ print(json.dumps(v) if isinstance(v, (list, dict, bool)) else v)' "$1" "$2"
 spki_sha256()
 {
 	openssl x509 -pubkey -noout -in "$1" | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64
+}
+
+# stat_pins KEY: one counter of the "pins" object in $ADMIN/stats (learned, changes_seen,
+# refusals, expiring_soon...). ADMIN is the admin API's base URL, http://127.0.0.1:PORT.
+stat_pins() { curl -s -m 10 "$ADMIN/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pins"][sys.argv[1]])' "$1"; }
+
+# pin_field DIGEST FIELD: that field (source, count...) of DIGEST's entry under $NAME in
+# $ADMIN/pins, or "none" when the digest is not listed there.
+pin_field()
+{
+	curl -s -m 10 "$ADMIN/pins" | "$PY" -c 'import json,sys
+d = [x[sys.argv[3]] for n in json.load(sys.stdin)["pins"] if n["name"] == sys.argv[2] for x in n["digests"] if x["sha256"] == sys.argv[1]]
+print(d[0] if d else "none")' "$1" "$NAME" "$2"
 }
 
 # make_leaf OUT CA NAME: another certificate (new key) for DNS:NAME,IP:127.0.0.1 signed by CA

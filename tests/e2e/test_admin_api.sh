@@ -10,10 +10,8 @@ require_binary
 "$PY" -c 'import prometheus_client.parser' 2>/dev/null ||
 	fail "python3-prometheus-client is not installed (scripts/test installs it)"
 
-NAME=dot.example
+use_test_pki
 TOKEN=secret
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
 UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 APORT=$(pick_port)

@@ -13,9 +13,7 @@ if [[ -z $CHROMIUM ]]; then
 	exit 0
 fi
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 APORT=$(pick_port)

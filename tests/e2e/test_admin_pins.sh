@@ -7,16 +7,13 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig curl openssl ss
 require_binary
 
-NAME=dot.example
+use_test_pki
 TOKEN=secret
-make_ca "$TEST_TMP/pki" "$NAME"
 # A second certificate for the same name from the same CA, with its own key: a legitimate
 # key rollover that only the pin check notices.
-_make_leaf "$TEST_TMP/pki/server2" "$TEST_TMP/pki/ca" "$NAME" "DNS:$NAME,IP:127.0.0.1"
-CA_FILE=$TEST_TMP/pki/ca.pem
-spki() { openssl x509 -in "$1" -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64; }
-PIN1=$(spki "$TEST_TMP/pki/server.pem")
-PIN2=$(spki "$TEST_TMP/pki/server2.pem")
+make_leaf "$TEST_TMP/pki/server2" "$TEST_TMP/pki/ca" "$NAME"
+PIN1=$(spki_sha256 "$CERT")
+PIN2=$(spki_sha256 "$TEST_TMP/pki/server2.pem")
 
 UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
@@ -40,7 +37,6 @@ source_of()
 d = [x["source"] for n in json.load(sys.stdin)["pins"] for x in n["digests"] if x["sha256"] == sys.argv[1]]
 print(d[0] if d else "none")' "$1"
 }
-refusals() { curl -s -m 10 "$ADMIN/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pins"]["refusals"])'; }
 answers_ok() { [[ $(kdig_short "$P" "$1" A) == 192.0.2.1 ]]; }
 
 assert_eq 192.0.2.1 "$(kdig_short "$P" first.zone.example A)" "first query over a verified connection"
@@ -52,7 +48,7 @@ assert_ge 1 "$(pins_json | "$PY" -c 'import json,sys; print(sum(x["count"] for n
 stop_pid "$UNBOUND_PID" unbound
 start_unbound_dot "$TEST_TMP/pki" "$UPORT" "$TEST_TMP/pki/server2.pem" "$TEST_TMP/pki/server2.key"
 assert_eq SERVFAIL "$(kdig_rcode "$P" rolled.zone.example A)" "enforce: a new key is refused (SERVFAIL)"
-assert_ge 1 "$(refusals)" "/stats pins.refusals counts the refusal"
+assert_ge 1 "$(stat_pins refusals)" "/stats pins.refusals counts the refusal"
 assert_eq none "$(source_of "$PIN2")" "the refused key is not stored"
 
 r=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \

@@ -6,9 +6,7 @@ source "$(dirname "$0")/lib.sh"
 require_tool openssl
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 INI=$TEST_TMP/dnsproxy.ini
 write_ini "$INI"
 PORT=$(pick_port)

@@ -12,9 +12,7 @@ NAMES=${CACHE_FLOOD_NAMES:-150000}
 MAX_ENTRIES=20000
 RSS_LIMIT_KB=$((100 * 1024))
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 APORT=$(pick_port)

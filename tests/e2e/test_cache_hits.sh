@@ -7,9 +7,7 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control dig openssl ss
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 UPORT=$(pick_port)
 # cache.test: an SOA with TTL 3600 and MINIMUM 60, so negative answers live 60 s (RFC 2308 5).
 UNBOUND_EXTRA_CONF='	local-zone: "cache.test." static

@@ -6,9 +6,7 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control dig openssl ss
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 UPORT=$(pick_port)
 UNBOUND_EXTRA_CONF='	local-zone: "cache.test." static
 	local-data: "cache.test. 3600 IN SOA ns.cache.test. hostmaster.cache.test. 1 3600 1200 604800 60"

@@ -8,9 +8,7 @@ require_tool unbound unbound-control openssl ss
 require_binary
 "$PY" -c 'import dns.message' 2>/dev/null || fail "python3-dnspython is not installed for $PY"
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 start_proxy "127.0.0.1:$UPORT#$NAME"

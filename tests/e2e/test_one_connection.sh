@@ -9,9 +9,7 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.connections=1

@@ -13,11 +13,9 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss sqlite3
 require_binary
 
-NAME=dot.example
+use_test_pki
 FLUSH_MS=1000
 SLACK_MS=500
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
 UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 DB=$TEST_TMP/state/dnsproxy.db

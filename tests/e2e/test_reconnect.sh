@@ -7,10 +7,7 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
-CERT=$TEST_TMP/pki/server.pem KEY=$TEST_TMP/pki/server.key
+use_test_pki
 
 # 1. Server closes the connection after every 5 answers.
 DPORT=$(pick_port)

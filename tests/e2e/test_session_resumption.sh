@@ -6,13 +6,11 @@ source "$(dirname "$0")/lib.sh"
 require_tool kdig openssl
 require_binary
 
-NAME=dot.example
-make_ca "$TEST_TMP/pki" "$NAME"
-CA_FILE=$TEST_TMP/pki/ca.pem
+use_test_pki
 
 for version in 1.2 1.3; do
 	DPORT=$(pick_port)
-	start_dot_server "$DPORT" "$TEST_TMP/pki/server.pem" "$TEST_TMP/pki/server.key" --tls-version "$version" --close-after 2
+	start_dot_server "$DPORT" "$CERT" "$KEY" --tls-version "$version" --close-after 2
 	start_proxy "127.0.0.1:$DPORT#$NAME" -D tls.session_resumption=true
 	answered=0
 	for ((i = 1; i <= 8; i++)); do

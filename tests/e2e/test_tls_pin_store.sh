@@ -12,13 +12,11 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss curl
 require_binary
 
-NAME=dot.example
+use_test_pki
 TOKEN=secret
 PKI=$TEST_TMP/pki
-make_ca "$PKI" "$NAME"
 make_leaf "$PKI/server2" "$PKI/ca" "$NAME"
 make_leaf "$PKI/server3" "$PKI/ca" "$NAME"
-CA_FILE=$PKI/ca.pem
 write_ini "$TEST_TMP/dnsproxy.ini"
 PIN1=$(spki_sha256 "$PKI/server.pem")
 PIN2=$(spki_sha256 "$PKI/server2.pem")
@@ -28,14 +26,6 @@ log "keys: $PIN1 -> $PIN2 -> $PIN3"
 APORT=$(pick_port)
 ADMIN=http://127.0.0.1:$APORT
 UPORT=$(pick_port)
-stat_pins() { curl -s -m 10 "$ADMIN/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pins"][sys.argv[1]])' "$1"; }
-# pin_field DIGEST FIELD: that field of DIGEST's entry under $NAME in GET /pins, or "none".
-pin_field()
-{
-	curl -s -m 10 "$ADMIN/pins" | "$PY" -c 'import json,sys
-d = [x[sys.argv[3]] for n in json.load(sys.stdin)["pins"] if n["name"] == sys.argv[2] for x in n["digests"] if x["sha256"] == sys.argv[1]]
-print(d[0] if d else "none")' "$1" "$NAME" "$2"
-}
 proxy()
 {
 	local db=$1

@@ -11,12 +11,10 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss curl
 require_binary
 
-NAME=dot.example
+use_test_pki
 TOKEN=secret
 PKI=$TEST_TMP/pki
-make_ca "$PKI" "$NAME"
 make_leaf "$PKI/server2" "$PKI/ca" "$NAME"
-CA_FILE=$PKI/ca.pem
 write_ini "$TEST_TMP/dnsproxy.ini"
 PIN1=$(spki_sha256 "$PKI/server.pem")
 PIN2=$(spki_sha256 "$PKI/server2.pem")
@@ -26,14 +24,6 @@ log "leaf $PIN1, second leaf $PIN2, CA $CAPIN"
 
 APORT=$(pick_port)
 ADMIN=http://127.0.0.1:$APORT
-stat_pins() { curl -s -m 10 "$ADMIN/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pins"][sys.argv[1]])' "$1"; }
-# source_of DIGEST: the source GET /pins shows for DIGEST under $NAME, or "none".
-source_of()
-{
-	curl -s -m 10 "$ADMIN/pins" | "$PY" -c 'import json,sys
-d = [x["source"] for n in json.load(sys.stdin)["pins"] if n["name"] == sys.argv[2] for x in n["digests"] if x["sha256"] == sys.argv[1]]
-print(d[0] if d else "none")' "$1" "$NAME"
-}
 # digests_of SOURCE: the digests GET /pins shows for $NAME with that source, space-separated.
 digests_of()
 {
@@ -50,7 +40,7 @@ start_unbound_dot "$TEST_TMP/u1" "$UPORT" "$PKI/server.pem" "$PKI/server.key"
 # --- 3. configured pins ----------------------------------------------------------------------
 proxy -D "tls.pins=$NAME:$PIN1"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" pinned.zone.example A)" "configured pin matching the leaf key: answered"
-assert_eq config "$(source_of "$PIN1")" "GET /pins lists the configured pin with source config"
+assert_eq config "$(pin_field "$PIN1" source)" "GET /pins lists the configured pin with source config"
 # 7. The learned/configured digest is the openssl pipeline's value (string for string).
 assert_eq "$PIN1" "$(digests_of config)" "GET /pins digest equals the openssl pipeline's for the server certificate"
 stop_pid "$DNSPROXY_PID" dnsproxy
@@ -86,8 +76,8 @@ for policy in learn enforce; do
 	start_unbound_dot "$TEST_TMP/u-$policy-1" "$UPORT" "$PKI/server.pem" "$PKI/server.key"
 	proxy -D "tls.pins=$NAME:$CAPIN" -D "tls.pin_policy=$policy"
 	assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" ca-$policy-1.zone.example A)" "$policy: a pin of the issuing CA's key accepts the CA's leaf"
-	assert_eq config "$(source_of "$CAPIN")" "$policy: GET /pins lists the CA pin (openssl digest of ca.pem) as config"
-	assert_eq learned "$(source_of "$PIN1")" "$policy: the leaf key is learned alongside"
+	assert_eq config "$(pin_field "$CAPIN" source)" "$policy: GET /pins lists the CA pin (openssl digest of ca.pem) as config"
+	assert_eq learned "$(pin_field "$PIN1" source)" "$policy: the leaf key is learned alongside"
 	# Leaf rotation at the provider: new key, same CA. A new process, so no session resumes.
 	stop_pid "$UNBOUND_PID" unbound
 	start_unbound_dot "$TEST_TMP/u-$policy-2" "$UPORT" "$PKI/server2.pem" "$PKI/server2.key"
@@ -99,7 +89,7 @@ for policy in learn enforce; do
 	done
 	pass "$policy: a new leaf from the pinned CA is answered without approval (after $n failed tries)"
 	assert_eq 0 "$(stat_pins refusals)" "$policy: no pin refusal on the leaf rotation"
-	assert_eq learned "$(source_of "$PIN2")" "$policy: the new leaf is recorded (learned), not approved"
+	assert_eq learned "$(pin_field "$PIN2" source)" "$policy: the new leaf is recorded (learned), not approved"
 	stop_pid "$DNSPROXY_PID" dnsproxy
 done
 

@@ -13,10 +13,8 @@ require_tool unbound unbound-control kdig openssl ss
 require_binary
 ((EUID == 0)) || { echo "# SKIP $E2E_NAME: must run as root to listen on port 53"; exit 0; }
 
-NAME=dot.example
+use_test_pki
 PKI=$TEST_TMP/pki
-make_ca "$PKI" "$NAME"
-CA_FILE=$PKI/ca.pem
 write_ini "$TEST_TMP/dnsproxy.ini"
 in_log() { grep -qF -- "$2" "$1"; }
 qnames_of() { json_stat "$1" qnames; }

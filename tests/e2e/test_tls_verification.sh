@@ -7,10 +7,8 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss
 require_binary
 
-NAME=dot.example
+use_test_pki
 PKI=$TEST_TMP/pki
-make_ca "$PKI" "$NAME"
-CA_FILE=$PKI/ca.pem
 write_ini "$TEST_TMP/dnsproxy.ini"
 
 # Control: the right certificate works with the same settings.
@@ -54,12 +52,7 @@ if ((EUID == 0)); then
 else
 	log "not root: cannot listen on $SNIFF_IP:53, checking only the upstream port"
 fi
-SNIFF_STATS=$TEST_TMP/sniffer.json
-"$PY" "$SUPPORT_DIR/plain_sniffer.py" --host "$SNIFF_IP" --ports "$ports" --needle cleartextprobe7 \
-	--stats "$SNIFF_STATS" >"$TEST_TMP/sniffer.log" 2>&1 &
-E2E_PIDS+=($!)
-show_on_fail "$TEST_TMP/sniffer.log" "$SNIFF_STATS"
-wait_for -t 10 grep -q listening "$TEST_TMP/sniffer.log" || fail "plain_sniffer.py did not start"
+start_sniffer "$SNIFF_IP" "$ports" cleartextprobe7
 start_proxy "$SNIFF_IP:$SPORT#$NAME" -D upstream.timeout_ms=1000
 assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" cleartextprobe7.zone.example A)" "upstream without TLS: SERVFAIL over UDP"
 assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp cleartextprobe7.nx.zone.example A)" "upstream without TLS: SERVFAIL over TCP"
