@@ -1,5 +1,6 @@
 // fuzz_cache_patch.cpp - fuzzes the answer patching on a cache hit: TTL ageing in cache::PacketCache,
 // then the client's ID and 0x20 name case written in by dns::patchAnswerForClient.
+#include "FuzzCheck.h"
 #include "cache/CacheKey.h"
 #include "cache/PacketCache.h"
 #include "dns/AnswerPatch.h"
@@ -9,26 +10,11 @@
 
 #include <cctype>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <vector>
 
 using namespace dnsproxy;
-
-namespace
-{
-
-void check(bool condition, const char* what)
-{
-	if (!condition)
-	{
-		std::fprintf(stderr, "invariant violated: %s\n", what);
-		std::abort();
-	}
-}
-
-} // namespace
+using dnsproxy::fuzz::check;
 
 // Input: 2 octets age in seconds, 2 octets the client's ID, 1 octet case-flip seed, then an answer
 // as an upstream would send it. The client's query is the answer's question with letters flipped.

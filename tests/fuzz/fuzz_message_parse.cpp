@@ -1,4 +1,5 @@
 // fuzz_message_parse.cpp - fuzzes parseMessage and everything the proxy does to a message that parsed.
+#include "FuzzCheck.h"
 #include "dns/Edns.h"
 #include "dns/Message.h"
 #include "dns/Name.h"
@@ -7,23 +8,13 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 using namespace dnsproxy::dns;
+using dnsproxy::fuzz::check;
 
 namespace
 {
-
-void check(bool condition, const char* what)
-{
-	if (!condition)
-	{
-		std::fprintf(stderr, "invariant violated: %s\n", what);
-		std::abort();
-	}
-}
 
 MessageInfo mustParse(const std::vector<uint8_t>& msg, const char* what)
 {

@@ -1,24 +1,15 @@
 // fuzz_tcp_framer.cpp - fuzzes dns::TcpFramer: any stream cut into any pieces yields the same messages.
+#include "FuzzCheck.h"
 #include "dns/TcpFramer.h"
 
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 using namespace dnsproxy::dns;
+using dnsproxy::fuzz::check;
 
 namespace
 {
-
-void check(bool condition, const char* what)
-{
-	if (!condition)
-	{
-		std::fprintf(stderr, "invariant violated: %s\n", what);
-		std::abort();
-	}
-}
 
 /// The obvious one-pass reading of the same stream, for comparison.
 std::vector<std::vector<uint8_t>> reference(const uint8_t* data, size_t size, bool& zero, size_t& rest)

@@ -1,25 +1,16 @@
 // fuzz_ttl_walk.cpp - fuzzes the TTL walker: visiting, ageing, clamping and the minimum/negative TTL helpers.
+#include "FuzzCheck.h"
 #include "dns/TtlWalker.h"
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <vector>
 
 using namespace dnsproxy::dns;
+using dnsproxy::fuzz::check;
 
 namespace
 {
-
-void check(bool condition, const char* what)
-{
-	if (!condition)
-	{
-		std::fprintf(stderr, "invariant violated: %s\n", what);
-		std::abort();
-	}
-}
 
 std::vector<uint32_t> ttls(const std::vector<uint8_t>& msg, bool& ok)
 {

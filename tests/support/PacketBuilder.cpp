@@ -102,6 +102,13 @@ PacketBuilder& PacketBuilder::patchU16(size_t offset, uint16_t value)
 	return *this;
 }
 
+std::vector<uint8_t> wireName(const std::string& dotted)
+{
+	PacketBuilder b;
+	b.name(dotted);
+	return b.data();
+}
+
 std::vector<uint8_t> ednsOption(uint16_t code, const std::vector<uint8_t>& data)
 {
 	std::vector<uint8_t> out;

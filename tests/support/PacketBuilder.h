@@ -52,6 +52,10 @@ private:
 	std::vector<uint8_t> _bytes;
 };
 
+/// A dotted name as uncompressed wire labels ending with the root label:
+/// `PacketBuilder().name(dotted).data()`.
+std::vector<uint8_t> wireName(const std::string& dotted);
+
 /// One EDNS option encoded as code, length, data.
 std::vector<uint8_t> ednsOption(uint16_t code, const std::vector<uint8_t>& data);
 

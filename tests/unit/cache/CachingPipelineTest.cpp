@@ -5,90 +5,22 @@
 #include "cache/PacketCache.h"
 #include "dns/Constants.h"
 #include "dns/Header.h"
+#include "support/CapturingResponder.h"
+#include "support/FakeUpstream.h"
 #include "support/WaitFor.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
-#include <mutex>
+#include <atomic>
+#include <memory>
 
 using namespace dnsproxy;
 using namespace dnsproxy::test::cachepackets;
+using dnsproxy::test::CapturingResponder;
+using dnsproxy::test::FakeUpstream;
 
 namespace
 {
-
-/// Holds every resolve() until the test completes it.
-class FakeUpstream: public upstream::UpstreamClient
-{
-public:
-	void resolve(std::vector<uint8_t>&& query, Callback done) override
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_queries.push_back(std::move(query));
-		_callbacks.push_back(std::move(done));
-	}
-	bool healthy() const override
-	{
-		return true;
-	}
-	size_t count()
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _queries.size();
-	}
-	std::vector<uint8_t> query(size_t i)
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _queries.at(i);
-	}
-	/// Completes call i; an OK answer gets the query's ID, as the real pool restores it.
-	void complete(size_t i, upstream::UpstreamResult::Status status, std::vector<uint8_t> answer = {})
-	{
-		Callback done;
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			done = std::move(_callbacks.at(i));
-			if (!answer.empty())
-				dns::writeId(answer.data(), dns::readId(_queries.at(i).data()));
-		}
-		upstream::UpstreamResult result;
-		result.status = status;
-		result.answer = std::move(answer);
-		done(std::move(result));
-	}
-
-private:
-	std::mutex _mutex;
-	std::vector<std::vector<uint8_t>> _queries;
-	std::vector<Callback> _callbacks;
-};
-
-class CapturingResponder: public frontend::Responder
-{
-public:
-	void respond(std::vector<uint8_t>&& answer) override
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_answers.push_back(std::move(answer));
-	}
-	void drop() override
-	{
-	}
-	size_t count()
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _answers.size();
-	}
-	std::vector<uint8_t> answer(size_t i = 0)
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		return _answers.at(i);
-	}
-
-private:
-	std::mutex _mutex;
-	std::vector<std::vector<uint8_t>> _answers;
-};
 
 frontend::ClientAcl allowLoopback()
 {

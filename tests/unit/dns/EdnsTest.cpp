@@ -1,5 +1,6 @@
 // EdnsTest.cpp - tests of OPT rewriting, removal and RFC 7830/8467 padding.
 #include "dns/Edns.h"
+#include "DnsTestHelpers.h"
 #include "DnsTestTraits.h"
 #include "dns/Message.h"
 #include "dns/Name.h"
@@ -13,24 +14,11 @@ using namespace dnsproxy::dns;
 using dnsproxy::test::ednsOption;
 using dnsproxy::test::loadHexCapture;
 using dnsproxy::test::PacketBuilder;
+using dnsproxy::test::parsed;
+using dnsproxy::test::wireName;
 
 namespace
 {
-
-std::vector<uint8_t> wire(const std::string& dotted)
-{
-	PacketBuilder b;
-	b.name(dotted);
-	return b.data();
-}
-
-MessageInfo parsed(const std::vector<uint8_t>& msg)
-{
-	MessageInfo info;
-	const ParseError error = parseMessage(msg.data(), msg.size(), info, true);
-	CPPUNIT_ASSERT_EQUAL(ParseError::NONE, error);
-	return info;
-}
 
 std::vector<uint8_t> nameAt(const std::vector<uint8_t>& msg, size_t offset)
 {
@@ -150,13 +138,13 @@ public:
 							 std::vector<uint8_t>(out->begin() + 12, out->begin() + input.optOffset));
 		// The moved records still name what they named: owners and the CNAME target.
 		size_t pos = input.optOffset;
-		CPPUNIT_ASSERT_EQUAL(wire("smtp.mail.example.com"), nameAt(*out, pos));
+		CPPUNIT_ASSERT_EQUAL(wireName("smtp.mail.example.com"), nameAt(*out, pos));
 		pos += 23 + 10 + 16;
-		CPPUNIT_ASSERT_EQUAL(wire("www.smtp.mail.example.com"), nameAt(*out, pos));
+		CPPUNIT_ASSERT_EQUAL(wireName("www.smtp.mail.example.com"), nameAt(*out, pos));
 		pos += 27;
 		CPPUNIT_ASSERT_EQUAL(Type::CNAME, readU16(out->data() + pos));
 		CPPUNIT_ASSERT_EQUAL(uint16_t(23), readU16(out->data() + pos + 8));
-		CPPUNIT_ASSERT_EQUAL(wire("smtp.mail.example.com"), nameAt(*out, pos + 10));
+		CPPUNIT_ASSERT_EQUAL(wireName("smtp.mail.example.com"), nameAt(*out, pos + 10));
 	}
 
 	void testRewriteRejectsMalformedMessage()
@@ -203,7 +191,7 @@ public:
 		const MessageInfo info = parsed(*out);
 		CPPUNIT_ASSERT(!info.edns.present);
 		CPPUNIT_ASSERT_EQUAL(uint16_t(3), info.header.arcount);
-		CPPUNIT_ASSERT_EQUAL(wire("smtp.mail.example.com"), nameAt(*out, input.optOffset));
+		CPPUNIT_ASSERT_EQUAL(wireName("smtp.mail.example.com"), nameAt(*out, input.optOffset));
 	}
 
 	void testRemoveOptWithoutOptIsCopy()

@@ -9,16 +9,10 @@
 
 using namespace dnsproxy::dns;
 using dnsproxy::test::PacketBuilder;
+using dnsproxy::test::wireName;
 
 namespace
 {
-
-std::vector<uint8_t> wire(const std::string& dotted)
-{
-	PacketBuilder b;
-	b.name(dotted);
-	return b.data();
-}
 
 const std::vector<uint8_t> ADDRESS = {192, 0, 2, 1};
 
@@ -49,7 +43,7 @@ public:
 		header.flags = 0x8180;
 		header.qdcount = 9; // ignored
 		writer.setHeader(header);
-		const auto name = wire("example.com");
+		const auto name = wireName("example.com");
 		CPPUNIT_ASSERT(writer.addQuestion(name.data(), name.size(), Type::A, Class::IN));
 		CPPUNIT_ASSERT(writer.addRecord(1, name.data(), name.size(), Type::A, Class::IN, 60, ADDRESS.data(), 4));
 		CPPUNIT_ASSERT(writer.addRecord(1, name.data(), name.size(), Type::A, Class::IN, 60, ADDRESS.data(), 4));
@@ -62,7 +56,7 @@ public:
 	void testWritesQuestionUncompressed()
 	{
 		MessageWriter writer;
-		const auto name = wire("www.example.com");
+		const auto name = wireName("www.example.com");
 		CPPUNIT_ASSERT(writer.addQuestion(name.data(), name.size(), Type::AAAA, Class::IN));
 		const auto msg = writer.finish();
 		PacketBuilder expected;
@@ -73,7 +67,7 @@ public:
 	void testCompressesOwnerAgainstQuestion()
 	{
 		MessageWriter writer;
-		const auto name = wire("example.com");
+		const auto name = wireName("example.com");
 		writer.addQuestion(name.data(), name.size(), Type::A, Class::IN);
 		writer.addRecord(1, name.data(), name.size(), Type::A, Class::IN, 300, ADDRESS.data(), 4);
 		PacketBuilder expected;
@@ -85,9 +79,9 @@ public:
 	void testCompressesSuffixOfEarlierOwner()
 	{
 		MessageWriter writer;
-		const auto question = wire("example.com");
-		const auto www = wire("www.example.com");
-		const auto mail = wire("mail.www.example.com");
+		const auto question = wireName("example.com");
+		const auto www = wireName("www.example.com");
+		const auto mail = wireName("mail.www.example.com");
 		writer.addQuestion(question.data(), question.size(), Type::A, Class::IN);
 		writer.addRecord(1, www.data(), www.size(), Type::A, Class::IN, 1, ADDRESS.data(), 4);
 		writer.addRecord(3, mail.data(), mail.size(), Type::A, Class::IN, 1, ADDRESS.data(), 4);
@@ -102,8 +96,8 @@ public:
 	void testCompressesCaseInsensitively()
 	{
 		MessageWriter writer;
-		const auto question = wire("Example.COM");
-		const auto owner = wire("example.com");
+		const auto question = wireName("Example.COM");
+		const auto owner = wireName("example.com");
 		writer.addQuestion(question.data(), question.size(), Type::A, Class::IN);
 		writer.addRecord(1, owner.data(), owner.size(), Type::A, Class::IN, 1, ADDRESS.data(), 4);
 		const auto msg = writer.finish();
@@ -130,7 +124,7 @@ public:
 	void testRefusesSectionsOutOfOrder()
 	{
 		MessageWriter writer;
-		const auto name = wire("example.com");
+		const auto name = wireName("example.com");
 		CPPUNIT_ASSERT(writer.addRecord(2, name.data(), name.size(), Type::A, Class::IN, 1, ADDRESS.data(), 4));
 		CPPUNIT_ASSERT(!writer.addRecord(1, name.data(), name.size(), Type::A, Class::IN, 1, ADDRESS.data(), 4));
 		CPPUNIT_ASSERT(!writer.addQuestion(name.data(), name.size(), Type::A, Class::IN));
@@ -140,7 +134,7 @@ public:
 	void testRefusesToExceedMaxSize()
 	{
 		MessageWriter writer(12 + 17);
-		const auto name = wire("example.com");
+		const auto name = wireName("example.com");
 		CPPUNIT_ASSERT(writer.addQuestion(name.data(), name.size(), Type::A, Class::IN));
 		CPPUNIT_ASSERT(!writer.addRecord(1, name.data(), name.size(), Type::A, Class::IN, 1, ADDRESS.data(), 4));
 		CPPUNIT_ASSERT(!writer.addOpt(1232, false, {}));
@@ -162,8 +156,8 @@ public:
 	void testOutputParsesBack()
 	{
 		MessageWriter writer;
-		const auto question = wire("www.example.com");
-		const auto target = wire("example.com");
+		const auto question = wireName("www.example.com");
+		const auto target = wireName("example.com");
 		writer.addQuestion(question.data(), question.size(), Type::A, Class::IN);
 		writer.addRecord(1, question.data(), question.size(), Type::CNAME, Class::IN, 300, target.data(),
 						 target.size());

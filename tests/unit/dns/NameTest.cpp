@@ -10,16 +10,10 @@
 using namespace dnsproxy::dns;
 using dnsproxy::test::loadHexCapture;
 using dnsproxy::test::PacketBuilder;
+using dnsproxy::test::wireName;
 
 namespace
 {
-
-std::vector<uint8_t> wire(const std::string& dotted)
-{
-	PacketBuilder b;
-	b.name(dotted);
-	return b.data();
-}
 
 PacketBuilder withHeader()
 {
@@ -72,7 +66,7 @@ public:
 		std::vector<uint8_t> out;
 		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, &out));
 		CPPUNIT_ASSERT_EQUAL(size_t(HEADER_SIZE + 17), offset);
-		CPPUNIT_ASSERT_EQUAL(wire("www.example.com"), out);
+		CPPUNIT_ASSERT_EQUAL(wireName("www.example.com"), out);
 	}
 
 	void testFollowsCompressionPointerInCapturedAnswer()
@@ -83,12 +77,12 @@ public:
 		std::vector<uint8_t> owner;
 		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, &owner));
 		CPPUNIT_ASSERT_EQUAL(size_t(31), offset);
-		CPPUNIT_ASSERT_EQUAL(wire("example.com"), owner);
+		CPPUNIT_ASSERT_EQUAL(wireName("example.com"), owner);
 		offset = 41;
 		std::vector<uint8_t> target;
 		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, &target));
 		CPPUNIT_ASSERT_EQUAL(size_t(47), offset);
-		CPPUNIT_ASSERT_EQUAL(wire("ns2.example.com"), target);
+		CPPUNIT_ASSERT_EQUAL(wireName("ns2.example.com"), target);
 	}
 
 	void testReportsWhetherNameWasCompressed()
@@ -205,27 +199,27 @@ public:
 
 	void testComparesNamesIgnoringAsciiCase()
 	{
-		const auto a = wire("WwW.Example.COM");
-		const auto b = wire("www.example.com");
-		const auto c = wire("www.example.org");
+		const auto a = wireName("WwW.Example.COM");
+		const auto b = wireName("www.example.com");
+		const auto c = wireName("www.example.org");
 		CPPUNIT_ASSERT(namesEqualIgnoreCase(a.data(), a.size(), b.data(), b.size()));
 		CPPUNIT_ASSERT(!namesEqualIgnoreCase(a.data(), a.size(), c.data(), c.size()));
 		CPPUNIT_ASSERT(!namesEqualIgnoreCase(a.data(), a.size(), b.data(), b.size() - 1));
-		const auto at = wire("a@");
-		const auto backtick = wire("a`"); // 0x40 vs 0x60 differ only in bit 5 but are not letters
+		const auto at = wireName("a@");
+		const auto backtick = wireName("a`"); // 0x40 vs 0x60 differ only in bit 5 but are not letters
 		CPPUNIT_ASSERT(!namesEqualIgnoreCase(at.data(), at.size(), backtick.data(), backtick.size()));
 	}
 
 	void testLowerCasesLabelBytesOnly()
 	{
-		auto name = wire("WwW.ExAmple.COM");
+		auto name = wireName("WwW.ExAmple.COM");
 		toLowerWire(name.data(), name.size());
-		CPPUNIT_ASSERT_EQUAL(wire("www.example.com"), name);
+		CPPUNIT_ASSERT_EQUAL(wireName("www.example.com"), name);
 	}
 
 	void testFormatsNameAsText()
 	{
-		const auto name = wire("www.example.com");
+		const auto name = wireName("www.example.com");
 		CPPUNIT_ASSERT_EQUAL(std::string("www.example.com."), nameToString(name.data(), name.size()));
 		const uint8_t root[] = {0};
 		CPPUNIT_ASSERT_EQUAL(std::string("."), nameToString(root, 1));
@@ -239,8 +233,8 @@ public:
 
 	void testParsesTextNameWithAndWithoutTrailingDot()
 	{
-		CPPUNIT_ASSERT_EQUAL(wire("www.example.com"), *nameFromString("www.example.com"));
-		CPPUNIT_ASSERT_EQUAL(wire("www.example.com"), *nameFromString("www.example.com."));
+		CPPUNIT_ASSERT_EQUAL(wireName("www.example.com"), *nameFromString("www.example.com"));
+		CPPUNIT_ASSERT_EQUAL(wireName("www.example.com"), *nameFromString("www.example.com."));
 		CPPUNIT_ASSERT_EQUAL(std::vector<uint8_t>{0}, *nameFromString("."));
 	}
 

@@ -1,5 +1,6 @@
 // ResponseTest.cpp - tests of error answers (FORMERR, SERVFAIL, ...) and TC=1 truncated answers.
 #include "dns/Response.h"
+#include "DnsTestHelpers.h"
 #include "DnsTestTraits.h"
 #include "dns/Message.h"
 #include "support/PacketBuilder.h"
@@ -9,17 +10,10 @@
 using namespace dnsproxy::dns;
 using dnsproxy::test::loadHexCapture;
 using dnsproxy::test::PacketBuilder;
+using dnsproxy::test::parsed;
 
 namespace
 {
-
-MessageInfo parsed(const std::vector<uint8_t>& msg)
-{
-	MessageInfo info;
-	const ParseError error = parseMessage(msg.data(), msg.size(), info, true);
-	CPPUNIT_ASSERT_EQUAL(ParseError::NONE, error);
-	return info;
-}
 
 std::vector<uint8_t> slice(const std::vector<uint8_t>& msg, size_t from, size_t to)
 {

@@ -4,37 +4,19 @@
 #include "../cache/CachePackets.h"
 #include "cache/PacketCache.h"
 #include "dns/Header.h"
+#include "support/CapturingResponder.h"
+#include "support/FakeUpstream.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <map>
-#include <mutex>
+#include <memory>
 
 using namespace dnsproxy;
 using namespace dnsproxy::test::cachepackets;
 
 namespace
 {
-
-/// Answers every query at once with an A record of TTL 300, counting them.
-class AnsweringUpstream: public upstream::UpstreamClient
-{
-public:
-	void resolve(std::vector<uint8_t>&& query, Callback done) override
-	{
-		++calls;
-		upstream::UpstreamResult result;
-		result.status = upstream::UpstreamResult::Status::OK;
-		result.answer = answerA("www.example.com", {300});
-		dns::writeId(result.answer.data(), dns::readId(query.data()));
-		done(std::move(result));
-	}
-	bool healthy() const override
-	{
-		return true;
-	}
-	int calls = 0;
-};
 
 /// An in-memory second level that calls back at once.
 class MapSecondLevel: public pipeline::SecondLevelCache
@@ -54,19 +36,6 @@ public:
 	std::map<std::string, std::vector<uint8_t>> entries;
 	int lookups = 0;
 	int stores = 0;
-};
-
-class Capture: public frontend::Responder
-{
-public:
-	void respond(std::vector<uint8_t>&& answer) override
-	{
-		answers.push_back(std::move(answer));
-	}
-	void drop() override
-	{
-	}
-	std::vector<std::vector<uint8_t>> answers;
 };
 
 } // namespace
@@ -101,7 +70,7 @@ public:
 	{
 		auto answer = ask(query("www.example.com", dns::Type::A, false, false, 0x1111));
 		CPPUNIT_ASSERT_EQUAL(1, _secondLevel.lookups);
-		CPPUNIT_ASSERT_EQUAL(1, _upstream.calls);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), _upstream.count());
 		CPPUNIT_ASSERT_EQUAL(1, _secondLevel.stores);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), _secondLevel.entries.count(keyFor("www.example.com", dns::Type::A)));
 		CPPUNIT_ASSERT_EQUAL(uint16_t(0x1111), dns::readId(answer.data()));
@@ -112,7 +81,7 @@ public:
 		// Another proxy stored it 100 s ago: the tier hands back TTL 200.
 		_secondLevel.entries[keyFor("www.example.com", dns::Type::A)] = answerA("www.example.com", {200}, 0);
 		auto answer = ask(query("WWW.example.com", dns::Type::A, false, false, 0x2222));
-		CPPUNIT_ASSERT_EQUAL(0, _upstream.calls);
+		CPPUNIT_ASSERT_EQUAL(size_t(0), _upstream.count());
 		CPPUNIT_ASSERT_EQUAL(uint16_t(0x2222), dns::readId(answer.data()));
 		CPPUNIT_ASSERT_EQUAL(uint32_t(200), ttls(answer)[0]);
 		CPPUNIT_ASSERT_EQUAL(std::string("WWW"), std::string(answer.begin() + 13, answer.begin() + 16));
@@ -120,29 +89,30 @@ public:
 		// Now a local hit: neither the tier nor the upstream is asked again.
 		ask(query("www.example.com", dns::Type::A));
 		CPPUNIT_ASSERT_EQUAL(1, _secondLevel.lookups);
-		CPPUNIT_ASSERT_EQUAL(0, _upstream.calls);
+		CPPUNIT_ASSERT_EQUAL(size_t(0), _upstream.count());
 	}
 
 	void testSecondLevelAnswerForAnotherQuestionIsIgnored()
 	{
 		_secondLevel.entries[keyFor("www.example.com", dns::Type::A)] = answerA("other.example.com", {200}, 0);
 		auto answer = ask(query("www.example.com", dns::Type::A));
-		CPPUNIT_ASSERT_EQUAL(1, _upstream.calls);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), _upstream.count());
 		CPPUNIT_ASSERT_EQUAL(uint32_t(300), ttls(answer)[0]);
 	}
 
 private:
 	std::vector<uint8_t> ask(const std::vector<uint8_t>& q)
 	{
-		auto responder = std::make_shared<Capture>();
+		auto responder = std::make_shared<test::CapturingResponder>();
 		frontend::ClientInfo client{Poco::Net::SocketAddress("127.0.0.1", 5353), frontend::Transport::UDP};
 		_pipeline->handleQuery(std::vector<uint8_t>(q), client, responder);
-		CPPUNIT_ASSERT_EQUAL(size_t(1), responder->answers.size());
-		return responder->answers.front();
+		CPPUNIT_ASSERT_EQUAL(size_t(1), responder->count());
+		return responder->answer();
 	}
 
 	frontend::ClientAcl _acl{{}};
-	AnsweringUpstream _upstream;
+	/// Answers every query at once with an A record of TTL 300.
+	test::FakeUpstream _upstream{[](const std::vector<uint8_t>&) { return answerA("www.example.com", {300}); }};
 	MapSecondLevel _secondLevel;
 	stats::FrontendStats _stats;
 	std::unique_ptr<cache::PacketCache> _cache;
