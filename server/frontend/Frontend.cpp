@@ -119,7 +119,7 @@ void Frontend::start()
 			try
 			{
 				if (_settings.udp)
-					worker.udp.push_back(std::make_unique<UdpListener>(*worker.loop, _boundUdp[i], _handler, _stats));
+					worker.udp.push_back(std::make_unique<UdpListener>(_boundUdp[i], _handler, _stats));
 				if (_settings.tcp)
 					worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
 																	   _settings.tcpLimits,
@@ -138,7 +138,11 @@ void Frontend::start()
 		});
 	}
 	for (auto& worker : _workers)
+	{
 		worker.loop->start();
+		for (auto& listener : worker.udp)
+			listener->start();
+	}
 	_running = true;
 }
 
@@ -149,9 +153,11 @@ void Frontend::stop()
 	_running = false;
 	for (auto& worker : _workers)
 	{
+		for (auto& listener : worker.udp)
+			listener->stop();
+		worker.udp.clear();
 		auto* w = &worker;
 		worker.loop->post([w]() {
-			w->udp.clear();
 			for (auto& listener : w->tcp)
 				listener->closeAll();
 			w->tcp.clear();

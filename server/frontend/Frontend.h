@@ -35,9 +35,10 @@ public:
 	using std::runtime_error::runtime_error;
 };
 
-/// Owns `threads` worker loops. Each worker has its own SO_REUSEPORT UDP socket and TCP listening
-/// socket per address, so the kernel spreads datagrams and connections over the workers and no
-/// lock is shared between them on the receive path.
+/// Owns `threads` workers. Each worker has its own SO_REUSEPORT UDP socket (served by its own
+/// thread, see UdpListener) and TCP listening socket (served by the worker's event loop) per
+/// address, so the kernel spreads datagrams and connections over the workers and no lock is
+/// shared between them on the receive path.
 ///
 /// Threading: start() and stop() from the main thread; everything else runs on the workers.
 class Frontend

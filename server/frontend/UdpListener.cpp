@@ -66,9 +66,7 @@ private:
 
 } // namespace
 
-UdpListener::UdpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
-						 stats::FrontendStats& stats):
-	_loop(loop),
+UdpListener::UdpListener(const Poco::Net::SocketAddress& address, QueryHandler& handler, stats::FrontendStats& stats):
 	_handler(handler),
 	_stats(stats),
 	_buffers(static_cast<size_t>(BATCH) * MAX_DATAGRAM),
@@ -79,60 +77,85 @@ UdpListener::UdpListener(EventLoop& loop, const Poco::Net::SocketAddress& addres
 		socket.impl()->bind6(address, true, true, true);
 	else
 		socket.bind(address, true, true);
-	socket.setBlocking(false);
+	socket.setBlocking(true);
+	// stop() wakes the receive with shutdown(); the timeout only bounds it should that not work.
+	socket.setReceiveTimeout(Poco::Timespan(1, 0));
 	_socket = std::make_shared<Socket>(Socket{socket, stats});
 	_fd = socket.impl()->sockfd();
-	_loop.add(_fd, this);
+	for (int i = 0; i < BATCH; ++i)
+	{
+		_iovs[i].iov_base = _buffers.data() + static_cast<size_t>(i) * MAX_DATAGRAM;
+		std::memset(&_msgs[i].msg_hdr, 0, sizeof(msghdr));
+		_msgs[i].msg_hdr.msg_iov = &_iovs[i];
+		_msgs[i].msg_hdr.msg_iovlen = 1;
+		_msgs[i].msg_hdr.msg_name = &_peers[i];
+	}
 }
 
 UdpListener::~UdpListener()
 {
-	_loop.remove(_fd);
+	stop();
 }
 
-void UdpListener::onReadable()
+void UdpListener::start()
+{
+	_stopping = false;
+	_thread = std::thread([this] { run(); });
+}
+
+void UdpListener::stop()
+{
+	_stopping = true;
+	if (!_thread.joinable())
+		return;
+	// On an unbound-peer UDP socket shutdown() reports ENOTCONN, but still wakes the receiver.
+	::shutdown(_fd, SHUT_RD);
+	_thread.join();
+}
+
+void UdpListener::run()
+{
+	while (!_stopping.load(std::memory_order_relaxed))
+	{
+		for (int i = 0; i < BATCH; ++i)
+		{
+			_iovs[i].iov_len = MAX_DATAGRAM;
+			_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+			_msgs[i].msg_hdr.msg_flags = 0;
+		}
+		// Blocks for the first datagram, then takes whatever else is already queued.
+		int n = ::recvmmsg(_fd, _msgs, BATCH, MSG_WAITFORONE, nullptr);
+		if (n > 0)
+			serve(n);
+		// n == 0 after shutdown(); EAGAIN after the receive timeout; EINTR: go round again.
+	}
+}
+
+void UdpListener::serve(int count)
 {
 	// Receive buffers, answer buffers and message headers belong to the listener and are reused:
 	// a cache hit allocates nothing (its answer is copied into _answers[k], whose capacity stays).
 	// Only the full path copies the query into its own vector, which then travels with it.
-	for (int round = 0; round < 8; ++round)
+	unsigned ready = 0;
+	for (int i = 0; i < count; ++i)
 	{
-		for (int i = 0; i < BATCH; ++i)
-		{
-			_iovs[i].iov_base = _buffers.data() + static_cast<size_t>(i) * MAX_DATAGRAM;
-			_iovs[i].iov_len = MAX_DATAGRAM;
-			std::memset(&_msgs[i].msg_hdr, 0, sizeof(msghdr));
-			_msgs[i].msg_hdr.msg_iov = &_iovs[i];
-			_msgs[i].msg_hdr.msg_iovlen = 1;
-			_msgs[i].msg_hdr.msg_name = &_peers[i];
-			_msgs[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-		}
-		int n = ::recvmmsg(_fd, _msgs, BATCH, MSG_DONTWAIT, nullptr);
-		if (n <= 0)
-			return;
-		unsigned ready = 0;
-		for (int i = 0; i < n; ++i)
-		{
-			stats::bump(_stats.udpQueries);
-			const RawQuery query{static_cast<const uint8_t*>(_iovs[i].iov_base), _msgs[i].msg_len,
-								 reinterpret_cast<const sockaddr*>(&_peers[i]), _msgs[i].msg_hdr.msg_namelen,
-								 Transport::UDP};
-			UdpResponderFactory later(_socket, _peers[i], _msgs[i].msg_hdr.msg_namelen);
-			if (!_handler.handleRaw(query, _answers[ready], later))
-				continue; // answered later through a UdpResponder, or dropped
-			std::memset(&_out[ready].msg_hdr, 0, sizeof(msghdr));
-			_outIovs[ready].iov_base = _answers[ready].data();
-			_outIovs[ready].iov_len = _answers[ready].size();
-			_out[ready].msg_hdr.msg_iov = &_outIovs[ready];
-			_out[ready].msg_hdr.msg_iovlen = 1;
-			_out[ready].msg_hdr.msg_name = &_peers[i];
-			_out[ready].msg_hdr.msg_namelen = _msgs[i].msg_hdr.msg_namelen;
-			++ready;
-		}
-		sendReady(ready);
-		if (n < BATCH)
-			return;
+		stats::bump(_stats.udpQueries);
+		const RawQuery query{static_cast<const uint8_t*>(_iovs[i].iov_base), _msgs[i].msg_len,
+							 reinterpret_cast<const sockaddr*>(&_peers[i]), _msgs[i].msg_hdr.msg_namelen,
+							 Transport::UDP};
+		UdpResponderFactory later(_socket, _peers[i], _msgs[i].msg_hdr.msg_namelen);
+		if (!_handler.handleRaw(query, _answers[ready], later))
+			continue; // answered later through a UdpResponder, or dropped
+		std::memset(&_out[ready].msg_hdr, 0, sizeof(msghdr));
+		_outIovs[ready].iov_base = _answers[ready].data();
+		_outIovs[ready].iov_len = _answers[ready].size();
+		_out[ready].msg_hdr.msg_iov = &_outIovs[ready];
+		_out[ready].msg_hdr.msg_iovlen = 1;
+		_out[ready].msg_hdr.msg_name = &_peers[i];
+		_out[ready].msg_hdr.msg_namelen = _msgs[i].msg_hdr.msg_namelen;
+		++ready;
 	}
+	sendReady(ready);
 }
 
 void UdpListener::sendReady(unsigned count)

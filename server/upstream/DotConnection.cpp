@@ -104,10 +104,14 @@ void DotConnection::submit(std::vector<uint8_t>&& query, Callback done)
 	auto now = Clock::now();
 	Pending pending{std::move(query), std::move(done), now + std::chrono::milliseconds(_settings.timeoutMs), now};
 	_load.fetch_add(1, std::memory_order_relaxed);
+	bool wake = false;
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
 		if (!_stopping)
 		{
+			// Only the first query of a batch wakes the I/O thread: until it takes the queue (under
+			// this mutex), later ones ride along, so a burst of misses costs one eventfd write.
+			wake = _submitted.empty();
 			_submitted.push_back(std::move(pending));
 			pending.done = nullptr;
 		}
@@ -117,8 +121,11 @@ void DotConnection::submit(std::vector<uint8_t>&& query, Callback done)
 		finish(pending, UpstreamResult::Status::FAILED);
 		return;
 	}
-	uint64_t one = 1;
-	[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+	if (wake)
+	{
+		uint64_t one = 1;
+		[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+	}
 }
 
 void DotConnection::takeSubmitted()
