@@ -129,6 +129,8 @@ private:
 	std::deque<Pending> _waiting;
 	std::unordered_map<uint16_t, Pending> _inflight;
 	std::vector<uint8_t> _output;
+	size_t _outputOffset = 0;     ///< _output before this is written
+	size_t _frameLeft = 0;        ///< bytes of the first message in _output not written yet (0: read its prefix)
 	size_t _retryWriteLength = 0; ///< OpenSSL wants a retried SSL_write repeated with the same length
 	std::vector<uint8_t> _input;
 	Clock::time_point _lastUse;
