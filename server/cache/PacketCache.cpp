@@ -25,9 +25,9 @@ struct PacketCache::Entry
 	Entry* lruPrev = nullptr; ///< towards the most recently used
 	Entry* lruNext = nullptr;
 	Entry* chainNext = nullptr; ///< next entry in the same hash bucket
-	size_t hash = 0;
-	int64_t storedAt = 0;
-	int64_t expiresAt = 0;
+	uint32_t hash = 0;
+	uint32_t storedAt = 0; ///< unix seconds (good until 2106; load() rejects what does not fit)
+	uint32_t expiresAt = 0;
 	uint32_t dirtySlot = NOT_DIRTY; ///< index in Shard::dirty while changed since the last drain
 	uint16_t keyLength = 0;
 	uint16_t answerLength = 0;
@@ -64,7 +64,7 @@ struct PacketCache::Entry
 		return CacheRecord{keyString(), answerVector(), storedAt, expiresAt};
 	}
 
-	static Entry* create(size_t hash, std::string_view key, const uint8_t* answer, size_t length)
+	static Entry* create(uint32_t hash, std::string_view key, const uint8_t* answer, size_t length)
 	{
 		void* memory = ::operator new(sizeof(Entry) + key.size() + length);
 		auto* entry = new (memory) Entry;
@@ -102,15 +102,14 @@ struct PacketCache::Shard
 		}
 	}
 
-	size_t bucketOf(size_t hash) const
+	size_t bucketOf(uint32_t hash) const
 	{
 		// Fibonacci hashing: the high bits of the product; the shard took hash % shards.
 		const unsigned bits = static_cast<unsigned>(__builtin_ctzll(buckets.size()));
-		return bits == 0 ? 0
-						 : static_cast<size_t>((static_cast<uint64_t>(hash) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+		return bits == 0 ? 0 : static_cast<size_t>(static_cast<uint32_t>(hash * 0x9E3779B9u) >> (32 - bits));
 	}
 
-	Entry* find(size_t hash, std::string_view key) const
+	Entry* find(uint32_t hash, std::string_view key) const
 	{
 		if (buckets.empty())
 			return nullptr;
@@ -287,12 +286,13 @@ PacketCache::Clock PacketCache::systemClock()
 	};
 }
 
-size_t PacketCache::hashKey(std::string_view key)
+uint32_t PacketCache::hashKey(std::string_view key)
 {
-	return std::hash<std::string_view>{}(key);
+	const uint64_t hash = std::hash<std::string_view>{}(key);
+	return static_cast<uint32_t>(hash ^ (hash >> 32));
 }
 
-PacketCache::Shard& PacketCache::shardFor(size_t hash) const
+PacketCache::Shard& PacketCache::shardFor(uint32_t hash) const
 {
 	return *_shards[hash % _shards.size()];
 }
@@ -337,12 +337,12 @@ void PacketCache::removeLocked(Shard& shard, Entry* entry)
 	_entries.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void PacketCache::storeLocked(Shard& shard, size_t hash, std::string_view key, const uint8_t* answer, size_t length,
+void PacketCache::storeLocked(Shard& shard, uint32_t hash, std::string_view key, const uint8_t* answer, size_t length,
 							  int64_t storedAt, int64_t expiresAt, uint8_t rcode, bool dirty)
 {
 	Entry* entry = Entry::create(hash, key, answer, length);
-	entry->storedAt = storedAt;
-	entry->expiresAt = expiresAt;
+	entry->storedAt = static_cast<uint32_t>(std::clamp<int64_t>(storedAt, 0, UINT32_MAX));
+	entry->expiresAt = static_cast<uint32_t>(std::clamp<int64_t>(expiresAt, 0, UINT32_MAX));
 	entry->rcode = rcode;
 	if (Entry* old = shard.find(hash, key))
 	{
@@ -370,7 +370,7 @@ void PacketCache::storeLocked(Shard& shard, size_t hash, std::string_view key, c
 std::optional<CacheHit> PacketCache::lookup(const std::string& key, bool countStats)
 {
 	const int64_t now = _clock();
-	const size_t hash = hashKey(key);
+	const uint32_t hash = hashKey(key);
 	Shard& shard = shardFor(hash);
 	CacheHit hit;
 	int64_t age = 0;
@@ -426,7 +426,7 @@ PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_
 									  bool countMisses)
 {
 	const int64_t now = _clock();
-	const size_t hash = hashKey(key);
+	const uint32_t hash = hashKey(key);
 	Shard& shard = shardFor(hash);
 	int64_t age = 0;
 	needsPrefetch = false;
@@ -495,7 +495,7 @@ bool PacketCache::insert(const std::string& key, const uint8_t* answer, size_t l
 	}
 	normalise(copy, info);
 	const int64_t now = _clock();
-	const size_t hash = hashKey(key);
+	const uint32_t hash = hashKey(key);
 	Shard& shard = shardFor(hash);
 	std::lock_guard<std::mutex> lock(shard.mutex);
 	if (verdict.kind == TtlPolicy::Kind::SERVFAIL)
@@ -550,9 +550,9 @@ void PacketCache::load(std::vector<CacheRecord>&& records, int64_t nowUnix)
 	{
 		dns::MessageInfo info;
 		const bool usable =
-			record.expiresAt > record.storedAt && nowUnix <= record.expiresAt + staleWindow &&
-			(_settings.serveStale || nowUnix < record.expiresAt) && record.answer.size() <= UINT16_MAX &&
-			record.key.size() <= UINT16_MAX && CacheKey::parse(record.key) &&
+			record.expiresAt > record.storedAt && record.storedAt >= 0 && record.expiresAt <= UINT32_MAX &&
+			nowUnix <= record.expiresAt + staleWindow && (_settings.serveStale || nowUnix < record.expiresAt) &&
+			record.answer.size() <= UINT16_MAX && record.key.size() <= UINT16_MAX && CacheKey::parse(record.key) &&
 			dns::parseMessage(record.answer.data(), record.answer.size(), info) == dns::ParseError::NONE &&
 			questionMatchesKey(record.answer.data(), info, record.key) && !info.header.tc() &&
 			!(info.header.rcode() == dns::Rcode::SERVFAIL && nowUnix >= record.expiresAt) &&
@@ -566,7 +566,7 @@ void PacketCache::load(std::vector<CacheRecord>&& records, int64_t nowUnix)
 		const int64_t expiresAt =
 			std::min<int64_t>(record.expiresAt, record.storedAt + static_cast<int64_t>(_settings.maxTtl));
 		normalise(record.answer, info);
-		const size_t hash = hashKey(record.key);
+		const uint32_t hash = hashKey(record.key);
 		Shard& shard = shardFor(hash);
 		{
 			std::lock_guard<std::mutex> lock(shard.mutex);

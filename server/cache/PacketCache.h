@@ -47,7 +47,7 @@ struct CacheHit
 ///
 /// Memory: each entry is one allocation holding its bookkeeping, its key and its answer; the
 /// shard's hash chains and LRU list run through the entries themselves (intrusive), so an entry
-/// costs its bytes plus about 70 octets. Changes for persistence are a per-entry flag (and a
+/// costs its bytes plus about 60 octets. Changes for persistence are a per-entry flag (and a
 /// list of pointers to flagged entries), plus the keys of removed entries.
 ///
 /// Threading: thread-safe, no global lock on the hit path. N shards (16, or 1 below 1024
@@ -173,12 +173,12 @@ private:
 	struct Entry;
 	struct Shard;
 
-	static size_t hashKey(std::string_view key);
-	Shard& shardFor(size_t hash) const;
+	static uint32_t hashKey(std::string_view key);
+	Shard& shardFor(uint32_t hash) const;
 	/// Unlinks and frees the entry (shard locked) and records its key for drainChanges().
 	void removeLocked(Shard& shard, Entry* entry);
 	void markDirtyLocked(Shard& shard, Entry* entry);
-	void storeLocked(Shard& shard, size_t hash, std::string_view key, const uint8_t* answer, size_t length,
+	void storeLocked(Shard& shard, uint32_t hash, std::string_view key, const uint8_t* answer, size_t length,
 					 int64_t storedAt, int64_t expiresAt, uint8_t rcode, bool dirty);
 	bool servableStale(const Entry& entry, int64_t now) const;
 	bool dead(const Entry& entry, int64_t now) const;
