@@ -68,6 +68,11 @@ class PacketCacheTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testStoresAnswerWithoutPaddingOrKeepalive);
 	CPPUNIT_TEST(testLookupFreshCopiesAgedAnswerIntoBuffer);
 	CPPUNIT_TEST(testLookupFreshLeavesStaleAndMissesUncounted);
+	CPPUNIT_TEST(testProbeTellsFreshStaleAndMiss);
+	CPPUNIT_TEST(testPendingChangesCountsUntilDrain);
+	CPPUNIT_TEST(testReplacedEntryIsOneUpsertNotAnErasure);
+	CPPUNIT_TEST(testManyShardsKeepEveryEntryFindable);
+	CPPUNIT_TEST(testLoadRejectsTimesThatDoNotFit);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -680,6 +685,103 @@ public:
 		CPPUNIT_ASSERT_EQUAL(size_t(1), cache->size());
 		auto stale = cache->lookup(keyFor(NAME, dns::Type::A));
 		CPPUNIT_ASSERT(stale && !stale->fresh);
+	}
+
+	void testProbeTellsFreshStaleAndMiss()
+	{
+		auto cache = makeCache();
+		const auto answer = answerA(NAME, {30});
+		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+		std::vector<uint8_t> out;
+		bool prefetch = true;
+		_now += 5;
+		CPPUNIT_ASSERT(cache->probe(keyFor(NAME, dns::Type::A), out, prefetch) == PacketCache::Probe::FRESH);
+		CPPUNIT_ASSERT(ttls(out) == std::vector<uint32_t>({25}));
+		CPPUNIT_ASSERT(!prefetch);
+		_now += 60; // past expiry, within max_stale
+		out.clear();
+		CPPUNIT_ASSERT(cache->probe(keyFor(NAME, dns::Type::A), out, prefetch) == PacketCache::Probe::STALE);
+		CPPUNIT_ASSERT(out.empty()); // nothing copied for a stale entry
+		CPPUNIT_ASSERT(cache->probe(keyFor("other.example", dns::Type::A), out, prefetch) == PacketCache::Probe::MISS);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), cache->counters().hits.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), cache->counters().misses.load());
+		_now += 86400 + 100; // past max_stale: the probe drops it
+		CPPUNIT_ASSERT(cache->probe(keyFor(NAME, dns::Type::A), out, prefetch) == PacketCache::Probe::MISS);
+		CPPUNIT_ASSERT_EQUAL(size_t(0), cache->size());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), cache->counters().expired.load());
+	}
+
+	void testPendingChangesCountsUntilDrain()
+	{
+		CacheSettings settings;
+		settings.maxEntries = 2;
+		auto cache = makeCache(settings);
+		CPPUNIT_ASSERT_EQUAL(size_t(0), cache->pendingChanges());
+		for (const char* name : {"a.example", "b.example", "c.example"}) // c evicts a
+		{
+			const auto answer = answerA(name, {300});
+			CPPUNIT_ASSERT(cache->insert(keyFor(name, dns::Type::A), answer.data(), answer.size()));
+		}
+		CPPUNIT_ASSERT_EQUAL(size_t(4), cache->pendingChanges()); // 3 upserts (a gone) + 1 erased key
+		auto changes = cache->drainChanges();
+		CPPUNIT_ASSERT_EQUAL(size_t(2), changes.upserts.size());
+		CPPUNIT_ASSERT_EQUAL(size_t(1), changes.erasedKeys.size());
+		CPPUNIT_ASSERT_EQUAL(size_t(0), cache->pendingChanges());
+	}
+
+	void testReplacedEntryIsOneUpsertNotAnErasure()
+	{
+		auto cache = makeCache();
+		const auto first = answerA(NAME, {300});
+		const auto second = answerA(NAME, {300, 600, 900}); // a different size: a new allocation
+		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), first.data(), first.size()));
+		cache->drainChanges();
+		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), second.data(), second.size()));
+		auto changes = cache->drainChanges();
+		CPPUNIT_ASSERT(changes.erasedKeys.empty());
+		CPPUNIT_ASSERT_EQUAL(size_t(1), changes.upserts.size());
+		CPPUNIT_ASSERT(answerA(NAME, {300, 600, 900}, 0) == changes.upserts[0].answer);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), cache->size());
+		auto hit = cache->lookup(keyFor(NAME, dns::Type::A));
+		CPPUNIT_ASSERT(hit && ttls(hit->answer) == std::vector<uint32_t>({300, 600, 900}));
+	}
+
+	void testManyShardsKeepEveryEntryFindable()
+	{
+		// Enough entries to grow every shard's hash table several times; all must stay reachable.
+		auto cache = makeCache();
+		for (int i = 0; i < 5000; ++i)
+		{
+			const std::string name = "n" + std::to_string(i) + ".example";
+			const auto answer = answerA(name, {300});
+			CPPUNIT_ASSERT(cache->insert(keyFor(name, dns::Type::A), answer.data(), answer.size()));
+		}
+		CPPUNIT_ASSERT_EQUAL(size_t(5000), cache->size());
+		std::vector<uint8_t> out;
+		bool prefetch = false;
+		for (int i = 0; i < 5000; ++i)
+		{
+			const std::string name = "n" + std::to_string(i) + ".example";
+			CPPUNIT_ASSERT(cache->probe(keyFor(name, dns::Type::A), out, prefetch) == PacketCache::Probe::FRESH);
+		}
+		CPPUNIT_ASSERT_EQUAL(size_t(5000), cache->exportAll().size());
+		CPPUNIT_ASSERT_EQUAL(size_t(1), cache->erase("n4999.example"));
+		CPPUNIT_ASSERT(cache->probe(keyFor("n4999.example", dns::Type::A), out, prefetch) == PacketCache::Probe::MISS);
+	}
+
+	void testLoadRejectsTimesThatDoNotFit()
+	{
+		auto first = makeCache();
+		const auto answer = answerA(NAME, {300});
+		first->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		auto records = first->exportAll();
+		records.push_back(records[0]);
+		records[0].storedAt = -5; // a corrupt row
+		records[1].expiresAt = int64_t(UINT32_MAX) + 10;
+		auto second = makeCache();
+		second->load(std::move(records), _now);
+		CPPUNIT_ASSERT_EQUAL(size_t(0), second->size());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), second->counters().loadRejected.load());
 	}
 
 private:
