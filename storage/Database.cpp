@@ -3,9 +3,11 @@
 
 #include "storage/Migrations.h"
 
+#include <Poco/Bugcheck.h>
 #include <Poco/Data/DataException.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/SQLite/SQLiteException.h>
+#include <Poco/Data/SQLite/Utility.h>
 #include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/Path.h>
@@ -81,7 +83,7 @@ Database::Database(const std::string& path):
 	}
 	catch (const Poco::Exception& e)
 	{
-		_session.reset();
+		closeSession();
 		if (isLockOrAccessError(e))
 			throw StorageError("cannot open '" + _path + "': " + e.displayText());
 		moveAside(e.displayText());
@@ -91,13 +93,22 @@ Database::Database(const std::string& path):
 		}
 		catch (const Poco::Exception& again)
 		{
-			_session.reset();
+			closeSession();
 			throw StorageError("cannot create a new database at '" + _path + "': " + again.displayText());
 		}
 	}
 }
 
-Database::~Database() = default;
+Database::~Database()
+{
+	closeSession();
+}
+
+void Database::closeSession()
+{
+	_statements.clear();
+	_session.reset();
+}
 
 void Database::openChecked()
 {
@@ -146,6 +157,7 @@ void Database::moveAside(const std::string& reason)
 void Database::transaction(const std::function<void(Poco::Data::Session&)>& work)
 {
 	std::lock_guard<std::mutex> lock(_mutex);
+	Holder holder(_holder);
 	Poco::Data::Session& session = *_session;
 	// IMMEDIATE takes the write lock now, so a second process cannot make COMMIT fail half-way.
 	session << "BEGIN IMMEDIATE", now;
@@ -167,6 +179,19 @@ void Database::transaction(const std::function<void(Poco::Data::Session&)>& work
 		}
 		throw;
 	}
+}
+
+SqliteStatement& Database::statement(std::string_view sql)
+{
+	poco_assert_msg(_holder.load(std::memory_order_relaxed) == std::this_thread::get_id(),
+					"Database::statement() outside withSession()/transaction()");
+	auto it = _statements.find(sql);
+	if (it == _statements.end())
+	{
+		auto prepared = std::make_unique<SqliteStatement>(Poco::Data::SQLite::Utility::dbHandle(*_session), sql);
+		it = _statements.emplace(std::string(sql), std::move(prepared)).first;
+	}
+	return *it->second;
 }
 
 int Database::schemaVersion()

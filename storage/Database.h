@@ -1,14 +1,20 @@
 // Database.h - the one SQLite file of dnsproxy: opening, pragmas, migrations, recovery from corruption.
 #pragma once
 
+#include "storage/SqliteStatement.h"
+
 #include <Poco/Data/Session.h>
 #include <Poco/Logger.h>
 
+#include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <thread>
 
 namespace dnsproxy::storage
 {
@@ -34,6 +40,7 @@ public:
 /// withSession() or transaction(), which hold that mutex for the whole call, so the stores built
 /// on a Database may be used from any thread. Calls are serialised: keep them short and off the
 /// DNS hot path (the cache writes behind in batches; pins change per TLS connection, not query).
+/// statement() may only be called from inside such a call, on its thread.
 class Database
 {
 public:
@@ -63,6 +70,7 @@ public:
 	template <typename Work> auto withSession(Work&& work) -> decltype(work(std::declval<Poco::Data::Session&>()))
 	{
 		std::lock_guard<std::mutex> lock(_mutex);
+		Holder holder(_holder);
 		return work(*_session);
 	}
 
@@ -70,18 +78,49 @@ public:
 	/// when `work` throws, so the file holds either all of it or none of it.
 	void transaction(const std::function<void(Poco::Data::Session&)>& work);
 
+	/// The raw SQLite statement for `sql` on this connection, prepared on first use and kept until
+	/// the connection closes (the Database is destroyed), so the hot paths parse their SQL once.
+	/// Only inside withSession() or transaction() work: it runs under the mutex, like the session.
+	SqliteStatement& statement(std::string_view sql);
+
 	int schemaVersion();
 	std::string journalMode();
 	std::string quickCheck();
 
 private:
+	/// Marks the thread that holds _mutex, so statement() can check its caller.
+	class Holder
+	{
+	public:
+		explicit Holder(std::atomic<std::thread::id>& holder):
+			_holder(holder)
+		{
+			_holder.store(std::this_thread::get_id(), std::memory_order_relaxed);
+		}
+		~Holder()
+		{
+			_holder.store(std::thread::id(), std::memory_order_relaxed);
+		}
+		Holder(const Holder&) = delete;
+		Holder& operator=(const Holder&) = delete;
+
+	private:
+		std::atomic<std::thread::id>& _holder;
+	};
+
 	void openChecked();
+	/// Finalizes the cached statements, then closes the session: SQLite cannot close a
+	/// connection that still has statements.
+	void closeSession();
 	void moveAside(const std::string& reason);
 
 	std::string _path;
 	std::string _movedAside;
 	std::mutex _mutex;
+	std::atomic<std::thread::id> _holder{};
 	std::unique_ptr<Poco::Data::Session> _session;
+	/// Declared after _session so that they are destroyed before it, too.
+	std::map<std::string, std::unique_ptr<SqliteStatement>, std::less<>> _statements;
 	Poco::Logger& _logger;
 };
 

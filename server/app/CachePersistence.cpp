@@ -27,9 +27,11 @@ storage::CacheRow toRow(cache::CacheRecord&& record)
 	return storage::CacheRow{std::move(record.key), std::move(record.answer), record.storedAt, record.expiresAt};
 }
 
-cache::CacheRecord toRecord(storage::CacheRow&& row)
+/// The only copy of a persisted row: from SQLite's memory into the record the cache keeps.
+cache::CacheRecord toRecord(const storage::CacheRowView& row)
 {
-	return cache::CacheRecord{std::move(row.key), std::move(row.answer), row.storedAt, row.expiresAt};
+	return cache::CacheRecord{std::string(row.key), std::vector<uint8_t>(row.answer, row.answer + row.answerSize),
+							  row.storedAt, row.expiresAt};
 }
 
 } // namespace
@@ -57,11 +59,10 @@ CachePersistence::LoadResult CachePersistence::loadInto()
 	const int64_t now = _clock();
 	try
 	{
-		std::vector<storage::CacheRow> rows = _store->loadAll(now - static_cast<int64_t>(_settings.keepExpiredSeconds));
 		std::vector<cache::CacheRecord> records;
-		records.reserve(rows.size());
-		for (auto& row : rows)
-			records.push_back(toRecord(std::move(row)));
+		records.reserve(_store->count()); // an upper bound: no copies of a growing vector
+		_store->forEachRow(now - static_cast<int64_t>(_settings.keepExpiredSeconds),
+						   [&records](const storage::CacheRowView& row) { records.push_back(toRecord(row)); });
 		result.records = records.size();
 		_cache.load(std::move(records), now);
 	}

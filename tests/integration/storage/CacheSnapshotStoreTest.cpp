@@ -45,6 +45,12 @@ class CacheSnapshotStoreTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testApplyPurgesInSameCall);
 	CPPUNIT_TEST(testFailedApplyLeavesPreviousState);
 	CPPUNIT_TEST(testWritesTenThousandRowsInOneApply);
+	CPPUNIT_TEST(testLastUpsertOfSameKeyWins);
+	CPPUNIT_TEST(testRoundTripsEmptyAnswer);
+	CPPUNIT_TEST(testStatementsSurviveManyApplies);
+	CPPUNIT_TEST(testApplyAfterFailedApplyWorks);
+	CPPUNIT_TEST(testForEachRowVisitsRowsAboveMinimum);
+	CPPUNIT_TEST(testVisitorExceptionLeavesStoreUsable);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -182,6 +188,116 @@ public:
 		CPPUNIT_ASSERT_EQUAL(size_t(10000), store.apply(false, rows, {}).written);
 		CPPUNIT_ASSERT_EQUAL(size_t(10000), store.count());
 		CPPUNIT_ASSERT_EQUAL(size_t(5000), store.loadAll(6000).size());
+	}
+
+	void testLastUpsertOfSameKeyWins()
+	{
+		// apply() writes in key order; rows with equal keys must keep their order.
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("b", 1, 100, 1), row("a", 1, 100, 1), row("b", 2, 200, 2), row("b", 3, 300, 3)}, {});
+		auto rows = byKey(store.loadAll(0));
+		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
+		CPPUNIT_ASSERT_EQUAL(int64_t(300), rows["b"].expiresAt);
+		CPPUNIT_ASSERT_EQUAL(uint8_t(3), rows["b"].answer.back());
+	}
+
+	void testRoundTripsEmptyAnswer()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {storage::CacheRow{"k", {}, 1, 100}}, {});
+		auto rows = store.loadAll(0);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		CPPUNIT_ASSERT(rows[0].answer.empty());
+	}
+
+	void testStatementsSurviveManyApplies()
+	{
+		// The statements are prepared once and reused: every batch must see its own bindings only.
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		const int batches = 300;
+		for (int b = 0; b < batches; ++b)
+		{
+			std::vector<storage::CacheRow> upserts;
+			for (int i = 0; i < 10; ++i)
+				upserts.push_back(row("k" + std::to_string(b) + "-" + std::to_string(i), b, 1000 + b, uint8_t(b)));
+			std::vector<std::string> erased;
+			if (b > 0)
+				for (int i = 0; i < 5; ++i)
+					erased.push_back("k" + std::to_string(b - 1) + "-" + std::to_string(i));
+			auto result = store.apply(false, upserts, erased, int64_t(1000 + b - 9));
+			CPPUNIT_ASSERT_EQUAL(size_t(10), result.written);
+			CPPUNIT_ASSERT_EQUAL(b > 0 ? size_t(5) : size_t(0), result.erased);
+		}
+		// Batches b >= batches - 10 survive the purge: 10 rows for the last, 5 for each earlier one.
+		auto rows = byKey(store.loadAll(0));
+		CPPUNIT_ASSERT_EQUAL(size_t(10 + 9 * 5), rows.size());
+		CPPUNIT_ASSERT_EQUAL(uint8_t(batches - 1), rows["k299-0"].answer.back());
+		CPPUNIT_ASSERT_EQUAL(int64_t(1000 + 290), rows["k290-9"].expiresAt);
+		CPPUNIT_ASSERT(!rows.count("k290-0"));
+		CPPUNIT_ASSERT_EQUAL(std::string("ok"), db.quickCheck());
+	}
+
+	void testApplyAfterFailedApplyWorks()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("a", 1, 100)}, {});
+		db.withSession([](Poco::Data::Session& s) {
+			s << "CREATE TRIGGER refuse BEFORE INSERT ON cache_entries WHEN NEW.key = CAST('bad' AS BLOB)"
+				 " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+				Poco::Data::Keywords::now;
+		});
+		CPPUNIT_ASSERT_THROW(store.apply(false, {row("b", 1, 100), row("bad", 1, 100), row("c", 1, 100)}, {"a"}),
+							 Poco::Exception);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), store.count()); // the erase of "a" and the insert of "b" rolled back
+		db.withSession([](Poco::Data::Session& s) { s << "DROP TRIGGER refuse", Poco::Data::Keywords::now; });
+		// The statement that failed was reset, and the transaction rolled back: the same statements work.
+		auto result = store.apply(false, {row("b", 1, 100), row("bad", 1, 100)}, {"a"});
+		CPPUNIT_ASSERT_EQUAL(size_t(2), result.written);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), result.erased);
+		auto rows = byKey(store.loadAll(0));
+		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
+		CPPUNIT_ASSERT(rows.count("b") && rows.count("bad"));
+	}
+
+	void testForEachRowVisitsRowsAboveMinimum()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("old", 1, 100), row("new", 7, 300, 0x42)}, {});
+		std::vector<storage::CacheRow> seen;
+		const size_t visited = store.forEachRow(200, [&](const storage::CacheRowView& view) {
+			seen.push_back(
+				{std::string(view.key), {view.answer, view.answer + view.answerSize}, view.storedAt, view.expiresAt});
+		});
+		CPPUNIT_ASSERT_EQUAL(size_t(1), visited);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), seen.size());
+		CPPUNIT_ASSERT_EQUAL(std::string("new"), seen[0].key);
+		CPPUNIT_ASSERT(row("new", 7, 300, 0x42).answer == seen[0].answer);
+		CPPUNIT_ASSERT_EQUAL(int64_t(7), seen[0].storedAt);
+		CPPUNIT_ASSERT_EQUAL(int64_t(300), seen[0].expiresAt);
+	}
+
+	void testVisitorExceptionLeavesStoreUsable()
+	{
+		StorageTestDir dir;
+		storage::Database db(dir.file("db"));
+		storage::CacheSnapshotStore store(db);
+		store.apply(false, {row("a", 1, 100), row("b", 1, 100)}, {});
+		CPPUNIT_ASSERT_THROW(
+			store.forEachRow(0, [](const storage::CacheRowView&) { throw std::runtime_error("out of memory"); }),
+			std::runtime_error);
+		// The mutex was released and the query reset: writes and a full read work.
+		store.apply(false, {row("c", 1, 100)}, {"a"});
+		CPPUNIT_ASSERT_EQUAL(size_t(2), store.loadAll(0).size());
 	}
 };
 
