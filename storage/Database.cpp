@@ -58,7 +58,8 @@ Database::Database(const std::string& path):
 	if (_path.empty())
 		throw StorageError("no database path given");
 
-	Poco::Path parent = Poco::Path(_path).makeParent();
+	// makeAbsolute(): the parent of a bare file name ("dnsproxy.db") is otherwise empty.
+	Poco::Path parent = Poco::Path(_path).makeAbsolute().makeParent();
 	try
 	{
 		Poco::File dir(parent);

@@ -7,6 +7,7 @@
 
 #include <Poco/Data/Session.h>
 #include <Poco/File.h>
+#include <Poco/Path.h>
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -51,6 +52,7 @@ class DatabaseTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(DatabaseTest);
 	CPPUNIT_TEST(testCreatesSchemaInNewFile);
 	CPPUNIT_TEST(testCreatesMissingParentDirectories);
+	CPPUNIT_TEST(testOpensBareFileNameInWorkingDirectory);
 	CPPUNIT_TEST(testUsesWalJournal);
 	CPPUNIT_TEST(testReopenDoesNotRerunMigrations);
 	CPPUNIT_TEST(testKeepsDataAcrossReopen);
@@ -81,6 +83,25 @@ public:
 		StorageTestDir dir;
 		storage::Database db(dir.file("a/b/c/dnsproxy.db"));
 		CPPUNIT_ASSERT(Poco::File(dir.file("a/b/c/dnsproxy.db")).exists());
+	}
+
+	void testOpensBareFileNameInWorkingDirectory()
+	{
+		StorageTestDir dir;
+		const std::string previous = Poco::Path::current();
+		CPPUNIT_ASSERT_EQUAL(0, ::chdir(dir.path().c_str()));
+		std::string error;
+		try
+		{
+			storage::Database db("dnsproxy.db");
+		}
+		catch (const std::exception& e)
+		{
+			error = e.what();
+		}
+		CPPUNIT_ASSERT_EQUAL(0, ::chdir(previous.c_str()));
+		CPPUNIT_ASSERT_EQUAL(std::string(), error);
+		CPPUNIT_ASSERT(Poco::File(dir.file("dnsproxy.db")).exists());
 	}
 
 	void testUsesWalJournal()
