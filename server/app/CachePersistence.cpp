@@ -106,15 +106,23 @@ void CachePersistence::stop()
 
 void CachePersistence::run()
 {
-	const auto interval = std::chrono::milliseconds(std::max<uint32_t>(1, _settings.flushIntervalMs));
+	using namespace std::chrono;
+	const auto interval = milliseconds(std::max<uint32_t>(1, _settings.flushIntervalMs));
+	// Look at the cache's pending changes ten times a second; flush when the interval is up or
+	// enough changes wait.
+	const auto poll = std::min<steady_clock::duration>(interval, milliseconds(100));
+	auto due = steady_clock::now() + interval;
 	std::unique_lock<std::mutex> lock(_threadMutex);
 	while (!_stopping)
 	{
-		if (_wake.wait_for(lock, interval, [this] { return _stopping; }))
+		if (_wake.wait_for(lock, poll, [this] { return _stopping; }))
 			break;
+		if (steady_clock::now() < due && _cache.pendingChanges() < _settings.earlyFlushChanges)
+			continue;
 		lock.unlock();
 		flushNow();
 		lock.lock();
+		due = steady_clock::now() + interval;
 	}
 }
 

@@ -33,14 +33,17 @@ struct CachePersistenceSettings
 	uint32_t flushIntervalMs = 5000; ///< [storage] flush_interval_ms
 	/// Rows expired longer ago than this are purged (max_stale with serve_stale, else 0).
 	uint32_t keepExpiredSeconds = 86400;
+	/// Flush before the interval is up once this many changes wait, so one batch (a copy of
+	/// every changed entry) stays around a megabyte under a flood of new names.
+	size_t earlyFlushChanges = 8192;
 };
 
 /// Glue between cache::PacketCache and storage::CacheSnapshotStore (SPEC section 4, Persistence).
 /// loadInto() reads the snapshot back at start (before the front end serves); start() runs a
-/// flush thread that every flush_interval_ms drains the cache's changes and applies them in one
-/// transaction, then purges rows too old to serve; at shutdown, after the front end and the
-/// upstreams have stopped, stop() joins that thread and flushNow() writes the last changes.
-/// A kill -9 therefore loses at most the changes of one interval, and never half a batch.
+/// flush thread that every flush_interval_ms (sooner once earlyFlushChanges changes wait) drains
+/// the cache's changes and applies them in one transaction, then purges rows too old to serve; at shutdown, after the
+/// front end and the upstreams have stopped, stop() joins that thread and flushNow() writes the last changes. A kill -9
+/// therefore loses at most the changes of one interval, and never half a batch.
 ///
 /// A failed flush (disk full, I/O error) is logged once, counted, and answered on the next flush
 /// with a full resync (cleared + exportAll()), so nothing drained and lost stays missing; the

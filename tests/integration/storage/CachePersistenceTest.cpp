@@ -11,6 +11,8 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace dnsproxy::test
 {
@@ -24,10 +26,10 @@ using namespace cachepackets;
 struct Instance
 {
 	Instance(const std::string& path, std::atomic<int64_t>& clock, uint32_t flushIntervalMs = 5000,
-			 uint32_t maxStale = 86400):
+			 uint32_t maxStale = 86400, size_t earlyFlushChanges = 8192):
 		database(path),
 		cache(settings(maxStale), [&clock] { return clock.load(); }),
-		persistence(database, cache, {flushIntervalMs, maxStale}, [&clock] { return clock.load(); })
+		persistence(database, cache, {flushIntervalMs, maxStale, earlyFlushChanges}, [&clock] { return clock.load(); })
 	{
 	}
 
@@ -64,6 +66,7 @@ class CachePersistenceTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testLoadDropsEntriesOlderThanMaxStale);
 	CPPUNIT_TEST(testClearAndEraseArePersisted);
 	CPPUNIT_TEST(testFlushThreadWritesWithinOneInterval);
+	CPPUNIT_TEST(testManyChangesFlushBeforeTheInterval);
 	CPPUNIT_TEST(testFailedFlushIsFollowedByFullResync);
 	CPPUNIT_TEST(testFlushPurgesRowsPastMaxStale);
 	CPPUNIT_TEST_SUITE_END();
@@ -158,6 +161,21 @@ public:
 		CPPUNIT_ASSERT(waitFor([&] { return p.rows() == 2; }));
 		p.persistence.stop();
 		CPPUNIT_ASSERT(p.persistence.flushes() >= 2);
+	}
+
+	void testManyChangesFlushBeforeTheInterval()
+	{
+		// An hour's interval, but 50 waiting changes are enough: the batch goes out early.
+		Instance p(path(), _clock, 3600 * 1000, 86400, 50);
+		p.persistence.start();
+		for (int i = 0; i < 49; ++i)
+			p.insert("n" + std::to_string(i) + ".example", 300);
+		std::this_thread::sleep_for(std::chrono::milliseconds(300));
+		CPPUNIT_ASSERT_EQUAL(size_t(0), p.rows()); // below the threshold: still waiting
+		p.insert("n49.example", 300);
+		CPPUNIT_ASSERT(waitFor([&] { return p.rows() == 50; }));
+		p.persistence.stop();
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), p.persistence.flushes());
 	}
 
 	void testFailedFlushIsFollowedByFullResync()
