@@ -37,6 +37,7 @@ struct ServerConfig
 	uint32_t maxPending = 10000;
 	uint16_t udpPayloadSize = 1232;
 	uint32_t threads = 0; ///< 0 = one per core
+	uint32_t udpBatchWaitUs = 200; ///< not in SPEC: adaptive UDP batching (frontend::BatchPacer); 0 = off
 };
 
 /// One entry of [upstream] servers: "IP[:port]#auth-name".

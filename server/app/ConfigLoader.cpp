@@ -28,13 +28,14 @@ namespace
 
 using namespace text;
 
-/// Every section and key of SPEC section 3, in the SPEC's order (toIni prints in this order too).
+/// Every section and key of SPEC section 3, in the SPEC's order (toIni prints in this order too), plus our
+/// own additions at the end of their section (README, Configuration).
 const std::vector<std::pair<std::string, std::vector<std::string>>>& knownKeys()
 {
 	static const std::vector<std::pair<std::string, std::vector<std::string>>> keys{
 		{"server",
 		 {"listen", "protocols", "allow", "tcp_idle_timeout_ms", "max_tcp_connections", "max_pending",
-		  "udp_payload_size", "threads"}},
+		  "udp_payload_size", "threads", "udp_batch_wait_us"}},
 		{"upstream",
 		 {"servers", "strategy", "timeout_ms", "connections", "max_inflight", "idle_timeout_ms", "keepalive",
 		  "padding"}},
@@ -381,6 +382,7 @@ Config build(const Values& values)
 	uint("server.max_pending", server.maxPending, 1, 10000000);
 	uint("server.udp_payload_size", server.udpPayloadSize, 512, 65535);
 	uint("server.threads", server.threads, 0, 256);
+	uint("server.udp_batch_wait_us", server.udpBatchWaitUs, 0, 10000);
 
 	UpstreamConfig& upstream = config.upstream;
 	with("upstream.servers", [&](const std::string& k, const std::string& v) { upstream.servers = toServers(k, v); });

@@ -305,6 +305,7 @@ int DnsProxyApp::serve(const Config& config)
 		config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
 	frontendSettings.tcpLimits.idleTimeoutMs = config.server.tcpIdleTimeoutMs;
 	frontendSettings.maxTcpConnections = config.server.maxTcpConnections;
+	frontendSettings.udpBatchWaitUs = config.server.udpBatchWaitUs;
 	frontend::Frontend frontend(frontendSettings, pipeline, frontendStats);
 	try
 	{

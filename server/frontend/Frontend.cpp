@@ -119,7 +119,8 @@ void Frontend::start()
 			try
 			{
 				if (_settings.udp)
-					worker.udp.push_back(std::make_unique<UdpListener>(_boundUdp[i], _handler, _stats));
+					worker.udp.push_back(std::make_unique<UdpListener>(
+						_boundUdp[i], _handler, _stats, std::chrono::microseconds(_settings.udpBatchWaitUs)));
 				if (_settings.tcp)
 					worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
 																	   _settings.tcpLimits,

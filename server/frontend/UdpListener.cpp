@@ -4,8 +4,11 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <sys/prctl.h>
+
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
 namespace dnsproxy::frontend
 {
@@ -66,9 +69,11 @@ private:
 
 } // namespace
 
-UdpListener::UdpListener(const Poco::Net::SocketAddress& address, QueryHandler& handler, stats::FrontendStats& stats):
+UdpListener::UdpListener(const Poco::Net::SocketAddress& address, QueryHandler& handler, stats::FrontendStats& stats,
+						 std::chrono::microseconds batchWait):
 	_handler(handler),
 	_stats(stats),
+	_pacer(batchWait),
 	_buffers(static_cast<size_t>(BATCH) * MAX_DATAGRAM),
 	_answers(BATCH)
 {
@@ -115,8 +120,19 @@ void UdpListener::stop()
 
 void UdpListener::run()
 {
+	// Sleeps of a few hundred microseconds: the default timer slack (50 us) would stretch them.
+	if (_pacer.wait().count() > 0)
+		::prctl(PR_SET_TIMERSLACK, 5000UL, 0UL, 0UL, 0UL);
+	bool pause = false;
 	while (!_stopping.load(std::memory_order_relaxed))
 	{
+		if (pause)
+		{
+			const auto wait = _pacer.wait();
+			timespec delay{static_cast<time_t>(wait.count() / 1000000),
+						   static_cast<long>(wait.count() % 1000000) * 1000};
+			::nanosleep(&delay, nullptr);
+		}
 		for (int i = 0; i < BATCH; ++i)
 		{
 			_iovs[i].iov_len = MAX_DATAGRAM;
@@ -125,6 +141,7 @@ void UdpListener::run()
 		}
 		// Blocks for the first datagram, then takes whatever else is already queued.
 		int n = ::recvmmsg(_fd, _msgs, BATCH, MSG_WAITFORONE, nullptr);
+		pause = n > 0 && _pacer.afterReceive(n, n == BATCH, BatchPacer::Clock::now());
 		if (n > 0)
 			serve(n);
 		// n == 0 after shutdown(); EAGAIN after the receive timeout; EINTR: go round again.

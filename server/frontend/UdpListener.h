@@ -1,6 +1,7 @@
 // UdpListener.h - one UDP socket (SO_REUSEPORT, one per worker) that reads queries in batches.
 #pragma once
 
+#include "frontend/BatchPacer.h"
 #include "frontend/QueryHandler.h"
 #include "stats/Stats.h"
 
@@ -11,6 +12,7 @@
 #include <sys/uio.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <thread>
@@ -23,14 +25,18 @@ namespace dnsproxy::frontend
 /// datagram, then whatever else is queued) and hands each query to QueryHandler::handleRaw()
 /// straight from the receive buffer. Answers known at once (cache hits, error answers) are
 /// collected and sent with one sendmmsg per received batch, without allocating: two system
-/// calls per batch, as in the floor of scripts/bench, where an epoll loop would add a third. The
+/// calls per batch, as in the floor of scripts/bench, where an epoll loop would add a third.
+/// Under a dense stream it sleeps briefly between batches to take more per wake-up (BatchPacer).
+/// The
 /// other queries get a Responder, whose answer is sent with sendto() from whatever thread
 /// produces it: the kernel serialises datagram sends, and the socket outlives every Responder
 /// through a shared_ptr.
 class UdpListener
 {
 public:
-	UdpListener(const Poco::Net::SocketAddress& address, QueryHandler& handler, stats::FrontendStats& stats);
+	/// `batchWait`: see BatchPacer (0 = answer every wake-up at once, never wait).
+	UdpListener(const Poco::Net::SocketAddress& address, QueryHandler& handler, stats::FrontendStats& stats,
+				std::chrono::microseconds batchWait = std::chrono::microseconds(0));
 	/// Stops the thread if it runs.
 	~UdpListener();
 	UdpListener(const UdpListener&) = delete;
@@ -59,6 +65,7 @@ private:
 	stats::FrontendStats& _stats;
 	std::shared_ptr<Socket> _socket;
 	int _fd;
+	BatchPacer _pacer;
 	std::atomic<bool> _stopping{false};
 	std::thread _thread;
 	// The thread's state, kept between batches so nothing is set up per datagram.
