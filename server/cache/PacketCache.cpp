@@ -30,7 +30,7 @@ struct PacketCache::Entry
 	uint32_t expiresAt = 0;
 	uint32_t dirtySlot = NOT_DIRTY; ///< index in Shard::dirty while changed since the last drain
 	uint16_t keyLength = 0;
-	uint16_t answerLength = 0;
+	uint16_t restLength = 0; ///< the stored answer's bytes after its header: all but the question
 	uint8_t rcode = 0;
 	bool prefetchFlagged = false;
 
@@ -42,14 +42,33 @@ struct PacketCache::Entry
 	{
 		return {reinterpret_cast<const char*>(keyBytes()), keyLength};
 	}
-	/// ID 0, question lower case, TTLs as at storedAt.
-	const uint8_t* answer() const
+	/// The key without its flags byte is the answer's question section, byte for byte (insert()
+	/// checks the question against the key and lower-cases it), so it is stored only once.
+	size_t questionLength() const
+	{
+		return keyLength - 1u;
+	}
+	const uint8_t* header() const
 	{
 		return keyBytes() + keyLength;
 	}
-	uint8_t* answer()
+	/// Length of the whole answer (ID 0, question lower case, TTLs as at storedAt).
+	size_t answerLength() const
 	{
-		return reinterpret_cast<uint8_t*>(this + 1) + keyLength;
+		return dns::HEADER_SIZE + questionLength() + restLength;
+	}
+	/// Rebuilds the whole answer into `out` (answerLength() bytes): header, question from the key,
+	/// the rest. Names in the rest may point at offset 12, which holds the same name as before.
+	void copyAnswer(uint8_t* out) const
+	{
+		std::memcpy(out, header(), dns::HEADER_SIZE);
+		std::memcpy(out + dns::HEADER_SIZE, keyBytes(), questionLength());
+		std::memcpy(out + dns::HEADER_SIZE + questionLength(), header() + dns::HEADER_SIZE, restLength);
+	}
+	void copyAnswer(std::vector<uint8_t>& out) const
+	{
+		out.resize(answerLength());
+		copyAnswer(out.data());
 	}
 	std::string keyString() const
 	{
@@ -57,22 +76,29 @@ struct PacketCache::Entry
 	}
 	std::vector<uint8_t> answerVector() const
 	{
-		return std::vector<uint8_t>(answer(), answer() + answerLength);
+		std::vector<uint8_t> answer;
+		copyAnswer(answer);
+		return answer;
 	}
 	CacheRecord record() const
 	{
 		return CacheRecord{keyString(), answerVector(), storedAt, expiresAt};
 	}
 
+	/// `answer` must be normalised and carry exactly the key's question (one, uncompressed).
 	static Entry* create(uint32_t hash, std::string_view key, const uint8_t* answer, size_t length)
 	{
-		void* memory = ::operator new(sizeof(Entry) + key.size() + length);
+		const size_t question = key.size() - 1;
+		const size_t rest = length - dns::HEADER_SIZE - question;
+		void* memory = ::operator new(sizeof(Entry) + key.size() + dns::HEADER_SIZE + rest);
 		auto* entry = new (memory) Entry;
 		entry->hash = hash;
 		entry->keyLength = static_cast<uint16_t>(key.size());
-		entry->answerLength = static_cast<uint16_t>(length);
-		std::memcpy(reinterpret_cast<uint8_t*>(entry + 1), key.data(), key.size());
-		std::memcpy(entry->answer(), answer, length);
+		entry->restLength = static_cast<uint16_t>(rest);
+		auto* bytes = reinterpret_cast<uint8_t*>(entry + 1);
+		std::memcpy(bytes, key.data(), key.size());
+		std::memcpy(bytes + key.size(), answer, dns::HEADER_SIZE);
+		std::memcpy(bytes + key.size() + dns::HEADER_SIZE, answer + dns::HEADER_SIZE + question, rest);
 		return entry;
 	}
 	static void destroy(Entry* entry)
@@ -405,7 +431,7 @@ std::optional<CacheHit> PacketCache::lookup(const std::string& key, bool countSt
 			return std::nullopt;
 		}
 		shard.touch(entry);
-		hit.answer.assign(entry->answer(), entry->answer() + entry->answerLength);
+		entry->copyAnswer(hit.answer);
 		age = std::max<int64_t>(0, now - entry->storedAt);
 	}
 	if (countStats)
@@ -455,7 +481,7 @@ PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_
 			needsPrefetch = true;
 		}
 		shard.touch(entry);
-		out.assign(entry->answer(), entry->answer() + entry->answerLength);
+		entry->copyAnswer(out);
 		age = std::max<int64_t>(0, now - entry->storedAt);
 	}
 	_counters.hits.fetch_add(1, std::memory_order_relaxed);
@@ -622,7 +648,7 @@ std::vector<CacheEntryView> PacketCache::find(const std::string& name, std::opti
 			view.checkingDisabled = parts->checkingDisabled;
 			view.rcode = entry->rcode;
 			view.ttlRemaining = entry->expiresAt - now;
-			view.size = entry->answerLength;
+			view.size = entry->answerLength();
 			views.push_back(std::move(view));
 		}
 	}

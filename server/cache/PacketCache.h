@@ -47,8 +47,8 @@ struct CacheHit
 ///
 /// Memory: each entry is one allocation holding its bookkeeping, its key and its answer; the
 /// shard's hash chains and LRU list run through the entries themselves (intrusive), so an entry
-/// costs its bytes plus about 60 octets. Changes for persistence are a per-entry flag (and a
-/// list of pointers to flagged entries), plus the keys of removed entries.
+/// costs its bytes minus its question (the key holds the same bytes) plus about 60 octets. Changes for persistence are
+/// a per-entry flag (and a list of pointers to flagged entries), plus the keys of removed entries.
 ///
 /// Threading: thread-safe, no global lock on the hit path. N shards (16, or 1 below 1024
 /// entries so small caches have exact LRU), each a std::mutex over a hash table and an LRU list;
