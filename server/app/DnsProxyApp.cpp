@@ -27,6 +27,8 @@
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
+#include <Poco/Util/OptionException.h>
+#include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
 
 #include <csignal>
@@ -105,6 +107,29 @@ cache::CacheSettings makeCacheSettings(const CacheConfig& config)
 }
 
 } // namespace
+
+std::string DnsProxyApp::commandLineError(int argc, char** argv)
+{
+	Poco::Util::OptionSet options;
+	defineOptions(options);
+	Poco::Util::OptionProcessor processor(options);
+	processor.setUnixStyle(true);
+	try
+	{
+		for (int i = 1; i < argc; ++i)
+		{
+			std::string name;
+			std::string value;
+			processor.process(argv[i], name, value);
+		}
+		processor.checkRequired(); // also a trailing option that still wants its argument
+	}
+	catch (const Poco::Util::OptionException& e)
+	{
+		return e.displayText();
+	}
+	return {};
+}
 
 void DnsProxyApp::initialize(Poco::Util::Application& self)
 {

@@ -22,6 +22,11 @@ class DnsProxyApp: public Poco::Util::ServerApplication
 public:
 	static constexpr int EXIT_CONFIG_ERROR = 2;
 
+	/// Checks the command line against the options before POCO's init() sees it, so an unknown
+	/// option or a missing argument exits 2 with one line (like a bad configuration) instead of
+	/// POCO's EX_CONFIG (78) and a message without a newline. Empty when the line is fine.
+	std::string commandLineError(int argc, char** argv);
+
 protected:
 	void initialize(Poco::Util::Application& self) override;
 	void defineOptions(Poco::Util::OptionSet& options) override;

@@ -40,6 +40,8 @@ expect_config_error()
 expect_config_error "unknown key" "server.bogus" "${BASE[@]}" -D server.bogus=1
 expect_config_error "bad value" "upstream.timeout_ms" "${BASE[@]}" -D upstream.timeout_ms=abc
 expect_config_error "unreadable CA file" "/nonexistent" "${BASE[@]}" -D tls.ca_file=/nonexistent/ca.pem
+expect_config_error "unknown command-line option" "bogus" "${BASE[@]}" --bogus
+expect_config_error "option without its argument" "config" "${BASE[@]}" -c
 
 # Port in use: hold the UDP and TCP port with python, then start on it.
 "$PY" - "$PORT" "$TEST_TMP/holder.ready" >"$TEST_TMP/holder.log" 2>&1 <<'PY' &
