@@ -173,6 +173,10 @@ public:
 		}
 
 		CPPUNIT_ASSERT_EQUAL(uint64_t(2 * PER_TRANSPORT), server.queriesReceived());
+		// Each query in its own TLS record (2-byte length + a query padded to 128 octets), never
+		// several in one: a server that reads one message per readable event would stall on them.
+		CPPUNIT_ASSERT_MESSAGE("largest TLS read: " + std::to_string(server.largestRead()),
+							   server.largestRead() > 0 && server.largestRead() <= 2 + 128);
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), server.handshakes());
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), value(proxy.upstreamStats().connectionsOpened));
 	}

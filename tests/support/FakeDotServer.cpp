@@ -326,7 +326,14 @@ void FakeDotServer::serve(Poco::Net::StreamSocket accepted)
 				{
 					int received = nonBlocking([&] { return socket.receiveBytes(buffer, sizeof(buffer)); });
 					if (received > 0)
+					{
 						input.insert(input.end(), buffer, buffer + received);
+						uint64_t largest = _largestRead.load();
+						while (static_cast<uint64_t>(received) > largest &&
+							   !_largestRead.compare_exchange_weak(largest, static_cast<uint64_t>(received)))
+						{
+						}
+					}
 					else
 					{
 						eof = received == 0;

@@ -92,6 +92,12 @@ public:
 	{
 		return _answersSent.load();
 	}
+	/// Most plaintext bytes one TLS read returned. A read returns at most one TLS record, so this
+	/// shows whether a client puts several messages into one record.
+	uint64_t largestRead() const
+	{
+		return _largestRead.load();
+	}
 	/// Every question name received so far, as sent on the wire (letter case kept), dotted.
 	std::vector<std::string> queriedNames() const;
 
@@ -116,6 +122,7 @@ private:
 	std::atomic<uint64_t> _connectionsNow{0};
 	std::atomic<uint64_t> _queriesReceived{0};
 	std::atomic<uint64_t> _answersSent{0};
+	std::atomic<uint64_t> _largestRead{0};
 
 	mutable std::mutex _mutex; ///< guards _names and _connectionThreads
 	std::vector<std::string> _names;
