@@ -36,10 +36,11 @@ public:
 	using std::runtime_error::runtime_error;
 };
 
-/// Owns `threads` workers. Each worker has its own SO_REUSEPORT UDP socket (served by its own
-/// thread, see UdpListener) and TCP listening socket (served by the worker's event loop) per
-/// address, so the kernel spreads datagrams and connections over the workers and no lock is
-/// shared between them on the receive path.
+/// Owns `threads` workers. Each worker has its own SO_REUSEPORT UDP socket per address, served by
+/// its own thread (see UdpListener), so the kernel spreads datagrams over the workers and no lock
+/// is shared between them on the receive path. The TCP listening sockets and every client TCP
+/// connection live on the first worker's event loop, so the connection limit and the choice of
+/// the longest-idle connection to close cover the whole process.
 ///
 /// Threading: start() and stop() from the main thread; everything else runs on the workers.
 class Frontend

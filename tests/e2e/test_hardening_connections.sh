@@ -66,10 +66,11 @@ assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" +tcp after.zone.example)" "TCP a
 assert_eq 0 "$(stat tcp_connections)" "no client connection left open"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
-# max_tcp_connections = 100, one worker so that every connection competes for the same room.
+# max_tcp_connections = 100 with four workers: the limit and the choice of the idlest connection
+# cover the whole process, not one worker's share.
 APORT=$(pick_port)
 start_proxy "127.0.0.1:$UPORT#$NAME" -D server.tcp_idle_timeout_ms=60000 -D server.max_tcp_connections=100 \
-	-D server.threads=1 -D "admin.listen=127.0.0.1:$APORT"
+	-D server.threads=4 -D "admin.listen=127.0.0.1:$APORT"
 HOLD=$TEST_TMP/hold100.json
 "$PY" "$SUPPORT_DIR/hostile_client.py" hold --port "$PROXY_PORT" --count 100 --status "$HOLD" \
 	--max-seconds 15 >"$TEST_TMP/hold100.out" 2>&1 &
