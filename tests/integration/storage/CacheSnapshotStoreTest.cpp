@@ -159,6 +159,16 @@ public:
 		CPPUNIT_ASSERT_EQUAL(size_t(1), store.count());
 	}
 
+	/// A trigger that makes inserting the key "bad" fail, so a batch fails half-way.
+	static void refuseInsertOfKeyBad(storage::Database& db)
+	{
+		db.withSession([](Poco::Data::Session& s) {
+			s << "CREATE TRIGGER refuse BEFORE INSERT ON cache_entries WHEN NEW.key = CAST('bad' AS BLOB)"
+				 " BEGIN SELECT RAISE(ABORT, 'refused'); END",
+				Poco::Data::Keywords::now;
+		});
+	}
+
 	void testFailedApplyLeavesPreviousState()
 	{
 		StorageTestDir dir;
@@ -166,11 +176,7 @@ public:
 		storage::CacheSnapshotStore store(db);
 		store.apply(false, {row("a", 1, 100)}, {});
 		// A trigger makes the second insert of the batch fail after the clear and the first insert ran.
-		db.withSession([](Poco::Data::Session& s) {
-			s << "CREATE TRIGGER refuse BEFORE INSERT ON cache_entries WHEN NEW.key = CAST('bad' AS BLOB)"
-				 " BEGIN SELECT RAISE(ABORT, 'refused'); END",
-				Poco::Data::Keywords::now;
-		});
+		refuseInsertOfKeyBad(db);
 		CPPUNIT_ASSERT_THROW(store.apply(true, {row("b", 1, 100), row("bad", 1, 100)}, {}), Poco::Exception);
 		auto rows = store.loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
@@ -249,11 +255,7 @@ public:
 		storage::Database db(dir.file("db"));
 		storage::CacheSnapshotStore store(db);
 		store.apply(false, {row("a", 1, 100)}, {});
-		db.withSession([](Poco::Data::Session& s) {
-			s << "CREATE TRIGGER refuse BEFORE INSERT ON cache_entries WHEN NEW.key = CAST('bad' AS BLOB)"
-				 " BEGIN SELECT RAISE(ABORT, 'refused'); END",
-				Poco::Data::Keywords::now;
-		});
+		refuseInsertOfKeyBad(db);
 		CPPUNIT_ASSERT_THROW(store.apply(false, {row("b", 1, 100), row("bad", 1, 100), row("c", 1, 100)}, {"a"}),
 							 Poco::Exception);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), store.count()); // the erase of "a" and the insert of "b" rolled back
