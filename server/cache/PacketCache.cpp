@@ -448,8 +448,7 @@ std::optional<CacheHit> PacketCache::lookup(const std::string& key, bool countSt
 	return hit;
 }
 
-PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch,
-									  bool countMisses)
+PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch)
 {
 	const int64_t now = _clock();
 	const uint32_t hash = hashKey(key);
@@ -461,8 +460,6 @@ PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_
 		Entry* entry = shard.find(hash, key);
 		if (entry == nullptr || now >= entry->expiresAt)
 		{
-			if (!countMisses)
-				return Probe::MISS;
 			Probe result = Probe::MISS;
 			if (entry != nullptr && servableStale(*entry, now))
 				result = Probe::STALE;
@@ -489,11 +486,6 @@ PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_
 		_counters.prefetches.fetch_add(1, std::memory_order_relaxed);
 	dns::ageTtls(out.data(), out.size(), static_cast<uint32_t>(std::min<int64_t>(age, UINT32_MAX)));
 	return Probe::FRESH;
-}
-
-bool PacketCache::lookupFresh(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch)
-{
-	return probe(key, out, needsPrefetch, false) == Probe::FRESH;
 }
 
 bool PacketCache::insert(const std::string& key, const uint8_t* answer, size_t len)

@@ -101,10 +101,7 @@ public:
 	/// reused, so a warm caller allocates nothing) with its TTLs aged, counted as a hit, and may
 	/// set needsPrefetch as lookup() does. A stale entry or none counts as a miss and copies
 	/// nothing; an expired entry past serving is dropped.
-	/// With countMisses false, a stale, expired or absent entry counts and changes nothing.
-	Probe probe(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch, bool countMisses = true);
-	/// probe() for callers that only want fresh hits; a stale or absent entry counts nothing.
-	bool lookupFresh(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch);
+	Probe probe(const std::string& key, std::vector<uint8_t>& out, bool& needsPrefetch);
 	/// The pipeline actually sent a stale answer (RFC 8767).
 	void countStaleServed()
 	{
