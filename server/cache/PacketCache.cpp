@@ -120,12 +120,7 @@ struct PacketCache::Shard
 
 	~Shard()
 	{
-		for (Entry* entry = head; entry != nullptr;)
-		{
-			Entry* next = entry->lruNext;
-			Entry::destroy(entry);
-			entry = next;
-		}
+		clear();
 	}
 
 	size_t bucketOf(uint32_t hash) const
@@ -329,6 +324,17 @@ bool PacketCache::servableStale(const Entry& entry, int64_t now) const
 		   now - entry.expiresAt <= static_cast<int64_t>(_settings.maxStale);
 }
 
+bool PacketCache::claimPrefetch(Entry& entry, int64_t now) const
+{
+	// RFC-free heuristic shared with unbound's prefetch: the last 10% of the original TTL, once
+	// per stored answer.
+	if (!_settings.prefetch || entry.prefetchFlagged ||
+		(entry.expiresAt - now) * 10 > static_cast<int64_t>(entry.expiresAt - entry.storedAt))
+		return false;
+	entry.prefetchFlagged = true;
+	return true;
+}
+
 bool PacketCache::dead(const Entry& entry, int64_t now) const
 {
 	return now >= entry.expiresAt && !servableStale(entry, now);
@@ -412,13 +418,7 @@ std::optional<CacheHit> PacketCache::lookup(const std::string& key, bool countSt
 		if (now < entry->expiresAt)
 		{
 			hit.fresh = true;
-			// RFC-free heuristic shared with unbound's prefetch: the last 10% of the original TTL.
-			if (countStats && _settings.prefetch && !entry->prefetchFlagged &&
-				(entry->expiresAt - now) * 10 <= entry->expiresAt - entry->storedAt)
-			{
-				entry->prefetchFlagged = true;
-				hit.needsPrefetch = true;
-			}
+			hit.needsPrefetch = countStats && claimPrefetch(*entry, now);
 		}
 		else if (servableStale(*entry, now))
 			hit.fresh = false;
@@ -471,12 +471,7 @@ PacketCache::Probe PacketCache::probe(const std::string& key, std::vector<uint8_
 			_counters.misses.fetch_add(1, std::memory_order_relaxed);
 			return result;
 		}
-		if (_settings.prefetch && !entry->prefetchFlagged &&
-			(entry->expiresAt - now) * 10 <= entry->expiresAt - entry->storedAt)
-		{
-			entry->prefetchFlagged = true;
-			needsPrefetch = true;
-		}
+		needsPrefetch = claimPrefetch(*entry, now);
 		shard.touch(entry);
 		entry->copyAnswer(out);
 		age = std::max<int64_t>(0, now - entry->storedAt);

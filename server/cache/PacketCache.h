@@ -179,6 +179,8 @@ private:
 					 int64_t storedAt, int64_t expiresAt, uint8_t rcode, bool dirty);
 	bool servableStale(const Entry& entry, int64_t now) const;
 	bool dead(const Entry& entry, int64_t now) const;
+	/// A fresh entry in the last 10% of its TTL, not flagged yet: flags it and returns true.
+	bool claimPrefetch(Entry& entry, int64_t now) const;
 
 	CacheSettings _settings;
 	TtlPolicy _policy;
