@@ -112,11 +112,13 @@ void Frontend::start()
 	_workers.resize(_settings.threads);
 	for (auto& worker : _workers)
 	{
-		worker.loop = std::make_unique<EventLoop>();
 		// TCP clients all live on the first worker's loop: max_tcp_connections and "close the
 		// longest-idle connection first" then hold for the whole process, exactly. One loop serves
-		// over 400k TCP hits a second (scripts/bench); UDP, the bulk of DNS, uses every worker.
+		// over 400k TCP hits a second (scripts/bench); UDP, the bulk of DNS, uses every worker and
+		// needs no loop (UdpListener has its own thread).
 		const bool tcpHere = _settings.tcp && &worker == &_workers.front();
+		if (tcpHere)
+			worker.loop = std::make_unique<EventLoop>();
 		for (size_t i = 0; i < _settings.listen.size(); ++i)
 		{
 			const auto& address = _settings.listen[i];
@@ -135,6 +137,8 @@ void Frontend::start()
 				throw BindError(address.toString() + ": cannot listen: " + e.displayText());
 			}
 		}
+		if (!worker.loop)
+			continue;
 		auto* listeners = &worker.tcp;
 		unsigned tickMs = std::max(50u, std::min(1000u, _settings.tcpLimits.idleTimeoutMs / 10));
 		worker.loop->setTick(tickMs, [listeners]() {
@@ -144,7 +148,8 @@ void Frontend::start()
 	}
 	for (auto& worker : _workers)
 	{
-		worker.loop->start();
+		if (worker.loop)
+			worker.loop->start();
 		for (auto& listener : worker.udp)
 			listener->start();
 	}
@@ -161,6 +166,8 @@ void Frontend::stop()
 		for (auto& listener : worker.udp)
 			listener->stop();
 		worker.udp.clear();
+		if (!worker.loop)
+			continue;
 		auto* w = &worker;
 		worker.loop->post([w]() {
 			for (auto& listener : w->tcp)
@@ -171,7 +178,10 @@ void Frontend::stop()
 	// The loops are stopped but kept until the destructor: answers still arriving from upstream
 	// threads post to them and must find them alive.
 	for (auto& worker : _workers)
-		worker.loop->stop();
+	{
+		if (worker.loop)
+			worker.loop->stop();
+	}
 }
 
 } // namespace dnsproxy::frontend

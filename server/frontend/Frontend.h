@@ -70,7 +70,7 @@ public:
 private:
 	struct Worker
 	{
-		std::unique_ptr<EventLoop> loop;
+		std::unique_ptr<EventLoop> loop; ///< only the first worker's, for TCP; null for the others
 		std::vector<std::unique_ptr<UdpListener>> udp;
 		std::vector<std::unique_ptr<TcpListener>> tcp;
 	};
