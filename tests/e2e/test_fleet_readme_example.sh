@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/e2e/test_fleet_readme_example.sh - the two-proxy example of the README (Fleet) runs as written
+# tests/e2e/test_fleet_readme_example.sh - the two-proxy example of docs/FLEET.md runs as written
 # (issue 11, acceptance 5): its start block and its check block are taken from the document and
 # run unchanged, with UPSTREAM and CA pointing at a local unbound (the document's own variables)
 # that serves example.com; the second proxy must answer from Redis.
@@ -7,8 +7,8 @@ source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fleet_lib.sh"
 require_tool unbound unbound-control dig curl openssl ss redis-server redis-cli
 require_binary
-DOC=$DNSPROXY_SOURCE/README.md
-[[ -f $DOC ]] || fail "README.md is missing"
+DOC=$DNSPROXY_SOURCE/docs/FLEET.md
+[[ -f $DOC ]] || fail "docs/FLEET.md is missing"
 
 # block START END: the shell block between two marker comments of the document.
 block()
@@ -21,7 +21,7 @@ block()
 }
 START=$(block fleet-example:start fleet-example:end)
 CHECK=$(block fleet-example:check fleet-example:check-end)
-[[ -n $START && -n $CHECK ]] || fail "the example blocks were not found in the README"
+[[ -n $START && -n $CHECK ]] || fail "the example blocks were not found in docs/FLEET.md"
 
 # The example's fixed ports are outside pick_port's range; they must be free here.
 for port in 6380 5301 5302 8051 8052; do
