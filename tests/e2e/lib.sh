@@ -199,7 +199,7 @@ _make_root()
 }
 
 # _make_leaf OUT CA CN SAN [AKI]: AKI is the authorityKeyIdentifier line of the extensions
-# ("authorityKeyIdentifier=keyid,issuer" unless given; "" leaves the extension out).
+# ("authorityKeyIdentifier=keyid,issuer" unless given; "authorityKeyIdentifier=none" leaves it out).
 _make_leaf()
 {
 	local out=$1 ca=$2 cn=$3 san=$4 aki=${5-authorityKeyIdentifier=keyid,issuer}
@@ -559,20 +559,22 @@ make_self_signed()
 # finds its issuer by name alone.
 make_leaf_no_aki()
 {
-	_make_leaf "$1" "$2" "$3" "DNS:$3,IP:127.0.0.1" ""
+	_make_leaf "$1" "$2" "$3" "DNS:$3,IP:127.0.0.1" authorityKeyIdentifier=none
 }
 
-# make_forged_leaf OUT CA NAME: a certificate for DNS:NAME,IP:127.0.0.1 whose issuer NAME is CA's
-# subject but which is signed by a new key of its own (OUT-issuer.key), without an
+# make_forged_leaf OUT CA NAME [AKI]: a certificate for DNS:NAME,IP:127.0.0.1 whose issuer NAME is
+# CA's subject but which is signed by a new key of its own (OUT-issuer.key), by default without an
 # AuthorityKeyIdentifier: OpenSSL builds the chain [OUT, CA] by name, and only the signature check
-# tells that CA never signed it. OUT-issuer.pem is CA's certificate re-signed with that key.
+# tells that CA never signed it. AKI "authorityKeyIdentifier=keyid" copies CA's key identifier
+# instead (anyone can), which OpenSSL follows the same way. OUT-issuer.pem is CA's certificate
+# re-signed with that key (same subject and key identifier, other key).
 make_forged_leaf()
 {
-	local out=$1 ca=$2 name=$3
+	local out=$1 ca=$2 name=$3 aki=${4:-authorityKeyIdentifier=none}
 	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$out-issuer.key" >/dev/null 2>&1 &&
 		openssl x509 -in "$ca.pem" -signkey "$out-issuer.key" -out "$out-issuer.pem" >/dev/null 2>&1 ||
 		fail "openssl could not make the forging key for $out"
-	_make_leaf "$out" "$out-issuer" "$name" "DNS:$name,IP:127.0.0.1" ""
+	_make_leaf "$out" "$out-issuer" "$name" "DNS:$name,IP:127.0.0.1" "$aki"
 }
 
 # --- shared set-ups -------------------------------------------------------------------

@@ -9,8 +9,9 @@
 #   3. opportunistic, CA pin; a self-signed attacker leaf with the real CA appended: refused.
 #      Control: a self-signed leaf pinned by its own key is answered (with or without extras).
 #   4. opportunistic, CA pin; a leaf whose issuer NAME is the real CA's but that the attacker
-#      signed (no AuthorityKeyIdentifier), nothing appended: refused. Control: a leaf the real
-#      CA signed, also without AuthorityKeyIdentifier, is answered.
+#      signed (no AuthorityKeyIdentifier), nothing appended: refused; the same with the real
+#      CA's key identifier copied into it: refused. Control: a leaf the real CA signed, also
+#      without AuthorityKeyIdentifier, is answered.
 #   5. pin_policy = enforce, no configured pin: after the real key was learned, the attacker
 #      leaf with the real leaf appended is refused and its key is not learned (GET /pins).
 # Every refusal: SERVFAIL, /stats pins.refusals counts it, no query reaches the attacker.
@@ -22,6 +23,7 @@ use_test_pki
 PKI=$TEST_TMP/pki
 make_self_signed "$PKI/self" "$NAME"
 make_forged_leaf "$PKI/forged" "$PKI/ca" "$NAME"
+make_forged_leaf "$PKI/forged-aki" "$PKI/ca" "$NAME" authorityKeyIdentifier=keyid
 make_leaf_no_aki "$PKI/noaki" "$PKI/ca" "$NAME"
 # What the attacker's server sends: its own leaf first, then a certificate anyone can download.
 cat "$PKI/evil.pem" "$PKI/ca.pem" >"$PKI/evil+ca.pem"
@@ -35,9 +37,16 @@ LEAFPIN=$(spki_sha256 "$PKI/server.pem")
 EVILPIN=$(spki_sha256 "$PKI/evil.pem")
 SELFPIN=$(spki_sha256 "$PKI/self.pem")
 log "real CA $CAPIN, real leaf $LEAFPIN, attacker leaf $EVILPIN, self-signed leaf $SELFPIN"
-[[ $(openssl x509 -in "$PKI/forged.pem" -noout -issuer) == "$(openssl x509 -in "$PKI/ca.pem" -noout -subject | sed 's/^subject/issuer/')" ]] ||
-	fail "the forged leaf does not carry the real CA's name as its issuer"
-! openssl verify -CAfile "$PKI/ca.pem" "$PKI/forged.pem" >/dev/null 2>&1 || fail "the forged leaf verifies against the real CA"
+# The crafted certificates are what they claim to be.
+ski() { openssl x509 -in "$1" -noout -ext subjectKeyIdentifier 2>/dev/null | sed -n 2p | tr -d ' '; }
+aki() { openssl x509 -in "$1" -noout -ext authorityKeyIdentifier 2>/dev/null | sed -n 2p | tr -d ' '; }
+CA_ISSUER=$(openssl x509 -in "$PKI/ca.pem" -noout -subject | sed 's/^subject/issuer/')
+for f in forged forged-aki; do
+	assert_eq "$CA_ISSUER" "$(openssl x509 -in "$PKI/$f.pem" -noout -issuer)" "$f.pem names the real CA as its issuer"
+	! openssl verify -CAfile "$PKI/ca.pem" "$PKI/$f.pem" >/dev/null 2>&1 || fail "$f.pem verifies against the real CA"
+done
+assert_eq "" "$(aki "$PKI/forged.pem")$(aki "$PKI/noaki.pem")" "forged.pem and noaki.pem have no AuthorityKeyIdentifier"
+assert_eq "$(ski "$PKI/ca.pem")" "$(aki "$PKI/forged-aki.pem" | sed 's/^keyid://')" "forged-aki.pem carries the real CA's key identifier"
 
 # One unbound per chain, each on its own port.
 declare -A UPORT UCONF
@@ -54,6 +63,7 @@ upstream evil+leaf "$PKI/evil+leaf.pem" "$PKI/evil.key"
 upstream self "$PKI/self.pem" "$PKI/self.key"
 upstream self+ca "$PKI/self+ca.pem" "$PKI/self.key"
 upstream forged "$PKI/forged.pem" "$PKI/forged.key"
+upstream forged-aki "$PKI/forged-aki.pem" "$PKI/forged-aki.key"
 upstream noaki "$PKI/noaki.pem" "$PKI/noaki.key"
 
 APORT=$(pick_port)
@@ -126,6 +136,9 @@ control "opportunistic, the same self-signed leaf with an extra certificate sent
 control "opportunistic, CA pin, a leaf the real CA signed (no AuthorityKeyIdentifier)" noaki opp-noaki-ok \
 	"${OPP[@]}" -D "tls.pins=$NAME:$CAPIN"
 attack "opportunistic, CA pin, a leaf naming the real CA as issuer but signed by the attacker" forged opp-forged-bad \
+	"${OPP[@]}" -D "tls.pins=$NAME:$CAPIN"
+stop_pid "$DNSPROXY_PID" dnsproxy
+attack "opportunistic, CA pin, the same with the real CA's key identifier copied in" forged-aki opp-forged-aki-bad \
 	"${OPP[@]}" -D "tls.pins=$NAME:$CAPIN"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
