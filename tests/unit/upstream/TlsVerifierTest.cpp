@@ -100,9 +100,10 @@ private:
 
 /// One TLS handshake in memory (a BIO pair): a server sending `sent` (leaf first, with the leaf's
 /// key) against our client context with TlsVerifier installed. Fills `check`; true when both
-/// sides completed the handshake.
+/// sides completed the handshake. `queued`, when given, receives what the thread's error queue
+/// held right after the client's last SSL_do_handshake() (the server's next call clears it).
 bool handshake(const std::vector<std::string>& sent, bool strict, const std::vector<std::string>& extraCas,
-			   HandshakeCheck& check)
+			   HandshakeCheck& check, unsigned long* queued = nullptr)
 {
 	dnsproxy::upstream::TlsSettings settings;
 	settings.caFile = CERTS + "ca.pem";
@@ -141,6 +142,8 @@ bool handshake(const std::vector<std::string>& sent, bool strict, const std::vec
 		if (!clientDone)
 		{
 			int rc = SSL_do_handshake(clientSsl.get());
+			if (queued)
+				*queued = ERR_peek_error();
 			if (rc == 1)
 				clientDone = true;
 			else if (SSL_get_error(clientSsl.get(), rc) != SSL_ERROR_WANT_READ)
@@ -176,6 +179,7 @@ class TlsVerifierTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testOpportunisticForgedIssuerDoesNotSatisfyCaPin);
 	CPPUNIT_TEST(testOpportunisticSelfSignedLeafSatisfiesItsOwnPin);
 	CPPUNIT_TEST(testOpportunisticSelfSignedLeafWithAppendedCaDoesNotSatisfyCaPin);
+	CPPUNIT_TEST(testOpportunisticBadSignatureLeavesNoQueuedError);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -326,6 +330,21 @@ public:
 		CPPUNIT_ASSERT(!handshake({"self-signed", "ca"}, false, {}, check));
 		CPPUNIT_ASSERT(check.refusedByPin);
 		CPPUNIT_ASSERT(digests({"ca"}) == check.chain.sentOnly);
+	}
+
+	void testOpportunisticBadSignatureLeavesNoQueuedError()
+	{
+		// The forged leaf's bad signature is ignored (opportunistic, its own key pinned), but the
+		// error OpenSSL queued for it must not stay: the next SSL_get_error() would report it.
+		RecordingPins pins(digest("forged-server"));
+		HandshakeCheck check;
+		check.authName = "dot.example";
+		check.requireAuth = false;
+		check.pins = &pins;
+		unsigned long queued = 1;
+		CPPUNIT_ASSERT(handshake({"forged-server"}, false, {}, check, &queued));
+		CPPUNIT_ASSERT(!check.chain.chainVerified);
+		CPPUNIT_ASSERT_EQUAL(0UL, queued);
 	}
 };
 
