@@ -11,10 +11,11 @@ namespace dnsproxy::upstream
 /// What a TLS handshake showed about the server (SPEC section 5, RFC 7469 section 2.6).
 ///
 /// `spkiSha256` is the signed path, and only keys on it may satisfy a pin: the leaf's key (the
-/// handshake proved that the server holds its private key), then the key of each issuer in the
-/// chain OpenSSL built that verifies the signature on the certificate below it, up to the first
-/// link that does not. A certificate the server merely sent (an appended copy of the real CA or
-/// leaf, which anyone can download) is never on it; it is listed in `sentOnly` for log lines only.
+/// server proves it holds its private key in the same handshake, which fails after this check
+/// otherwise), then the key of each issuer in the chain OpenSSL built that verifies the signature
+/// on the certificate below it, up to the first link that does not. A certificate the server
+/// merely sent (an appended copy of the real CA or leaf, which anyone can download) is never on
+/// it; it is listed in `sentOnly` for log lines only.
 struct PeerChain
 {
 	std::vector<std::string> spkiSha256; ///< base64 of SHA-256(DER SubjectPublicKeyInfo), leaf first
