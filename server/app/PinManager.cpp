@@ -51,13 +51,26 @@ std::string digestKey(const std::string& base64)
 	return "s:" + base64;
 }
 
+/// True when one of the chain's pinnable keys (its signed path; an issuer's key only when the leaf
+/// is for the name) is one of `digests`. Certificates the server merely sent never count.
 bool anyOf(const upstream::PeerChain& chain, const std::set<std::string>& digests)
 {
 	std::set<std::string> keys;
 	for (const auto& d : digests)
 		keys.insert(digestKey(d));
-	return std::any_of(chain.spkiSha256.begin(), chain.spkiSha256.end(),
+	std::vector<std::string> pinnable = chain.pinnableKeys();
+	return std::any_of(pinnable.begin(), pinnable.end(),
 					   [&](const std::string& d) { return keys.count(digestKey(d)) != 0; });
+}
+
+/// What the server showed, for a refusal's log line: the keys that could match, and those it sent
+/// that did not count.
+std::string shown(const upstream::PeerChain& chain)
+{
+	std::string text = "[" + join(chain.pinnableKeys()) + "]";
+	if (!chain.sentOnly.empty())
+		text += " (also sent, not on the verified chain, not counted: [" + join(chain.sentOnly) + "])";
+	return text;
 }
 
 } // namespace
@@ -110,7 +123,7 @@ bool PinManager::accept(const std::string& authName, const upstream::PeerChain& 
 	if (configured != _configured.end())
 	{
 		reason = "no configured pin matches for " + name + ": expected one of [" + join(configured->second) +
-				 "], the server presented [" + join(chain.spkiSha256) + "]";
+				 "], the verified chain holds " + shown(chain);
 		_refusals.fetch_add(1);
 		return false;
 	}
@@ -121,15 +134,17 @@ bool PinManager::accept(const std::string& authName, const upstream::PeerChain& 
 		return true; // trust on first use: the first verified connection is recorded by verified()
 	if (anyOf(chain, stored->second))
 		return true;
-	reason = "pin_policy = enforce: " + name + " presented a key that is not approved: [" + join(chain.spkiSha256) +
-			 "], known [" + join(stored->second) + "]; approve it with POST /pins";
+	reason = "pin_policy = enforce: " + name + " presented a key that is not approved: " + shown(chain) + ", known [" +
+			 join(stored->second) + "]; approve it with POST /pins";
 	_refusals.fetch_add(1);
 	return false;
 }
 
 void PinManager::verified(const std::string& authName, const upstream::PeerChain& chain)
 {
-	if (_policy == PinPolicy::OFF || chain.spkiSha256.empty())
+	// Only a chain that verified and matched the name is learned: an unauthenticated one (the
+	// opportunistic profile) may be used, but must never become a key that enforce trusts.
+	if (_policy == PinPolicy::OFF || chain.spkiSha256.empty() || !chain.authenticated())
 		return;
 	std::string name = lower(authName);
 	const std::string& leaf = chain.spkiSha256.front();

@@ -31,8 +31,10 @@ namespace dnsproxy::app
 /// refused. `learn` records the leaf key of every authenticated connection and reports a new key
 /// for a known name (log line and counter). `enforce` does the same, but once a name has stored
 /// keys, a chain containing none of them is refused until an operator approves the new digest.
-/// `off` skips the store (configured pins still apply). A pin may match any certificate of the
-/// chain, so pinning a provider's CA key survives leaf rotation (RFC 7469 section 2.6).
+/// `off` skips the store (configured pins still apply). A pin may match any key of the verified
+/// chain (PeerChain::pinnableKeys: the signed path from the leaf up), so pinning a provider's CA
+/// key survives leaf rotation (RFC 7469 section 2.6); a certificate the server merely sent never
+/// matches, and only an authenticated chain is learned.
 ///
 /// Threading: every public method may be called from any thread; `_mutex` guards the maps, the
 /// store serialises its own SQLite access.

@@ -5,6 +5,8 @@
 
 #include <Poco/Net/Context.h>
 
+#include <openssl/x509.h>
+
 #include <string>
 
 namespace dnsproxy::upstream
@@ -25,9 +27,11 @@ struct HandshakeCheck
 	std::string failure; ///< why the chain or name did not verify, or why a pin refused it
 };
 
-/// Replaces POCO's verify callback on a client Context with one that records the SPKI SHA-256 of
-/// every certificate, checks the name itself (X509_check_host / X509_check_ip_asc) and asks the
-/// PinSource, so strict and opportunistic profiles and pins are decided in one place.
+/// Replaces POCO's verification on a client Context with our own, so strict and opportunistic
+/// profiles and pins are decided in one place: OpenSSL verifies the chain against the CA file
+/// (strict: the first error aborts; opportunistic: errors are recorded), then, once per handshake,
+/// we check the name ourselves (X509_check_host / X509_check_ip_asc), take the signed path of the
+/// chain (signedPath) and ask the PinSource. Pins match only keys of that path (RFC 7469 2.6).
 ///
 /// Threading: the handshake of a DotConnection runs synchronously on its own I/O thread; a
 /// thread-local pointer set by Scope tells the callback which HandshakeCheck to fill.
@@ -45,6 +49,12 @@ public:
 		Scope(const Scope&) = delete;
 		Scope& operator=(const Scope&) = delete;
 	};
+
+	/// The SPKI digests a pin may match: `leaf`'s, then each issuer's in `built` (the chain OpenSSL
+	/// built, leaf first) whose key verifies the signature on the certificate below it, up to the
+	/// first that does not. The certificates in `sent` (what the server sent) that are not on that
+	/// path go to `sentOnly`, for log lines. `chainVerified` is copied into the result.
+	static PeerChain signedPath(X509* leaf, STACK_OF(X509) * built, STACK_OF(X509) * sent, bool chainVerified);
 
 	/// base64(SHA-256(DER SubjectPublicKeyInfo)) of a PEM certificate file's first certificate; empty
 	/// if unreadable (used by tests and tools; the same value `openssl x509 -pubkey | openssl pkey

@@ -198,9 +198,11 @@ _make_root()
 		fail "openssl could not create CA $1"
 }
 
+# _make_leaf OUT CA CN SAN [AKI]: AKI is the authorityKeyIdentifier line of the extensions
+# ("authorityKeyIdentifier=keyid,issuer" unless given; "authorityKeyIdentifier=none" leaves it out).
 _make_leaf()
 {
-	local out=$1 ca=$2 cn=$3 san=$4
+	local out=$1 ca=$2 cn=$3 san=$4 aki=${5-authorityKeyIdentifier=keyid,issuer}
 	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
 		-keyout "$out.key" -out "$out.csr" -subj "/CN=$cn" >/dev/null 2>&1 ||
 		fail "openssl could not create key for $out"
@@ -210,7 +212,7 @@ keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=$san
 subjectKeyIdentifier=hash
-authorityKeyIdentifier=keyid,issuer
+$aki
 EOF
 	openssl x509 -req -in "$out.csr" -CA "$ca.pem" -CAkey "$ca.key" -set_serial "0x$(openssl rand -hex 8)" \
 		-days 2 -extfile "$out.ext" -out "$out.pem" >/dev/null 2>&1 ||
@@ -541,6 +543,38 @@ print(d[0] if d else "none")' "$1" "$NAME" "$2"
 make_leaf()
 {
 	_make_leaf "$1" "$2" "$3" "DNS:$3,IP:127.0.0.1"
+}
+
+# make_self_signed OUT NAME: a self-signed certificate (new key) for DNS:NAME,IP:127.0.0.1, its own
+# issuer, as a server without any CA has it.
+make_self_signed()
+{
+	openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+		-keyout "$1.key" -out "$1.pem" -days 2 -subj "/CN=$2" \
+		-addext "basicConstraints=critical,CA:FALSE" -addext "subjectAltName=DNS:$2,IP:127.0.0.1" >/dev/null 2>&1 ||
+		fail "openssl could not create the self-signed certificate $1"
+}
+
+# make_leaf_no_aki OUT CA NAME: like make_leaf, but without an AuthorityKeyIdentifier, so a client
+# finds its issuer by name alone.
+make_leaf_no_aki()
+{
+	_make_leaf "$1" "$2" "$3" "DNS:$3,IP:127.0.0.1" authorityKeyIdentifier=none
+}
+
+# make_forged_leaf OUT CA NAME [AKI]: a certificate for DNS:NAME,IP:127.0.0.1 whose issuer NAME is
+# CA's subject but which is signed by a new key of its own (OUT-issuer.key), by default without an
+# AuthorityKeyIdentifier: OpenSSL builds the chain [OUT, CA] by name, and only the signature check
+# tells that CA never signed it. AKI "authorityKeyIdentifier=keyid" copies CA's key identifier
+# instead (anyone can), which OpenSSL follows the same way. OUT-issuer.pem is CA's certificate
+# re-signed with that key (same subject and key identifier, other key).
+make_forged_leaf()
+{
+	local out=$1 ca=$2 name=$3 aki=${4:-authorityKeyIdentifier=none}
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$out-issuer.key" >/dev/null 2>&1 &&
+		openssl x509 -in "$ca.pem" -signkey "$out-issuer.key" -out "$out-issuer.pem" >/dev/null 2>&1 ||
+		fail "openssl could not make the forging key for $out"
+	_make_leaf "$out" "$out-issuer" "$name" "DNS:$name,IP:127.0.0.1" "$aki"
 }
 
 # --- shared set-ups -------------------------------------------------------------------

@@ -14,6 +14,7 @@ namespace
 const std::string LEAF_A = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 const std::string LEAF_B = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=";
 const std::string CA_KEY = "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=";
+const std::string OTHER_CA = "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE=";
 const int64_t NOW = 1800000000;
 
 PeerChain chain(const std::string& leaf, int64_t leafNotAfter = NOW + 365 * 86400)
@@ -51,6 +52,11 @@ class PinManagerTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testForgetRestartsTrustOnFirstUse);
 	CPPUNIT_TEST(testExpiringPinnedKeyReportedOncePerDay);
 	CPPUNIT_TEST(testRemembersServersThatSpokeTls);
+	CPPUNIT_TEST(testSentCertificatesNeverSatisfyAConfiguredPin);
+	CPPUNIT_TEST(testRefusalListsSentCertificatesAsNotCounted);
+	CPPUNIT_TEST(testIssuerKeyCountsOnlyWhenLeafMatchesName);
+	CPPUNIT_TEST(testEnforceRefusesLearnedKeyThatWasOnlySent);
+	CPPUNIT_TEST(testUnauthenticatedChainIsNotLearned);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -170,6 +176,76 @@ public:
 		CPPUNIT_ASSERT(!pins.hasSpokenTls("dot.example"));
 		pins.spokeTls("DOT.example");
 		CPPUNIT_ASSERT(pins.hasSpokenTls("dot.example"));
+	}
+
+	void testSentCertificatesNeverSatisfyAConfiguredPin()
+	{
+		// The attacker's leaf from another CA, with the real CA and the real leaf appended.
+		PeerChain attack = chain(LEAF_B);
+		attack.spkiSha256 = {LEAF_B, OTHER_CA};
+		attack.sentOnly = {CA_KEY, LEAF_A};
+		PinManager caPin(config(PinPolicy::LEARN, {{"dot.example", CA_KEY}}), nullptr, [] { return NOW; });
+		PinManager leafPin(config(PinPolicy::LEARN, {{"dot.example", LEAF_A}}), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(!caPin.accept("dot.example", attack, reason));
+		CPPUNIT_ASSERT(!leafPin.accept("dot.example", attack, reason));
+		CPPUNIT_ASSERT(caPin.accept("dot.example", chain(LEAF_A), reason));
+		CPPUNIT_ASSERT(leafPin.accept("dot.example", chain(LEAF_A), reason));
+	}
+
+	void testRefusalListsSentCertificatesAsNotCounted()
+	{
+		PeerChain attack = chain(LEAF_B);
+		attack.spkiSha256 = {LEAF_B};
+		attack.sentOnly = {CA_KEY};
+		PinManager pins(config(PinPolicy::LEARN, {{"dot.example", CA_KEY}}), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(!pins.accept("dot.example", attack, reason));
+		CPPUNIT_ASSERT(reason.find("verified chain holds [" + LEAF_B + "]") != std::string::npos);
+		CPPUNIT_ASSERT(reason.find("not counted: [" + CA_KEY + "]") != std::string::npos);
+	}
+
+	void testIssuerKeyCountsOnlyWhenLeafMatchesName()
+	{
+		// Opportunistic profile: a correctly signed chain from the pinned CA, but for another name.
+		PeerChain otherName = chain(LEAF_B);
+		otherName.nameMatched = false;
+		otherName.chainVerified = false;
+		PinManager caPin(config(PinPolicy::LEARN, {{"dot.example", CA_KEY}}), nullptr, [] { return NOW; });
+		PinManager leafPin(config(PinPolicy::LEARN, {{"dot.example", LEAF_B}}), nullptr, [] { return NOW; });
+		std::string reason;
+		CPPUNIT_ASSERT(!caPin.accept("dot.example", otherName, reason));
+		CPPUNIT_ASSERT(leafPin.accept("dot.example", otherName, reason));
+	}
+
+	void testEnforceRefusesLearnedKeyThatWasOnlySent()
+	{
+		PinManager pins(config(PinPolicy::ENFORCE), nullptr, [] { return NOW; });
+		std::string reason;
+		pins.verified("dot.example", chain(LEAF_A));
+		PeerChain attack = chain(LEAF_B);
+		attack.spkiSha256 = {LEAF_B, OTHER_CA};
+		attack.sentOnly = {LEAF_A};
+		CPPUNIT_ASSERT(!pins.accept("dot.example", attack, reason));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), pins.refusals());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), pins.learned());
+	}
+
+	void testUnauthenticatedChainIsNotLearned()
+	{
+		PinManager pins(config(PinPolicy::ENFORCE), nullptr, [] { return NOW; });
+		std::string reason;
+		PeerChain unverified = chain(LEAF_B);
+		unverified.chainVerified = false;
+		pins.verified("dot.example", unverified);
+		PeerChain otherName = chain(LEAF_B);
+		otherName.nameMatched = false;
+		pins.verified("dot.example", otherName);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), pins.learned());
+		// Still trust on first use: the first authenticated chain is what enforce learns.
+		CPPUNIT_ASSERT(pins.accept("dot.example", chain(LEAF_A), reason));
+		pins.verified("dot.example", chain(LEAF_A));
+		CPPUNIT_ASSERT(!pins.accept("dot.example", unverified, reason));
 	}
 };
 
