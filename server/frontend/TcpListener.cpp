@@ -44,6 +44,14 @@ void TcpListener::onReadable()
 		{
 			return; // EAGAIN (nothing more to accept) or a transient accept error
 		}
+		// A source outside `allow` is closed before it takes a slot: it must neither fill the slots
+		// nor make room for itself by closing an allowed client's idle connection.
+		if (!_handler.admits(peer.addr()))
+		{
+			stats::bump(_stats.refusedByAcl);
+			reset(client);
+			continue;
+		}
 		if (_stats.tcpConnectionsNow.load(std::memory_order_relaxed) >= _maxConnections && !makeRoom())
 		{
 			stats::bump(_stats.tcpConnectionsRefused);
@@ -56,6 +64,20 @@ void TcpListener::onReadable()
 		stats::bump(_stats.tcpConnectionsNow);
 		stats::bump(_stats.tcpConnectionsAccepted);
 		connection->start();
+	}
+}
+
+void TcpListener::reset(Poco::Net::StreamSocket& client)
+{
+	try
+	{
+		// SO_LINGER 0: the close sends RST, so a refused connection leaves no TIME_WAIT behind.
+		client.setLinger(true, 0);
+		client.close();
+	}
+	catch (const Poco::Exception&)
+	{
+		stats::bump(_stats.sendErrors);
 	}
 }
 

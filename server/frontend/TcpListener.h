@@ -17,6 +17,8 @@ namespace dnsproxy::frontend
 
 /// Accepts clients on its loop thread and owns their connections.
 ///
+/// A peer the QueryHandler does not admit ([server] allow) is reset at once, before any limit is
+/// looked at: it holds no slot and closes nobody else's connection (counted in refusedByAcl).
 /// Limits: `maxConnections` counts every client connection of the process (all workers share the
 /// counter in FrontendStats). When it is reached, this worker closes its longest-idle connection
 /// to make room; if it has none idle, the new connection is refused (closed at once, counted).
@@ -39,6 +41,8 @@ public:
 
 private:
 	bool makeRoom();
+	/// Closes a connection that is not admitted, with RST.
+	void reset(Poco::Net::StreamSocket& client);
 	void forget(TcpClientConnection& connection);
 
 	EventLoop& _loop;

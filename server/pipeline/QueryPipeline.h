@@ -67,6 +67,12 @@ public:
 	bool handleRaw(const frontend::RawQuery& query, std::vector<uint8_t>& answer,
 				   frontend::ResponderFactory& later) override;
 
+	/// [server] allow, for the TCP listener's check at accept.
+	bool admits(const sockaddr* peer) const override
+	{
+		return _acl.allows(peer);
+	}
+
 	uint64_t pending() const
 	{
 		return _pending.load(std::memory_order_relaxed);

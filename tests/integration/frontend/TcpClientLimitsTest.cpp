@@ -8,6 +8,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <chrono>
@@ -45,6 +46,13 @@ public:
 		std::copy(query.begin(), query.begin() + std::min<size_t>(12, query.size()), answer.begin());
 		answer[2] |= 0x80;
 		responder->respond(std::move(answer));
+	}
+
+	/// Like [server] allow = 127.0.0.1/32.
+	bool admits(const sockaddr* peer) const override
+	{
+		return peer->sa_family == AF_INET &&
+			   reinterpret_cast<const sockaddr_in*>(peer)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
 	}
 
 	size_t held()
@@ -138,6 +146,7 @@ class TcpClientLimitsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testClientThatNeverReadsIsClosed);
 	CPPUNIT_TEST(testFullClosesIdlestForNewConnection);
 	CPPUNIT_TEST(testFullWithBusyConnectionsRefusesNew);
+	CPPUNIT_TEST(testSourceOutsideAllowClosedAtAcceptWithoutTakingRoom);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -288,6 +297,34 @@ public:
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _stats.tcpConnectionsRefused.load());
 		CPPUNIT_ASSERT(!closedWithin(first, 100ms));
 		CPPUNIT_ASSERT(!closedWithin(second, 100ms));
+	}
+
+	void testSourceOutsideAllowClosedAtAcceptWithoutTakingRoom()
+	{
+		_settings.maxTcpConnections = 2;
+		_settings.tcpLimits.idleTimeoutMs = 60000;
+		start(64);
+		Poco::Net::StreamSocket first(address());
+		Poco::Net::StreamSocket second(address());
+		CPPUNIT_ASSERT(test::waitFor([&] { return _stats.tcpConnectionsNow.load() == 2; }));
+		// Full with idle allowed connections: before the fix the outsider closed the idlest of them.
+		Poco::Net::StreamSocket outsider(Poco::Net::SocketAddress::IPv4);
+		outsider.impl()->bind(Poco::Net::SocketAddress("127.0.0.2", 0), false);
+		try
+		{
+			outsider.connect(address());
+		}
+		catch (const Poco::Exception&)
+		{
+			// reset before connect() returned: closed at accept all the same
+		}
+		CPPUNIT_ASSERT(closedWithin(outsider, 1000ms));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _stats.refusedByAcl.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), _stats.tcpConnectionsRefused.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), _stats.tcpIdleClosed.load());
+		CPPUNIT_ASSERT(!closedWithin(first, 100ms));
+		CPPUNIT_ASSERT(!closedWithin(second, 100ms));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), _stats.tcpConnectionsNow.load());
 	}
 
 private:
