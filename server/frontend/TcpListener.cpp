@@ -7,12 +7,14 @@ namespace dnsproxy::frontend
 {
 
 TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
-						 stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections):
+						 stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections,
+						 OutputBudget& budget):
 	_loop(loop),
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
-	_maxConnections(maxConnections)
+	_maxConnections(maxConnections),
+	_budget(budget)
 {
 	if (address.family() == Poco::Net::SocketAddress::IPv6)
 		_socket.bind6(address, true, true, true);
@@ -58,7 +60,7 @@ void TcpListener::onReadable()
 			client.close();
 			continue;
 		}
-		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits,
+		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits, _budget,
 																[this](TcpClientConnection& c) { forget(c); });
 		_connections.emplace(connection->fd(), connection);
 		stats::bump(_stats.tcpConnectionsNow);

@@ -29,7 +29,7 @@ class TcpListener: public IoHandler
 {
 public:
 	TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
-				stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections);
+				stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections, OutputBudget& budget);
 	~TcpListener() override;
 
 	void onReadable() override;
@@ -52,6 +52,7 @@ private:
 	stats::FrontendStats& _stats;
 	TcpLimits _limits;
 	uint32_t _maxConnections;
+	OutputBudget& _budget; ///< shared by every client connection of the process
 	std::unordered_map<int, std::shared_ptr<TcpClientConnection>> _connections;
 };
 

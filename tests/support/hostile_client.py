@@ -23,6 +23,13 @@
 #       by the proxy while silent); once the file GO exists (at once without --go), sends one A query for NAME (index
 #       prepended) on every connection and prints JSON {"opened", "closed_early", "answered",
 #       "rcodes": {name: n}}: a connection closed or reset before its answer counts as "closed".
+#   hostile_client.py pipeflood --port P --connections N [--name big.example] [--bytes 16384]
+#       [--read] [--hold-seconds S] [--status FILE]
+#       N TCP connections (4 KiB receive buffers) each write BYTES of pipelined TXT queries for NAME at
+#       once. Without --read they never read: they stay open S seconds or until the proxy closes
+#       them, FILE is rewritten with {"connections", "queries", "sent"} once everything is sent. With
+#       --read each connection reads all its answers (S seconds at most). Prints JSON {"connections",
+#       "queries" (per connection), "answers" (all connections), "closed" (by the proxy), "seconds"}.
 import argparse
 import json
 import os
@@ -357,6 +364,76 @@ def cmd_keep(a):
     print(json.dumps(status))
 
 
+def cmd_pipeflood(a):
+    q = make_query(a.name, 0, qtype=16)
+    per = max(1, a.bytes // (len(q) + 2))
+    batch = b"".join(struct.pack("!H", len(q)) + struct.pack("!H", i & 0xFFFF) + q[2:] for i in range(per))
+    start = time.monotonic()
+    conns = []
+    for _ in range(a.connections):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if not a.read:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.connect(("127.0.0.1", a.port))
+        c.setblocking(False)
+        conns.append({"sock": c, "out": batch, "in": b"", "answers": 0, "open": True})
+    deadline = start + a.hold_seconds
+    sent_reported = False
+    next_check = 0
+    while time.monotonic() < deadline:
+        busy = False
+        # Reading /proc/net/tcp for every connection is not free: twice a second is enough.
+        check_closed = not a.read and time.monotonic() >= next_check
+        if check_closed:
+            next_check = time.monotonic() + 0.5
+        for conn in conns:
+            if not conn["open"]:
+                continue
+            c = conn["sock"]
+            if conn["out"]:
+                busy = True
+                try:
+                    n = c.send(conn["out"])
+                    conn["out"] = conn["out"][n:]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    conn["open"] = False
+                    continue
+            if a.read:
+                try:
+                    data = c.recv(65536)
+                    if not data:
+                        conn["open"] = False
+                        continue
+                    conn["in"] += data
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    conn["open"] = False
+                    continue
+                while len(conn["in"]) >= 2 and len(conn["in"]) >= 2 + struct.unpack("!H", conn["in"][:2])[0]:
+                    conn["in"] = conn["in"][2 + struct.unpack("!H", conn["in"][:2])[0]:]
+                    conn["answers"] += 1
+                if conn["answers"] < per:
+                    busy = True
+            elif check_closed and not conn["out"] and closed_by_peer(c):
+                conn["open"] = False
+        if not busy and not sent_reported:
+            sent_reported = True
+            write_status(a.status, {"connections": len(conns), "queries": per, "sent": True})
+        if a.read and not busy:
+            break
+        if not any(conn["open"] for conn in conns):
+            break
+        time.sleep(0.005 if busy else 0.05)
+    for conn in conns:
+        conn["sock"].close()
+    print(json.dumps({"connections": len(conns), "queries": per, "answers": sum(c["answers"] for c in conns),
+                      "closed": sum(1 for c in conns if not c["open"]),
+                      "seconds": round(time.monotonic() - start, 3)}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -390,8 +467,17 @@ def main():
     k.add_argument("--go")
     k.add_argument("--name", default="zone.example")
     k.add_argument("--max-seconds", type=float, default=30)
+    p = sub.add_parser("pipeflood")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--name", default="big.example")
+    p.add_argument("--bytes", type=int, default=16384)
+    p.add_argument("--read", action="store_true")
+    p.add_argument("--hold-seconds", type=float, default=10)
+    p.add_argument("--status")
     a = ap.parse_args()
-    {"garbage": cmd_garbage, "hold": cmd_hold, "noread": cmd_noread, "burst": cmd_burst, "keep": cmd_keep}[a.cmd](a)
+    {"garbage": cmd_garbage, "hold": cmd_hold, "noread": cmd_noread, "burst": cmd_burst, "keep": cmd_keep,
+     "pipeflood": cmd_pipeflood}[a.cmd](a)
 
 
 if __name__ == "__main__":
