@@ -13,7 +13,8 @@ namespace dnsproxy::frontend
 Frontend::Frontend(const FrontendSettings& settings, QueryHandler& handler, stats::FrontendStats& stats):
 	_settings(settings),
 	_handler(handler),
-	_stats(stats)
+	_stats(stats),
+	_outputBudget(std::make_unique<OutputBudget>(settings.tcpLimits.maxTotalOutputBytes))
 {
 	if (_settings.threads == 0)
 		_settings.threads = 1;
@@ -129,8 +130,8 @@ void Frontend::start()
 						_boundUdp[i], _handler, _stats, std::chrono::microseconds(_settings.udpBatchWaitUs)));
 				if (tcpHere)
 					worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
-																	   _settings.tcpLimits,
-																	   _settings.maxTcpConnections));
+																	   _settings.tcpLimits, _settings.maxTcpConnections,
+																	   *_outputBudget));
 			}
 			catch (const Poco::Exception& e)
 			{

@@ -66,6 +66,11 @@ public:
 	{
 		return _settings.tcp ? _boundTcp : std::vector<Poco::Net::SocketAddress>();
 	}
+	/// Bytes of answers buffered for TCP clients and not written yet, all connections together.
+	size_t bufferedTcpOutput() const
+	{
+		return _outputBudget->used();
+	}
 
 private:
 	struct Worker
@@ -80,6 +85,9 @@ private:
 	FrontendSettings _settings;
 	QueryHandler& _handler;
 	stats::FrontendStats& _stats;
+	/// Answers buffered for all TCP clients (TcpLimits::maxTotalOutputBytes). Declared before the
+	/// workers, whose connections hold a reference to it.
+	std::unique_ptr<OutputBudget> _outputBudget;
 	std::vector<Worker> _workers;
 	std::vector<Poco::Net::SocketAddress> _boundUdp;
 	std::vector<Poco::Net::SocketAddress> _boundTcp;

@@ -63,6 +63,16 @@ public:
 	virtual void handleQuery(std::vector<uint8_t>&& query, const ClientInfo& client,
 							 std::shared_ptr<Responder> responder) = 0;
 
+	/// Whether a client at `peer` (AF_INET or AF_INET6) may use the proxy at all ([server] allow).
+	/// The TCP listener asks at accept, so a source outside `allow` never holds a connection slot
+	/// nor makes room for itself by closing allowed clients' connections. Any thread; the default
+	/// admits everyone.
+	virtual bool admits(const sockaddr* peer) const
+	{
+		(void)peer;
+		return true;
+	}
+
 	/// The listeners' entry point: one call per query, straight from the receive buffer. Either
 	/// the answer is known at once (a fresh cache hit, an error answer): it is written into
 	/// `answer` (reusing its capacity, so a warm hit allocates nothing) and true is returned, and

@@ -72,7 +72,8 @@ private:
 
 TcpClientConnection::TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
 										 const Poco::Net::SocketAddress& peer, QueryHandler& handler,
-										 stats::FrontendStats& stats, const TcpLimits& limits, CloseCallback onClose):
+										 stats::FrontendStats& stats, const TcpLimits& limits, OutputBudget& budget,
+										 CloseCallback onClose):
 	_loop(loop),
 	_socket(std::move(socket)),
 	_fd(_socket.impl()->sockfd()),
@@ -80,6 +81,7 @@ TcpClientConnection::TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocke
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
+	_budget(budget),
 	_onClose(std::move(onClose)),
 	_lastActivity(EventLoop::Clock::now()),
 	_lastWriteProgress(_lastActivity)
@@ -88,7 +90,10 @@ TcpClientConnection::TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocke
 	_socket.setNoDelay(true);
 }
 
-TcpClientConnection::~TcpClientConnection() = default;
+TcpClientConnection::~TcpClientConnection()
+{
+	_budget.release(_accounted);
+}
 
 void TcpClientConnection::start()
 {
@@ -132,51 +137,57 @@ void TcpClientConnection::onReadable()
 
 void TcpClientConnection::parseFrames()
 {
-	// Stop taking queries while the pipeline is full: they stay in the framer until answers drain.
-	while (_inflight < _limits.maxInflightPerConnection)
+	for (;;)
 	{
-		dns::TcpFramer::Status status = _framer.next(_query);
-		if (status == dns::TcpFramer::Status::NEED_MORE)
+		// Stop taking queries while the pipeline is full or the answers already buffered are at the
+		// limits (TcpLimits): the rest stay in the framer, reading paused, until answers drain.
+		size_t taken = 0;
+		while (mayTakeQuery())
+		{
+			dns::TcpFramer::Status status = _framer.next(_query);
+			if (status == dns::TcpFramer::Status::NEED_MORE)
+				break;
+			if (status == dns::TcpFramer::Status::ZERO_LENGTH)
+			{
+				// A zero-length frame is no DNS message; the stream cannot be trusted after it.
+				stats::bump(_stats.malformed);
+				close();
+				return;
+			}
+			++taken;
+			_lastActivity = EventLoop::Clock::now();
+			stats::bump(_stats.tcpQueries);
+			const RawQuery query{_query.data(), _query.size(), _peer.addr(), static_cast<socklen_t>(_peer.length()),
+								 Transport::TCP};
+			TcpResponderFactory later(_loop, *this);
+			++_inflight;
+			const bool atOnce = _handler.handleRaw(query, _answer, later);
+			if (_closed)
+				return;
+			if (atOnce)
+			{
+				--_inflight;
+				if (!queueAnswer(_answer.data(), _answer.size()))
+					stats::bump(_stats.sendErrors);
+			}
+			else if (!later.made())
+				--_inflight; // dropped: no answer will come
+		}
+		if (!writeOutput())
+			return;
+		// What the client has read makes room: queries still waiting in the framer may go now.
+		if (taken == 0 || !_framer.partial() || !mayTakeQuery())
 			break;
-		if (status == dns::TcpFramer::Status::ZERO_LENGTH)
-		{
-			// A zero-length frame is no DNS message; the stream cannot be trusted after it.
-			stats::bump(_stats.malformed);
-			close();
-			return;
-		}
-		_lastActivity = EventLoop::Clock::now();
-		stats::bump(_stats.tcpQueries);
-		const RawQuery query{_query.data(), _query.size(), _peer.addr(), static_cast<socklen_t>(_peer.length()),
-							 Transport::TCP};
-		TcpResponderFactory later(_loop, *this);
-		++_inflight;
-		const bool atOnce = _handler.handleRaw(query, _answer, later);
-		if (_closed)
-			return;
-		if (atOnce)
-		{
-			--_inflight;
-			if (!queueAnswer(_answer.data(), _answer.size()))
-				stats::bump(_stats.sendErrors);
-		}
-		else if (!later.made())
-			--_inflight; // dropped: no answer will come
 	}
-	if (!outputEmpty())
-		flush(); // calls updateInterest()
-	else if (_eof && _inflight == 0)
-		close();
-	else
-		updateInterest();
+	settle();
 }
 
 void TcpClientConnection::updateInterest()
 {
 	if (_closed)
 		return;
-	// Stop reading while the pipeline is full or the client is not reading its answers.
-	_readPaused = _inflight >= _limits.maxInflightPerConnection || outputBytes() > _limits.maxOutputBytes;
+	// Stop reading while no query may be taken: the framer holds at most one read more.
+	_readPaused = !mayTakeQuery();
 	bool wantRead = !_readPaused && !_eof;
 	bool wantWrite = !outputEmpty();
 	if (wantRead != _interestRead || wantWrite != _interestWrite)
@@ -201,7 +212,18 @@ bool TcpClientConnection::queueAnswer(const uint8_t* answer, size_t length)
 	_output.push_back(static_cast<uint8_t>(length >> 8));
 	_output.push_back(static_cast<uint8_t>(length & 0xff));
 	_output.insert(_output.end(), answer, answer + length);
+	account();
 	return true;
+}
+
+void TcpClientConnection::account()
+{
+	const size_t now = outputBytes();
+	if (now > _accounted)
+		_budget.add(now - _accounted);
+	else
+		_budget.release(_accounted - now);
+	_accounted = now;
 }
 
 void TcpClientConnection::deliver(std::vector<uint8_t>&& answer)
@@ -218,8 +240,6 @@ void TcpClientConnection::deliver(std::vector<uint8_t>&& answer)
 		return;
 	}
 	flush();
-	if (!_closed && _readPaused && _framer.partial())
-		parseFrames();
 }
 
 void TcpClientConnection::answerDropped()
@@ -228,12 +248,7 @@ void TcpClientConnection::answerDropped()
 		--_inflight;
 	if (_closed)
 		return;
-	if (_eof && _inflight == 0 && outputEmpty())
-		close();
-	else if (_readPaused && _framer.partial())
-		parseFrames();
-	else
-		updateInterest();
+	flush();
 }
 
 void TcpClientConnection::onWritable()
@@ -242,6 +257,20 @@ void TcpClientConnection::onWritable()
 }
 
 void TcpClientConnection::flush()
+{
+	if (!writeOutput())
+		return;
+	// An answer written or arrived, or a query ended: queries waiting in the framer may go now
+	// (the client may have sent them all already, so no read would come to take them).
+	if (_framer.partial() && mayTakeQuery())
+	{
+		parseFrames(); // settles
+		return;
+	}
+	settle();
+}
+
+bool TcpClientConnection::writeOutput()
 {
 	while (!outputEmpty())
 	{
@@ -253,7 +282,7 @@ void TcpClientConnection::flush()
 			if (errno == EINTR)
 				continue;
 			close();
-			return;
+			return false;
 		}
 		if (n > 0)
 			_lastWriteProgress = _lastActivity = EventLoop::Clock::now();
@@ -273,9 +302,15 @@ void TcpClientConnection::flush()
 		_output.erase(_output.begin(), _output.begin() + static_cast<std::ptrdiff_t>(_outputOffset));
 		_outputOffset = 0;
 	}
-	if (outputBytes() > _limits.maxOutputBytes * 4)
+	account();
+	return true;
+}
+
+void TcpClientConnection::settle()
+{
+	if (_limits.overHardLimit(outputBytes(), _budget.exhausted()))
 	{
-		// A client that never reads its answers is closed rather than buffered for ever.
+		// A client that does not read its answers is closed rather than buffered for ever.
 		close();
 		return;
 	}
@@ -293,6 +328,11 @@ void TcpClientConnection::close()
 		return;
 	_closed = true;
 	_loop.remove(_fd);
+	// The unwritten answers go with the connection: give their bytes back to the budget now.
+	_budget.release(_accounted);
+	_accounted = 0;
+	std::vector<uint8_t>().swap(_output);
+	_outputOffset = 0;
 	try
 	{
 		_socket.close();

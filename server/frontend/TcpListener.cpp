@@ -7,12 +7,14 @@ namespace dnsproxy::frontend
 {
 
 TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
-						 stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections):
+						 stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections,
+						 OutputBudget& budget):
 	_loop(loop),
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
-	_maxConnections(maxConnections)
+	_maxConnections(maxConnections),
+	_budget(budget)
 {
 	if (address.family() == Poco::Net::SocketAddress::IPv6)
 		_socket.bind6(address, true, true, true);
@@ -44,18 +46,40 @@ void TcpListener::onReadable()
 		{
 			return; // EAGAIN (nothing more to accept) or a transient accept error
 		}
+		// A source outside `allow` is closed before it takes a slot: it must neither fill the slots
+		// nor make room for itself by closing an allowed client's idle connection.
+		if (!_handler.admits(peer.addr()))
+		{
+			stats::bump(_stats.refusedByAcl);
+			reset(client);
+			continue;
+		}
 		if (_stats.tcpConnectionsNow.load(std::memory_order_relaxed) >= _maxConnections && !makeRoom())
 		{
 			stats::bump(_stats.tcpConnectionsRefused);
 			client.close();
 			continue;
 		}
-		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits,
+		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits, _budget,
 																[this](TcpClientConnection& c) { forget(c); });
 		_connections.emplace(connection->fd(), connection);
 		stats::bump(_stats.tcpConnectionsNow);
 		stats::bump(_stats.tcpConnectionsAccepted);
 		connection->start();
+	}
+}
+
+void TcpListener::reset(Poco::Net::StreamSocket& client)
+{
+	try
+	{
+		// SO_LINGER 0: the close sends RST, so a refused connection leaves no TIME_WAIT behind.
+		client.setLinger(true, 0);
+		client.close();
+	}
+	catch (const Poco::Exception&)
+	{
+		stats::bump(_stats.sendErrors);
 	}
 }
 

@@ -17,6 +17,8 @@ namespace dnsproxy::frontend
 
 /// Accepts clients on its loop thread and owns their connections.
 ///
+/// A peer the QueryHandler does not admit ([server] allow) is reset at once, before any limit is
+/// looked at: it holds no slot and closes nobody else's connection (counted in refusedByAcl).
 /// Limits: `maxConnections` counts every client connection of the process (all workers share the
 /// counter in FrontendStats). When it is reached, this worker closes its longest-idle connection
 /// to make room; if it has none idle, the new connection is refused (closed at once, counted).
@@ -27,7 +29,7 @@ class TcpListener: public IoHandler
 {
 public:
 	TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
-				stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections);
+				stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections, OutputBudget& budget);
 	~TcpListener() override;
 
 	void onReadable() override;
@@ -39,6 +41,8 @@ public:
 
 private:
 	bool makeRoom();
+	/// Closes a connection that is not admitted, with RST.
+	void reset(Poco::Net::StreamSocket& client);
 	void forget(TcpClientConnection& connection);
 
 	EventLoop& _loop;
@@ -48,6 +52,7 @@ private:
 	stats::FrontendStats& _stats;
 	TcpLimits _limits;
 	uint32_t _maxConnections;
+	OutputBudget& _budget; ///< shared by every client connection of the process
 	std::unordered_map<int, std::shared_ptr<TcpClientConnection>> _connections;
 };
 

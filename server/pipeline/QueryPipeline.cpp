@@ -28,6 +28,7 @@ struct QueryPipeline::Request
 	frontend::Transport transport = frontend::Transport::UDP;
 	std::shared_ptr<frontend::Responder> responder; ///< null for a prefetch nobody waits for
 	std::string cacheKey;                           ///< empty when the answer is not cached
+	int source = SourceShares::NONE;                ///< the client's SourceShares slot; NONE for a prefetch
 	std::atomic<bool> answered{false};              ///< set by whoever responds first
 };
 
@@ -125,6 +126,7 @@ QueryPipeline::QueryPipeline(const PipelineSettings& settings, const frontend::C
 	_upstream(upstream),
 	_stats(stats),
 	_cache(cache),
+	_shares(settings.maxPending),
 	_queryLogger(Poco::Logger::get("dnsproxy.query"))
 {
 	if (_cache && _cache->settings().serveStale)
@@ -241,6 +243,7 @@ bool QueryPipeline::handleRaw(const frontend::RawQuery& raw, std::vector<uint8_t
 	request->query.assign(query, query + length);
 	request->info = info;
 	request->transport = raw.transport;
+	request->source = _shares.slotOf(raw.peer);
 	if (cacheable)
 		request->cacheKey = key;
 	request->responder = later.make();
@@ -284,7 +287,10 @@ bool QueryPipeline::answerFromSecondLevel(Request& request, std::vector<uint8_t>
 
 void QueryPipeline::forward(const std::shared_ptr<Request>& request, bool staleAvailable)
 {
-	if (_pending.fetch_add(1, std::memory_order_relaxed) >= _settings.maxPending)
+	// max_pending for all clients together, and no source above its share of it (SourceShares), so
+	// one flooding client leaves room for the others. Either way the query costs no upstream work.
+	const bool overAll = _pending.fetch_add(1, std::memory_order_relaxed) >= _settings.maxPending;
+	if (overAll || !_shares.acquire(request->source))
 	{
 		_pending.fetch_sub(1, std::memory_order_relaxed);
 		stats::bump(_stats.overLimit);
@@ -336,6 +342,7 @@ bool QueryPipeline::answerFromCache(Request& request)
 void QueryPipeline::complete(Request& request, upstream::UpstreamResult&& result)
 {
 	_pending.fetch_sub(1, std::memory_order_relaxed);
+	_shares.release(request.source);
 	dns::MessageInfo a;
 	const bool ok = result.status == upstream::UpstreamResult::Status::OK &&
 					dns::parseMessage(result.answer.data(), result.answer.size(), a, true) == dns::ParseError::NONE;

@@ -5,6 +5,7 @@
 #include "frontend/ClientAcl.h"
 #include "frontend/QueryHandler.h"
 #include "pipeline/SecondLevelCache.h"
+#include "pipeline/SourceShares.h"
 #include "stats/Stats.h"
 #include "upstream/UpstreamClient.h"
 
@@ -22,6 +23,7 @@ struct PipelineSettings
 {
 	uint16_t udpPayloadSize = 1232; ///< largest UDP answer sent; the client's EDNS size caps it further
 	uint32_t maxPending = 10000;    ///< queries waiting for upstreams, all clients together
+									///< (one source: at most a quarter, see SourceShares)
 	bool logQueries = false;
 	/// RFC 8767 5 client-response timer: when a stale answer exists and the upstream has not
 	/// answered after this long, the client gets the stale answer; the upstream answer still
@@ -65,6 +67,12 @@ public:
 	bool handleRaw(const frontend::RawQuery& query, std::vector<uint8_t>& answer,
 				   frontend::ResponderFactory& later) override;
 
+	/// [server] allow, for the TCP listener's check at accept.
+	bool admits(const sockaddr* peer) const override
+	{
+		return _acl.allows(peer);
+	}
+
 	uint64_t pending() const
 	{
 		return _pending.load(std::memory_order_relaxed);
@@ -106,6 +114,7 @@ private:
 	stats::FrontendStats& _stats;
 	cache::PacketCache* _cache;
 	std::atomic<uint64_t> _pending{0};
+	SourceShares _shares; ///< each source's share of maxPending
 	Poco::Logger& _queryLogger;
 	std::unique_ptr<StaleTimer> _staleTimer; ///< only with a cache that serves stale
 	SecondLevelCache* _secondLevel = nullptr;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/e2e/test_hardening_acl.sh - [server] allow (issue 8, acceptance 4): with allow = 127.0.0.1/32
-# a query from 127.0.0.2 gets REFUSED over UDP and TCP, counted; 127.0.0.1 is served.
+# a query from 127.0.0.2 gets REFUSED over UDP, its TCP connection is reset at accept (issue 15), both
+# counted; 127.0.0.1 is served.
 source "$(dirname "$0")/lib.sh"
 require_tool openssl kdig curl
 require_binary
@@ -12,7 +13,7 @@ APORT=$(pick_port)
 start_proxy "127.0.0.1:$DPORT#$NAME" -D "server.allow=127.0.0.1/32" -D "admin.listen=127.0.0.1:$APORT"
 
 assert_eq REFUSED "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.2 acl1.zone.example)" "UDP query from 127.0.0.2 refused"
-assert_eq REFUSED "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.2 +tcp acl2.zone.example)" "TCP query from 127.0.0.2 refused"
+assert_eq none "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.2 +tcp acl2.zone.example)" "TCP connection from 127.0.0.2 closed at accept"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 acl3.zone.example)" "UDP query from 127.0.0.1 answered"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 +tcp acl4.zone.example)" "TCP query from 127.0.0.1 answered"
 refused=$(curl -s "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["clients"]["refused"])')

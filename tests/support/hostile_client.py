@@ -17,6 +17,19 @@
 #       N UDP queries for distinct names from one socket, 20 at a time 2 ms apart (--no-pace: all
 #       at once, so the kernel drops what the socket queues cannot hold); prints JSON
 #       {"sent", "rcodes": {name: n}, "lost", "max_ms", "by_rcode_max_ms": {name: ms}}
+#   hostile_client.py keep --port P --count N [--source IP] [--status FILE] [--go FILE] [--name N]
+#       opens N TCP connections from IP (127.0.0.1 by default), one after another, and keeps them
+#       silent, rewriting FILE with {"opened", "closed_early": [index, ...]} (reset at connect or closed
+#       by the proxy while silent); once the file GO exists (at once without --go), sends one A query for NAME (index
+#       prepended) on every connection and prints JSON {"opened", "closed_early", "answered",
+#       "rcodes": {name: n}}: a connection closed or reset before its answer counts as "closed".
+#   hostile_client.py pipeflood --port P --connections N [--name big.example] [--bytes 16384]
+#       [--read] [--hold-seconds S] [--status FILE]
+#       N TCP connections (4 KiB receive buffers) each write BYTES of pipelined TXT queries for NAME at
+#       once. Without --read they never read: they stay open S seconds or until the proxy closes
+#       them, FILE is rewritten with {"connections", "queries", "sent"} once everything is sent. With
+#       --read each connection reads all its answers (S seconds at most). Prints JSON {"connections",
+#       "queries" (per connection), "answers" (all connections), "closed" (by the proxy), "seconds"}.
 import argparse
 import json
 import os
@@ -290,6 +303,137 @@ def cmd_burst(a):
                       "by_rcode_max_ms": by_rcode_max}))
 
 
+def cmd_keep(a):
+    conns = []
+    status = {"opened": 0, "closed_early": []}
+    for i in range(a.count):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.bind((a.source, 0))
+        c.settimeout(5)
+        try:
+            c.connect(("127.0.0.1", a.port))
+            c.setblocking(False)
+            status["opened"] += 1
+        except ConnectionError:  # reset by the proxy before connect() returned
+            status["closed_early"].append(i)
+        conns.append(c)
+    write_status(a.status, status)
+    sel = selectors.DefaultSelector()
+    for i, c in enumerate(conns):
+        if i not in status["closed_early"]:
+            sel.register(c, selectors.EVENT_READ, i)
+    deadline = time.monotonic() + a.max_seconds
+    while a.go and not os.path.exists(a.go) and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.05):
+            try:
+                data = key.fileobj.recv(4096)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(key.fileobj)
+                status["closed_early"].append(key.data)
+                write_status(a.status, status)
+    sel.close()
+    rcodes = {}
+    answered = 0
+    for i, c in enumerate(conns):
+        c.setblocking(True)
+        c.settimeout(3)
+        rc = "closed"
+        try:
+            q = make_query("k%d.%s" % (i, a.name), i)
+            c.sendall(struct.pack("!H", len(q)) + q)
+            reply = b""
+            while len(reply) < 2 or len(reply) < 2 + struct.unpack("!H", reply[:2])[0]:
+                chunk = c.recv(65535)
+                if not chunk:
+                    break
+                reply += chunk
+            if len(reply) >= 14:
+                rc = rcode_of(reply[2:])
+                answered += 1
+        except socket.timeout:
+            rc = "none"
+        except OSError:
+            pass
+        rcodes[rc] = rcodes.get(rc, 0) + 1
+        c.close()
+    status.update({"answered": answered, "rcodes": rcodes})
+    print(json.dumps(status))
+
+
+def cmd_pipeflood(a):
+    q = make_query(a.name, 0, qtype=16)
+    per = max(1, a.bytes // (len(q) + 2))
+    batch = b"".join(struct.pack("!H", len(q)) + struct.pack("!H", i & 0xFFFF) + q[2:] for i in range(per))
+    start = time.monotonic()
+    conns = []
+    for _ in range(a.connections):
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if not a.read:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.connect(("127.0.0.1", a.port))
+        c.setblocking(False)
+        conns.append({"sock": c, "out": batch, "in": b"", "answers": 0, "open": True})
+    deadline = start + a.hold_seconds
+    sent_reported = False
+    next_check = 0
+    while time.monotonic() < deadline:
+        busy = False
+        # Reading /proc/net/tcp for every connection is not free: twice a second is enough.
+        check_closed = not a.read and time.monotonic() >= next_check
+        if check_closed:
+            next_check = time.monotonic() + 0.5
+        for conn in conns:
+            if not conn["open"]:
+                continue
+            c = conn["sock"]
+            if conn["out"]:
+                busy = True
+                try:
+                    n = c.send(conn["out"])
+                    conn["out"] = conn["out"][n:]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    conn["open"] = False
+                    continue
+            if a.read:
+                try:
+                    data = c.recv(65536)
+                    if not data:
+                        conn["open"] = False
+                        continue
+                    conn["in"] += data
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    conn["open"] = False
+                    continue
+                while len(conn["in"]) >= 2 and len(conn["in"]) >= 2 + struct.unpack("!H", conn["in"][:2])[0]:
+                    conn["in"] = conn["in"][2 + struct.unpack("!H", conn["in"][:2])[0]:]
+                    conn["answers"] += 1
+                if conn["answers"] < per:
+                    busy = True
+            elif check_closed and not conn["out"] and closed_by_peer(c):
+                conn["open"] = False
+        if not busy and not sent_reported:
+            sent_reported = True
+            write_status(a.status, {"connections": len(conns), "queries": per, "sent": True})
+        if a.read and not busy:
+            break
+        if not any(conn["open"] for conn in conns):
+            break
+        time.sleep(0.005 if busy else 0.05)
+    for conn in conns:
+        conn["sock"].close()
+    print(json.dumps({"connections": len(conns), "queries": per, "answers": sum(c["answers"] for c in conns),
+                      "closed": sum(1 for c in conns if not c["open"]),
+                      "seconds": round(time.monotonic() - start, 3)}))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -315,8 +459,25 @@ def main():
     b.add_argument("--timeout", type=float, default=10)
     b.add_argument("--zone", default="zone.example")
     b.add_argument("--no-pace", dest="pace", action="store_false", help="send without any pause")
+    k = sub.add_parser("keep")
+    k.add_argument("--port", type=int, required=True)
+    k.add_argument("--count", type=int, required=True)
+    k.add_argument("--source", default="127.0.0.1")
+    k.add_argument("--status")
+    k.add_argument("--go")
+    k.add_argument("--name", default="zone.example")
+    k.add_argument("--max-seconds", type=float, default=30)
+    p = sub.add_parser("pipeflood")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--connections", type=int, default=16)
+    p.add_argument("--name", default="big.example")
+    p.add_argument("--bytes", type=int, default=16384)
+    p.add_argument("--read", action="store_true")
+    p.add_argument("--hold-seconds", type=float, default=10)
+    p.add_argument("--status")
     a = ap.parse_args()
-    {"garbage": cmd_garbage, "hold": cmd_hold, "noread": cmd_noread, "burst": cmd_burst}[a.cmd](a)
+    {"garbage": cmd_garbage, "hold": cmd_hold, "noread": cmd_noread, "burst": cmd_burst, "keep": cmd_keep,
+     "pipeflood": cmd_pipeflood}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
@@ -23,13 +25,41 @@ namespace
 {
 
 /// Answers every query with `answerSize` octets (the query's ID, QR set), or holds the responder
-/// and never answers when `answerSize` is 0, so the connection stays busy.
+/// and never answers when `answerSize` is 0, so the connection stays busy. With `atOnce`, answers
+/// come straight from handleRaw() like cache hits.
 class TestHandler: public frontend::QueryHandler
 {
 public:
-	explicit TestHandler(size_t answerSize):
-		_answerSize(answerSize)
+	explicit TestHandler(size_t answerSize, bool atOnce = false):
+		_answerSize(answerSize),
+		_atOnce(atOnce)
 	{
+	}
+
+	bool handleRaw(const frontend::RawQuery& query, std::vector<uint8_t>& answer,
+				   frontend::ResponderFactory& later) override
+	{
+		++_handled;
+		if (!_atOnce || _answerSize == 0)
+			return QueryHandler::handleRaw(query, answer, later);
+		answer.assign(_answerSize, 0);
+		std::copy(query.data, query.data + std::min<size_t>(12, query.length), answer.begin());
+		answer[2] |= 0x80;
+		return true;
+	}
+
+	size_t handled() const
+	{
+		return _handled.load();
+	}
+
+	/// Answers every held query with `size` octets.
+	void respondAll(size_t size)
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		for (auto& responder : _held)
+			responder->respond(std::vector<uint8_t>(size, 0));
+		_held.clear();
 	}
 
 	void handleQuery(std::vector<uint8_t>&& query, const frontend::ClientInfo&,
@@ -45,6 +75,13 @@ public:
 		std::copy(query.begin(), query.begin() + std::min<size_t>(12, query.size()), answer.begin());
 		answer[2] |= 0x80;
 		responder->respond(std::move(answer));
+	}
+
+	/// Like [server] allow = 127.0.0.1/32.
+	bool admits(const sockaddr* peer) const override
+	{
+		return peer->sa_family == AF_INET &&
+			   reinterpret_cast<const sockaddr_in*>(peer)->sin_addr.s_addr == htonl(INADDR_LOOPBACK);
 	}
 
 	size_t held()
@@ -63,6 +100,8 @@ public:
 
 private:
 	size_t _answerSize;
+	bool _atOnce;
+	std::atomic<size_t> _handled{0};
 	std::mutex _mutex;
 	std::vector<std::shared_ptr<frontend::Responder>> _held;
 };
@@ -138,6 +177,10 @@ class TcpClientLimitsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testClientThatNeverReadsIsClosed);
 	CPPUNIT_TEST(testFullClosesIdlestForNewConnection);
 	CPPUNIT_TEST(testFullWithBusyConnectionsRefusesNew);
+	CPPUNIT_TEST(testSourceOutsideAllowClosedAtAcceptWithoutTakingRoom);
+	CPPUNIT_TEST(testNonReaderStopsTakingQueriesAtOutputLimit);
+	CPPUNIT_TEST(testReaderServedWhileNonReaderHoldsBudget);
+	CPPUNIT_TEST(testLateAnswersOverLimitWithBudgetExhaustedClose);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -290,10 +333,119 @@ public:
 		CPPUNIT_ASSERT(!closedWithin(second, 100ms));
 	}
 
-private:
-	void start(size_t answerSize)
+	void testSourceOutsideAllowClosedAtAcceptWithoutTakingRoom()
 	{
-		_handler = std::make_unique<TestHandler>(answerSize);
+		_settings.maxTcpConnections = 2;
+		_settings.tcpLimits.idleTimeoutMs = 60000;
+		start(64);
+		Poco::Net::StreamSocket first(address());
+		Poco::Net::StreamSocket second(address());
+		CPPUNIT_ASSERT(test::waitFor([&] { return _stats.tcpConnectionsNow.load() == 2; }));
+		// Full with idle allowed connections: before the fix the outsider closed the idlest of them.
+		Poco::Net::StreamSocket outsider(Poco::Net::SocketAddress::IPv4);
+		outsider.impl()->bind(Poco::Net::SocketAddress("127.0.0.2", 0), false);
+		try
+		{
+			outsider.connect(address());
+		}
+		catch (const Poco::Exception&)
+		{
+			// reset before connect() returned: closed at accept all the same
+		}
+		CPPUNIT_ASSERT(closedWithin(outsider, 1000ms));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _stats.refusedByAcl.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), _stats.tcpConnectionsRefused.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), _stats.tcpIdleClosed.load());
+		CPPUNIT_ASSERT(!closedWithin(first, 100ms));
+		CPPUNIT_ASSERT(!closedWithin(second, 100ms));
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), _stats.tcpConnectionsNow.load());
+	}
+
+	void testNonReaderStopsTakingQueriesAtOutputLimit()
+	{
+		// 200 queries for 60,000-octet answers in one write, never read. Before the fix all 200
+		// were answered into the buffer at once (12 MB) and the connection closed past 4 x limit.
+		_settings.tcpLimits.maxOutputBytes = 256 * 1024;
+		_settings.tcpLimits.idleTimeoutMs = 60000;
+		start(60000, true);
+		auto client = nonReader();
+		sendQueries(client, 200);
+		const size_t handled = handledOnceBuffered(256 * 1024);
+		CPPUNIT_ASSERT_MESSAGE("every query was taken", handled < 200);
+		CPPUNIT_ASSERT(_frontend->bufferedTcpOutput() <= 256 * 1024 + 60002);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _stats.tcpConnectionsNow.load());
+	}
+
+	void testReaderServedWhileNonReaderHoldsBudget()
+	{
+		_settings.tcpLimits.maxOutputBytes = 512 * 1024;
+		_settings.tcpLimits.maxTotalOutputBytes = 128 * 1024;
+		_settings.tcpLimits.idleTimeoutMs = 60000;
+		start(60000, true);
+		auto hog = nonReader();
+		sendQueries(hog, 200);
+		const size_t handled = handledOnceBuffered(128 * 1024); // the budget is exhausted
+		CPPUNIT_ASSERT(handled < 200);
+		// A client that reads is served one answer at a time all the same.
+		Poco::Net::StreamSocket reader(address());
+		sendQueries(reader, 5);
+		std::vector<uint8_t> answers(5 * 60002);
+		CPPUNIT_ASSERT_EQUAL(int(answers.size()), readExactly(reader, answers.data(), answers.size()));
+		// The budget bounds the total up to one answer more per connection.
+		CPPUNIT_ASSERT(_frontend->bufferedTcpOutput() <= 128 * 1024 + 2 * 60002);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), _stats.tcpConnectionsNow.load());
+	}
+
+	void testLateAnswersOverLimitWithBudgetExhaustedClose()
+	{
+		// Queries taken while there was room, answered later (upstream answers): the connection
+		// holds more than its limit while the process budget is exhausted, so it is closed and its
+		// bytes are given back.
+		_settings.tcpLimits.maxOutputBytes = 64 * 1024;
+		_settings.tcpLimits.maxTotalOutputBytes = 128 * 1024;
+		_settings.tcpLimits.idleTimeoutMs = 60000;
+		start(0);
+		auto client = nonReader();
+		sendQueries(client, 64);
+		CPPUNIT_ASSERT(test::waitFor([&] { return _handler->held() == 64; }));
+		_handler->respondAll(60000);
+		CPPUNIT_ASSERT(test::waitFor([&] { return _stats.tcpConnectionsNow.load() == 0; }));
+		CPPUNIT_ASSERT_EQUAL(size_t(0), _frontend->bufferedTcpOutput());
+	}
+
+private:
+	/// A connected client with a 4 KiB receive buffer that the test never reads.
+	Poco::Net::StreamSocket nonReader()
+	{
+		Poco::Net::StreamSocket client(Poco::Net::SocketAddress::IPv4);
+		client.setReceiveBufferSize(4096); // before connect, so the window stays small
+		client.connect(address());
+		CPPUNIT_ASSERT(test::waitFor([&] { return _stats.tcpConnectionsAccepted.load() >= 1; }));
+		return client;
+	}
+
+	static void sendQueries(Poco::Net::StreamSocket& client, uint16_t count)
+	{
+		std::vector<uint8_t> queries;
+		for (uint16_t i = 0; i < count; ++i)
+		{
+			auto query = framedQuery(i);
+			queries.insert(queries.end(), query.begin(), query.end());
+		}
+		client.sendBytes(queries.data(), static_cast<int>(queries.size()));
+	}
+
+	/// Waits until the answers buffered for clients reach `bytes` (the kernel's socket buffers are
+	/// full and the proxy holds the rest), then returns how many queries were taken.
+	size_t handledOnceBuffered(size_t bytes)
+	{
+		CPPUNIT_ASSERT(test::waitFor([&] { return _frontend->bufferedTcpOutput() >= bytes; }));
+		return _handler->handled();
+	}
+
+	void start(size_t answerSize, bool atOnce = false)
+	{
+		_handler = std::make_unique<TestHandler>(answerSize, atOnce);
 		_frontend = std::make_unique<frontend::Frontend>(_settings, *_handler, _stats);
 		_frontend->start();
 	}
