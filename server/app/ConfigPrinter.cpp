@@ -77,7 +77,7 @@ std::string ConfigLoader::toIni(const Config& config)
 		<< "timeout_ms = " << config.fleet.timeoutMs << "\n"
 		<< "\n[admin]\n"
 		<< "listen = " << config.admin.listen << "\n"
-		<< "token = " << config.admin.token << "\n"
+		<< "token = " << (config.admin.token.empty() ? "" : TOKEN_SET) << "\n"
 		<< "\n[log]\n"
 		<< "level = " << config.log.level << "\n"
 		<< "queries = " << boolText(config.log.queries) << "\n";

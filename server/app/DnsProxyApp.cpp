@@ -229,6 +229,9 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	}
 	if (_checkConfig)
 	{
+		const std::string warning = ConfigLoader::exposureWarning(config);
+		if (!warning.empty())
+			std::cerr << "dnsproxy: warning: " << warning << std::endl;
 		std::cout << ConfigLoader::toIni(config);
 		return EXIT_OK;
 	}
@@ -251,6 +254,9 @@ int DnsProxyApp::serve(const Config& config)
 	if (config.log.queries)
 		Poco::Logger::get("dnsproxy.query").setLevel(Poco::Message::PRIO_INFORMATION);
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
+	const std::string exposure = ConfigLoader::exposureWarning(config);
+	if (!exposure.empty())
+		logger.warning("warning: " + exposure);
 
 	// One SQLite file for the cache snapshot and the pin store (SPEC sections 4 and 5), opened even
 	// with [cache] enabled = false because the pins live there too. Database moves a corrupt file
