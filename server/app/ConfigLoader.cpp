@@ -2,6 +2,7 @@
 #include "app/ConfigLoader.h"
 
 #include "app/ConfigText.h"
+#include "app/Privileges.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/IniFileConfiguration.h>
@@ -35,7 +36,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& knownKeys()
 	static const std::vector<std::pair<std::string, std::vector<std::string>>> keys{
 		{"server",
 		 {"listen", "protocols", "allow", "tcp_idle_timeout_ms", "max_tcp_connections", "max_pending",
-		  "udp_payload_size", "threads", "udp_batch_wait_us"}},
+		  "udp_payload_size", "threads", "udp_batch_wait_us", "user"}},
 		{"upstream",
 		 {"servers", "strategy", "timeout_ms", "connections", "max_inflight", "idle_timeout_ms", "keepalive",
 		  "padding"}},
@@ -387,6 +388,11 @@ Config build(const Values& values)
 	uint("server.udp_payload_size", server.udpPayloadSize, MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD);
 	uint("server.threads", server.threads, 0, 256);
 	uint("server.udp_batch_wait_us", server.udpBatchWaitUs, 0, 10000);
+	with("server.user", [&](const std::string& k, const std::string& v) {
+		if (!v.empty() && !Privileges::lookup(v))
+			fail(k, "no user " + quoted(v) + " on this system");
+		server.user = v;
+	});
 
 	UpstreamConfig& upstream = config.upstream;
 	with("upstream.servers", [&](const std::string& k, const std::string& v) { upstream.servers = toServers(k, v); });

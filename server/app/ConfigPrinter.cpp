@@ -42,6 +42,7 @@ std::string ConfigLoader::toIni(const Config& config)
 		<< "udp_payload_size = " << config.server.udpPayloadSize << "\n"
 		<< "threads = " << config.server.threads << "\n"
 		<< "udp_batch_wait_us = " << config.server.udpBatchWaitUs << "\n"
+		<< "user = " << config.server.user << "\n"
 		<< "\n[upstream]\n"
 		<< "servers = " << join(servers) << "\n"
 		<< "strategy = " << choiceName(config.upstream.strategy, STRATEGIES) << "\n"

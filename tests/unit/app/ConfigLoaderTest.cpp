@@ -78,6 +78,7 @@ class ConfigLoaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testListenAddressAndEndpointBracketIpv6);
 	CPPUNIT_TEST(testToIniHidesTheToken);
 	CPPUNIT_TEST(testUdpPayloadSizeIsCappedAt4096);
+	CPPUNIT_TEST(testUserMustExist);
 	CPPUNIT_TEST(testWarnsWhenPublicNetworksReachAListenerBeyondLoopback);
 	CPPUNIT_TEST(testNoExposureWarningForPrivateNetworksOrLoopback);
 	CPPUNIT_TEST_SUITE_END();
@@ -610,6 +611,14 @@ public:
 				errorOf("", {{"server.udp_payload_size", value}}));
 		CPPUNIT_ASSERT_EQUAL(uint16_t(4096), load("", {{"server.udp_payload_size", "4096"}}).server.udpPayloadSize);
 		CPPUNIT_ASSERT_EQUAL(uint16_t(512), load("", {{"server.udp_payload_size", "512"}}).server.udpPayloadSize);
+	}
+
+	void testUserMustExist()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string(""), load("").server.user);
+		CPPUNIT_ASSERT_EQUAL(std::string("root"), load("", {{"server.user", "root"}}).server.user);
+		CPPUNIT_ASSERT_EQUAL(std::string("server.user: no user 'no-such-user-dnsproxy' on this system"),
+							 errorOf("", {{"server.user", "no-such-user-dnsproxy"}}));
 	}
 
 	void testWarnsWhenPublicNetworksReachAListenerBeyondLoopback()
