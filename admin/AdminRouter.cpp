@@ -15,6 +15,8 @@
 #include <Poco/JSON/Parser.h>
 #include <Poco/String.h>
 
+#include <arpa/inet.h>
+
 #include <chrono>
 #include <cstring>
 #include <exception>
@@ -109,6 +111,46 @@ AdminRouter::AdminRouter(AdminSources sources, TokenAuth auth, std::function<int
 		};
 }
 
+bool AdminRouter::isAllowedHost(const std::string& host)
+{
+	if (host.empty())
+		return true;
+	std::string name = host;
+	std::string port;
+	if (host.front() == '[')
+	{
+		const auto close = host.find(']');
+		if (close == std::string::npos)
+			return false;
+		name = host.substr(1, close - 1);
+		const std::string rest = host.substr(close + 1);
+		if (!rest.empty() && rest.front() != ':')
+			return false;
+		port = rest.empty() ? "" : rest.substr(1);
+		in6_addr address{};
+		if (inet_pton(AF_INET6, name.c_str(), &address) != 1)
+			return false;
+	}
+	else
+	{
+		const auto colon = host.find(':');
+		if (colon != std::string::npos)
+		{
+			name = host.substr(0, colon);
+			port = host.substr(colon + 1);
+			if (port.empty())
+				return false;
+		}
+		in_addr address{};
+		const std::string lower = Poco::toLower(name);
+		if (lower != "localhost" && lower != "localhost." && inet_pton(AF_INET, name.c_str(), &address) != 1)
+			return false;
+	}
+	if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos)
+		return false;
+	return port.empty() || std::stoul(port) <= 65535;
+}
+
 bool AdminRouter::isSha256Base64(const std::string& text)
 {
 	// 32 bytes = 256 bits -> 43 symbols carrying 258 bits, then one '='; the 2 spare bits must be 0
@@ -146,6 +188,9 @@ AdminResponse AdminRouter::handle(const AdminRequest& request) const
 
 AdminResponse AdminRouter::dispatch(const AdminRequest& request) const
 {
+	if (!isAllowedHost(request.host))
+		return error(421, "Host is not an address of this admin server: open it as http://127.0.0.1:PORT/ or "
+						  "http://localhost:PORT/ (names are refused against DNS rebinding)");
 	const bool pinPath =
 		request.path.size() > PINS_PREFIX.size() && request.path.compare(0, PINS_PREFIX.size(), PINS_PREFIX) == 0;
 	const Route* route = nullptr;

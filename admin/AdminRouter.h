@@ -28,6 +28,7 @@ struct AdminRequest
 	std::string path;                         ///< decoded path without the query, e.g. "/pins/dot.example"
 	std::map<std::string, std::string> query; ///< decoded query parameters (last one wins)
 	std::string authorization;                ///< the Authorization header, or empty
+	std::string host;                         ///< the Host header, or empty when the request has none
 	std::string body;                         ///< at most MAX_BODY + 1 bytes (more means 413)
 	bool bodyTooLarge = false;                ///< the declared or read body exceeded MAX_BODY
 };
@@ -50,7 +51,13 @@ struct AdminSources
 	PinAdmin* pins = nullptr;
 };
 
-/// Exact paths plus /pins/{name}. Unknown path -> 404, known path with another method -> 405
+/// First the Host check against DNS rebinding (SPEC section 6): a request whose Host names a host
+/// (anything but an IP literal or `localhost`) is refused with 421 before anything else, because a
+/// page that rebinds its own name to 127.0.0.1 reaches this server with its name in Host, while a
+/// browser showing http://127.0.0.1:8053/ or http://localhost:8053/ sends exactly those. The port
+/// is not compared: ssh -L and docker -p forwards change it, and rebinding needs a name, not a
+/// port. A request without Host (an HTTP/1.0 client) is answered: every browser sends one.
+/// Then exact paths plus /pins/{name}. Unknown path -> 404, known path with another method -> 405
 /// with Allow, mutating requests checked by TokenAuth first (401/403), then the body (413, 400).
 /// Every answer except /, /metrics and /health's body is JSON; errors are {"error": "..."}.
 /// handle() never throws: one catch per request logs to dnsproxy.admin and answers 500.
@@ -65,6 +72,11 @@ public:
 	AdminRouter(AdminSources sources, TokenAuth auth, std::function<int64_t()> clock = {});
 
 	AdminResponse handle(const AdminRequest& request) const;
+
+	/// True when a request with this Host header may be answered: empty (no header), or an IPv4
+	/// literal, a bracketed IPv6 literal or `localhost` (with or without a trailing dot), each with
+	/// an optional port.
+	static bool isAllowedHost(const std::string& host);
 
 	/// True when `text` is base64 (RFC 4648 section 4, padded) of exactly 32 bytes: a SHA-256 digest.
 	static bool isSha256Base64(const std::string& text);

@@ -71,6 +71,7 @@ private:
 		for (const auto& [key, value] : uri.getQueryParameters())
 			out.query[key] = value;
 		out.authorization = request.get("Authorization", "");
+		out.host = request.get("Host", "");
 		// Never read more than MAX_BODY + 1 bytes, whatever Content-Length claims.
 		if (request.hasContentLength() && request.getContentLength64() > static_cast<int64_t>(AdminRouter::MAX_BODY))
 		{

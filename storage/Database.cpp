@@ -12,6 +12,12 @@
 #include <Poco/File.h>
 #include <Poco/Path.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 
 using namespace Poco::Data::Keywords;
@@ -48,6 +54,49 @@ bool isLockOrAccessError(const Poco::Exception& e)
 		   dynamic_cast<const Poco::Data::SQLite::DatabaseFullException*>(&e);
 }
 
+const mode_t PRIVATE_DIRECTORY = 0700;
+const mode_t PRIVATE_FILE = 0600;
+const char* const SIDE_FILES[] = {"-wal", "-shm"};
+
+/// An O_PATH descriptor of an existing regular file, a symbolic link not followed (a local user who
+/// can write the folder must not make root chmod or chown another file); -1 when absent or not a
+/// plain file. O_PATH because closing it does not release the POSIX locks SQLite holds on the same
+/// file, which closing any other descriptor of it would (fcntl(2)).
+int openPath(const std::string& path)
+{
+	const int fd = ::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	struct stat st
+	{
+	};
+	if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+	{
+		::close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/// Narrows an existing file of ours to 0600; a file of another user is left as it is (SQLite says
+/// whether it can use it).
+void makePrivate(const std::string& path)
+{
+	const int fd = openPath(path);
+	if (fd < 0)
+		return;
+	struct stat st
+	{
+	};
+	if (::fstat(fd, &st) == 0 && st.st_uid == ::geteuid() && (st.st_mode & 07777) != PRIVATE_FILE)
+	{
+		// fchmod() does not take an O_PATH descriptor; its /proc link names exactly that file.
+		const std::string link = "/proc/self/fd/" + std::to_string(fd);
+		(void)::chmod(link.c_str(), PRIVATE_FILE); // best effort: without /proc the umask still applies
+	}
+	::close(fd);
+}
+
 } // namespace
 
 Database::Database(const std::string& path):
@@ -58,12 +107,11 @@ Database::Database(const std::string& path):
 	if (_path.empty())
 		throw StorageError("no database path given");
 
-	// makeAbsolute(): the parent of a bare file name ("dnsproxy.db") is otherwise empty.
-	Poco::Path parent = Poco::Path(_path).makeAbsolute().makeParent();
+	const Poco::Path parent(directory());
 	try
 	{
+		createDirectory(parent.toString());
 		Poco::File dir(parent);
-		dir.createDirectories();
 		if (!dir.isDirectory())
 			throw StorageError("'" + parent.toString() + "' is not a directory");
 		if (!dir.canWrite())
@@ -74,6 +122,9 @@ Database::Database(const std::string& path):
 		throw StorageError("cannot create directory '" + parent.toString() + "': " + e.displayText());
 	}
 
+	makePrivate(_path);
+	for (const char* suffix : SIDE_FILES)
+		makePrivate(_path + suffix);
 	try
 	{
 		openChecked();
@@ -105,6 +156,56 @@ Database::~Database()
 	closeSession();
 }
 
+std::string Database::directory() const
+{
+	// makeAbsolute(): the parent of a bare file name ("dnsproxy.db") is otherwise empty.
+	return Poco::Path(_path).makeAbsolute().makeParent().toString();
+}
+
+void Database::createDirectory(const std::string& directory)
+{
+	// Outermost missing folder first; each is made 0700 whatever the umask (SPEC section 6).
+	std::vector<std::string> missing;
+	for (Poco::Path p(directory); p.depth() > 0 && !Poco::File(p).exists(); p.makeParent())
+		missing.insert(missing.begin(), p.toString());
+	for (const auto& dir : missing)
+	{
+		if (::mkdir(dir.c_str(), PRIVATE_DIRECTORY) != 0)
+		{
+			if (errno == EEXIST)
+				continue; // made meanwhile by someone else: not ours
+			throw StorageError("cannot create directory '" + dir + "': " + std::strerror(errno));
+		}
+		(void)::chmod(dir.c_str(), PRIVATE_DIRECTORY); // mkdir() applied the umask
+		_createdDirectories.push_back(dir);
+	}
+}
+
+void Database::giveTo(uid_t uid, gid_t gid)
+{
+	for (const auto& dir : _createdDirectories)
+	{
+		if (::lchown(dir.c_str(), uid, gid) != 0)
+			throw StorageError("cannot give directory '" + dir + "' to uid " + std::to_string(uid) + ": " +
+							   std::strerror(errno));
+	}
+	std::vector<std::string> files{_path};
+	for (const char* suffix : SIDE_FILES)
+		files.push_back(_path + suffix);
+	for (const auto& file : files)
+	{
+		const int fd = openPath(file);
+		if (fd < 0)
+			continue; // a side file SQLite has not made (yet) is created by the new owner
+		const int rc = ::fchownat(fd, "", uid, gid, AT_EMPTY_PATH);
+		const int error = errno;
+		::close(fd);
+		if (rc != 0)
+			throw StorageError("cannot give '" + file + "' to uid " + std::to_string(uid) + ": " +
+							   std::strerror(error));
+	}
+}
+
 void Database::closeSession()
 {
 	_statements.clear();
@@ -130,6 +231,10 @@ void Database::openChecked()
 	// the table either way (the OS page cache holds the file), and the proxy's memory target is tight.
 	*_session << "PRAGMA cache_size=-512", now;
 	Migrations::apply(*_session);
+	// A fresh file and its side files get SQLite's 0644 minus the umask; narrow them whatever it is.
+	makePrivate(_path);
+	for (const char* suffix : SIDE_FILES)
+		makePrivate(_path + suffix);
 }
 
 void Database::moveAside(const std::string& reason)

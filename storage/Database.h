@@ -14,7 +14,9 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <sys/types.h>
 #include <thread>
+#include <vector>
 
 namespace dnsproxy::storage
 {
@@ -31,6 +33,11 @@ public:
 /// (`journal_mode=WAL`, `synchronous=NORMAL`: a crash or kill -9 never corrupts it and loses at
 /// most the transaction in progress) with a busy timeout, checks it (`PRAGMA quick_check`) and
 /// brings the schema up to date (Migrations).
+///
+/// The file holds every name the clients resolved, so it is private (SPEC section 6): the folders
+/// this constructor creates are mode 0700 and the database with its `-wal` and `-shm` files 0600
+/// (an existing file of ours that was more open is narrowed before SQLite opens it, because SQLite
+/// gives the side files the main file's mode). Symbolic links are never followed for that.
 ///
 /// A file that is not a database or fails the check is renamed to `<path>.corrupt-<unix time>`
 /// (with its `-wal` and `-shm` files), one warning is logged on `dnsproxy.storage`, and a new
@@ -59,6 +66,20 @@ public:
 	{
 		return _path;
 	}
+
+	/// The folders the constructor created for the file, outermost first; empty when it existed.
+	const std::vector<std::string>& createdDirectories() const
+	{
+		return _createdDirectories;
+	}
+
+	/// The folder that holds the file, absolute.
+	std::string directory() const;
+
+	/// Gives the folders created for the file and the database, `-wal` and `-shm` files to
+	/// uid:gid, so a process that drops root to that user afterwards can still write them, and
+	/// delete the side files when it closes. Symbolic links are not followed. Throws StorageError.
+	void giveTo(uid_t uid, gid_t gid);
 
 	/// Where a corrupt file found at start was moved; empty when the file was fine or absent.
 	const std::string& movedAsidePath() const
@@ -113,9 +134,11 @@ private:
 	/// connection that still has statements.
 	void closeSession();
 	void moveAside(const std::string& reason);
+	void createDirectory(const std::string& directory);
 
 	std::string _path;
 	std::string _movedAside;
+	std::vector<std::string> _createdDirectories;
 	std::mutex _mutex;
 	std::atomic<std::thread::id> _holder{};
 	std::unique_ptr<Poco::Data::Session> _session;

@@ -38,6 +38,9 @@ struct ServerConfig
 	uint16_t udpPayloadSize = 1232;
 	uint32_t threads = 0; ///< 0 = one per core
 	uint32_t udpBatchWaitUs = 200; ///< not in SPEC: adaptive UDP batching (frontend::BatchPacer); 0 = off
+	/// Not in SPEC: the account a root-started proxy switches to once its database is open (Privileges);
+	/// empty = "dnsproxy" when that account exists, else root keeping only CAP_NET_BIND_SERVICE.
+	std::string user;
 };
 
 /// One entry of [upstream] servers: "IP[:port]#auth-name".

@@ -2,6 +2,7 @@
 #include "app/ConfigLoader.h"
 
 #include "app/ConfigText.h"
+#include "app/Privileges.h"
 
 #include <Poco/AutoPtr.h>
 #include <Poco/Util/IniFileConfiguration.h>
@@ -35,7 +36,7 @@ const std::vector<std::pair<std::string, std::vector<std::string>>>& knownKeys()
 	static const std::vector<std::pair<std::string, std::vector<std::string>>> keys{
 		{"server",
 		 {"listen", "protocols", "allow", "tcp_idle_timeout_ms", "max_tcp_connections", "max_pending",
-		  "udp_payload_size", "threads", "udp_batch_wait_us"}},
+		  "udp_payload_size", "threads", "udp_batch_wait_us", "user"}},
 		{"upstream",
 		 {"servers", "strategy", "timeout_ms", "connections", "max_inflight", "idle_timeout_ms", "keepalive",
 		  "padding"}},
@@ -55,6 +56,10 @@ const char* const DEFAULT_ALLOW = "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/
 const unsigned MAX_SECONDS = 2147483647; // RFC 2181 section 8: TTLs are 31-bit
 const unsigned MAX_MS = 86400000;        // one day; longer timeouts are surely a typo
 const size_t PIN_LENGTH = 32;            // SHA-256 (RFC 7858 section 4.2)
+// A spoofed query with a large EDNS size must not buy an answer of up to 64 KiB for its victim: 4096 is
+// the largest EDNS size RFC 6891 section 6.2.5 discusses, and unbound's max-udp-size default.
+const unsigned MIN_UDP_PAYLOAD = 512;
+const unsigned MAX_UDP_PAYLOAD = 4096;
 
 /// Lower-case "section.key" -> raw value.
 using Values = std::map<std::string, std::string>;
@@ -380,9 +385,14 @@ Config build(const Values& values)
 	uint("server.tcp_idle_timeout_ms", server.tcpIdleTimeoutMs, 1, MAX_MS);
 	uint("server.max_tcp_connections", server.maxTcpConnections, 1, 1000000);
 	uint("server.max_pending", server.maxPending, 1, 10000000);
-	uint("server.udp_payload_size", server.udpPayloadSize, 512, 65535);
+	uint("server.udp_payload_size", server.udpPayloadSize, MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD);
 	uint("server.threads", server.threads, 0, 256);
 	uint("server.udp_batch_wait_us", server.udpBatchWaitUs, 0, 10000);
+	with("server.user", [&](const std::string& k, const std::string& v) {
+		if (!v.empty() && !Privileges::lookup(v))
+			fail(k, "no user " + quoted(v) + " on this system");
+		server.user = v;
+	});
 
 	UpstreamConfig& upstream = config.upstream;
 	with("upstream.servers", [&](const std::string& k, const std::string& v) { upstream.servers = toServers(k, v); });
@@ -593,6 +603,68 @@ std::optional<Cidr> ConfigLoader::parseCidr(const std::string& text)
 		cidr.prefix[i] &= static_cast<uint8_t>(0xff00u >> keep);
 	}
 	return cidr;
+}
+
+namespace
+{
+
+bool isLoopback(const std::string& host)
+{
+	uint8_t bytes[16] = {};
+	if (inet_pton(AF_INET, host.c_str(), bytes) == 1)
+		return bytes[0] == 127;
+	if (inet_pton(AF_INET6, host.c_str(), bytes) != 1)
+		return false;
+	static const uint8_t LOOPBACK6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	static const uint8_t MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return std::memcmp(bytes, LOOPBACK6, 16) == 0 || (std::memcmp(bytes, MAPPED, 12) == 0 && bytes[12] == 127);
+}
+
+/// True when every address of `net` is loopback, RFC 1918, link-local or ULA.
+bool isPrivate(const Cidr& net)
+{
+	static const std::vector<Cidr> PRIVATE = [] {
+		std::vector<Cidr> networks;
+		for (const char* text : {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+								 "::1/128", "fc00::/7", "fe80::/10"})
+			networks.push_back(*ConfigLoader::parseCidr(text));
+		return networks;
+	}();
+	for (const auto& range : PRIVATE)
+	{
+		// An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) counts by its IPv4 part.
+		const unsigned bits = net.ipv6 && !range.ipv6 ? (net.bits >= 96 ? net.bits - 96 : 0) : net.bits;
+		if (bits >= range.bits && ConfigLoader::cidrContains(range, net.prefix.data(), net.ipv6))
+			return true;
+	}
+	return false;
+}
+
+} // namespace
+
+std::string ConfigLoader::exposureWarning(const Config& config)
+{
+	std::string exposed;
+	for (const auto& address : config.server.listen)
+		if (!isLoopback(address.host))
+			exposed += (exposed.empty() ? "" : ", ") + std::string("server.listen ") + address.toString();
+	if (!config.admin.listen.empty())
+	{
+		const auto admin = parseHostPort(config.admin.listen, 8053);
+		if (admin && !isLoopback(admin->host))
+			exposed += (exposed.empty() ? "" : ", ") + std::string("admin.listen ") + admin->toString();
+	}
+	if (exposed.empty())
+		return {};
+	std::string publicNets;
+	for (const auto& net : config.server.allow)
+		if (!isPrivate(net))
+			publicNets += (publicNets.empty() ? "" : ", ") + net.text;
+	if (publicNets.empty())
+		return {};
+	return "public networks in server.allow (" + publicNets + ") and listeners beyond loopback (" + exposed +
+		   "): anyone who reaches them can use this proxy, and an open resolver is abused for reflection "
+		   "attacks; narrow server.allow to your own networks";
 }
 
 bool ConfigLoader::cidrContains(const Cidr& net, const uint8_t* addr, bool ipv6)

@@ -33,6 +33,9 @@ public:
 class ConfigLoader
 {
 public:
+	/// What toIni() prints for a configured [admin] token: the secret itself never leaves the process.
+	static constexpr const char* TOKEN_SET = "(set)";
+
 	/// Reads an INI file, applies `defines` ("section.key" -> value, from -D; they win), validates everything and
 	/// returns the effective configuration. Throws ConfigError.
 	static Config loadFile(const std::string& path, const std::vector<std::pair<std::string, std::string>>& defines);
@@ -46,8 +49,13 @@ public:
 	static std::pair<std::string, std::string> parseDefine(const std::string& text);
 
 	/// The effective configuration as INI text, every key of SPEC section 3, for --check-config.
-	/// loadString(toIni(c)) gives c back.
+	/// loadString(toIni(c)) gives c back, except the admin token, printed as `token = (set)`.
 	static std::string toIni(const Config& config);
+
+	/// One line when a listener (server.listen, admin.listen) is not on loopback and server.allow admits a
+	/// public network (anything beyond loopback, RFC 1918, RFC 4193 ULA and link-local); empty otherwise.
+	/// The app logs it once at start, --check-config prints it on stderr.
+	static std::string exposureWarning(const Config& config);
 
 	/// "1.2.3.4:53", "[::1]:53", "1.2.3.4" or "::1" (then defaultPort). Numeric addresses only, port 1-65535;
 	/// the host comes back in canonical text form without brackets. std::nullopt if malformed.

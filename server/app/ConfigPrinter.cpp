@@ -42,6 +42,7 @@ std::string ConfigLoader::toIni(const Config& config)
 		<< "udp_payload_size = " << config.server.udpPayloadSize << "\n"
 		<< "threads = " << config.server.threads << "\n"
 		<< "udp_batch_wait_us = " << config.server.udpBatchWaitUs << "\n"
+		<< "user = " << config.server.user << "\n"
 		<< "\n[upstream]\n"
 		<< "servers = " << join(servers) << "\n"
 		<< "strategy = " << choiceName(config.upstream.strategy, STRATEGIES) << "\n"
@@ -77,7 +78,7 @@ std::string ConfigLoader::toIni(const Config& config)
 		<< "timeout_ms = " << config.fleet.timeoutMs << "\n"
 		<< "\n[admin]\n"
 		<< "listen = " << config.admin.listen << "\n"
-		<< "token = " << config.admin.token << "\n"
+		<< "token = " << (config.admin.token.empty() ? "" : TOKEN_SET) << "\n"
 		<< "\n[log]\n"
 		<< "level = " << config.log.level << "\n"
 		<< "queries = " << boolText(config.log.queries) << "\n";

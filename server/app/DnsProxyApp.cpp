@@ -7,6 +7,7 @@
 #include "app/Config.h"
 #include "app/ConfigLoader.h"
 #include "app/PinManager.h"
+#include "app/Privileges.h"
 #include "app/StatsCollector.h"
 #include "cache/PacketCache.h"
 #include "fleet/Fleet.h"
@@ -24,12 +25,16 @@
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
 #include <Poco/Message.h>
+#include <Poco/Path.h>
 #include <Poco/PatternFormatter.h>
 #include <Poco/Util/HelpFormatter.h>
 #include <Poco/Util/Option.h>
 #include <Poco/Util/OptionException.h>
 #include <Poco/Util/OptionProcessor.h>
 #include <Poco/Util/OptionSet.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <iostream>
@@ -229,6 +234,9 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	}
 	if (_checkConfig)
 	{
+		const std::string warning = ConfigLoader::exposureWarning(config);
+		if (!warning.empty())
+			std::cerr << "dnsproxy: warning: " << warning << std::endl;
 		std::cout << ConfigLoader::toIni(config);
 		return EXIT_OK;
 	}
@@ -237,6 +245,10 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 
 int DnsProxyApp::serve(const Config& config)
 {
+	// Everything this process creates (the database, its side files, a self-signed certificate) is
+	// for its own user only (SPEC section 6); Database narrows its files whatever the umask too.
+	::umask(077);
+
 	// Every thread created from here on inherits this mask, so SIGTERM/SIGINT reach only the
 	// sigwait() in waitForTerminationRequest() instead of killing the process from a worker.
 	sigset_t signals;
@@ -252,6 +264,25 @@ int DnsProxyApp::serve(const Config& config)
 		Poco::Logger::get("dnsproxy.query").setLevel(Poco::Message::PRIO_INFORMATION);
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
 
+	// Least privilege (Privileges): a root-started proxy decides now whom it becomes, opens the
+	// database and reads the CA bundle as root, and drops before the first thread starts.
+	const bool root = ::geteuid() == 0;
+	std::optional<Privileges::Account> account;
+	std::string stayReason; // why a root-started proxy keeps uid 0
+	if (root)
+	{
+		try
+		{
+			account = Privileges::target(config.server.user);
+		}
+		catch (const PrivilegeError& e)
+		{
+			return fail(std::string("server.user: ") + e.what());
+		}
+		if (!account)
+			stayReason = std::string("no user '") + Privileges::DEFAULT_USER + "' on this system; set [server] user";
+	}
+
 	// One SQLite file for the cache snapshot and the pin store (SPEC sections 4 and 5), opened even
 	// with [cache] enabled = false because the pins live there too. Database moves a corrupt file
 	// aside itself; only an unusable directory stops the start.
@@ -264,9 +295,73 @@ int DnsProxyApp::serve(const Config& config)
 	{
 		return fail(std::string("storage.path: ") + e.what());
 	}
+	if (account && account->uid != 0)
+	{
+		// The new user must write the database and create and delete its -wal and -shm files. The
+		// folders the proxy made, and an existing folder that holds nothing but the database's own
+		// files (/var/lib/dnsproxy made by an older scripts/run), are handed over; any other folder
+		// (/tmp, /var/lib) is never chowned, and without write access to it the proxy stays root.
+		const std::string directory = database->directory();
+		const std::string stem = Poco::Path(config.storage.path).getBaseName();
+		try
+		{
+			const auto& created = database->createdDirectories();
+			bool handOver = Privileges::canReach(*account, created.empty() ? directory : created.front());
+			if (handOver && created.empty() && !Privileges::canWriteDirectory(*account, directory))
+			{
+				handOver = Privileges::holdsOnly(directory, stem);
+				if (handOver && ::chown(directory.c_str(), account->uid, account->gid) != 0)
+					throw storage::StorageError("cannot give '" + directory + "' to " + account->name);
+			}
+			if (handOver)
+				database->giveTo(account->uid, account->gid);
+			else
+			{
+				stayReason = "user " + account->name + " could not write " + directory;
+				account.reset();
+			}
+		}
+		catch (const storage::StorageError& e)
+		{
+			return fail(std::string("storage.path: ") + e.what());
+		}
+	}
 	auto pinStore = std::make_unique<storage::PinStore>(*database);
 	// Pins (SPEC section 5): configured pins, learn/enforce over the store, downgrade history.
 	PinManager pinManager(config.tls, pinStore.get());
+
+	Poco::Net::Context::Ptr context;
+	try
+	{
+		upstream::TlsSettings tls;
+		tls.caFile = config.tls.caFile;
+		tls.minVersion = config.tls.minVersion;
+		tls.sessionResumption = config.tls.sessionResumption;
+		context = upstream::TlsContextFactory::createClientContext(tls);
+	}
+	catch (const Poco::Exception& e)
+	{
+		return fail("tls.ca_file: cannot load '" + config.tls.caFile + "': " + e.displayText());
+	}
+
+	// Now, before the first thread (capabilities are per thread; later threads inherit them). Said
+	// once everything is bound, so that a start that fails prints only its one line (SPEC 2).
+	std::string privileges;
+	if (!root && !config.server.user.empty())
+		privileges =
+			"privileges: not started as root, nothing to drop (server.user " + config.server.user + " ignored)";
+	if (root)
+	{
+		try
+		{
+			privileges =
+				"privileges: " + Privileges::drop(account) + (stayReason.empty() ? "" : " (" + stayReason + ")");
+		}
+		catch (const PrivilegeError& e)
+		{
+			return fail(std::string("server.user: cannot drop privileges: ") + e.what());
+		}
+	}
 
 	// Fleet (SPEC 4b): a cache tier and the pin store shared with other proxies through Redis.
 	// Starts at once whatever Redis does; the pins Redis holds are merged in when it answers.
@@ -285,20 +380,6 @@ int DnsProxyApp::serve(const Config& config)
 											   [&pinManager](const fleet::PinEvent& e) { pinManager.applyRemote(e); });
 		pinManager.setEventSink([&fleet](const fleet::PinEvent& e) { fleet->publish(e); });
 		fleet->start();
-	}
-
-	Poco::Net::Context::Ptr context;
-	try
-	{
-		upstream::TlsSettings tls;
-		tls.caFile = config.tls.caFile;
-		tls.minVersion = config.tls.minVersion;
-		tls.sessionResumption = config.tls.sessionResumption;
-		context = upstream::TlsContextFactory::createClientContext(tls);
-	}
-	catch (const Poco::Exception& e)
-	{
-		return fail("tls.ca_file: cannot load '" + config.tls.caFile + "': " + e.displayText());
 	}
 
 	stats::FrontendStats frontendStats;
@@ -407,6 +488,12 @@ int DnsProxyApp::serve(const Config& config)
 			return fail(std::string("admin.listen: ") + e.what());
 		}
 	}
+
+	if (!privileges.empty())
+		logger.notice(privileges);
+	const std::string exposure = ConfigLoader::exposureWarning(config);
+	if (!exposure.empty())
+		logger.warning("warning: " + exposure);
 
 	// Exactly one line per listener and protocol (SPEC section 2), whatever the log level.
 	const std::string target = pool.servers().front()->endpoint.url();

@@ -11,6 +11,8 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <fstream>
 #include <unistd.h>
@@ -28,6 +30,32 @@ void writeFile(const std::string& path, const std::string& content)
 	std::ofstream out(path, std::ios::binary | std::ios::trunc);
 	out << content;
 }
+
+/// The permission bits of `path` (like stat -c %a), or -1 when it does not exist.
+int modeOf(const std::string& path)
+{
+	struct stat st
+	{
+	};
+	return ::lstat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+}
+
+/// Sets the umask for one scope, like a shell that ran `umask 022`.
+class UmaskScope
+{
+public:
+	explicit UmaskScope(mode_t mask):
+		_previous(::umask(mask))
+	{
+	}
+	~UmaskScope()
+	{
+		::umask(_previous);
+	}
+
+private:
+	mode_t _previous;
+};
 
 std::vector<std::string> tableNames(storage::Database& db)
 {
@@ -63,6 +91,9 @@ class DatabaseTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRefusesNewerSchema);
 	CPPUNIT_TEST(testThrowsWhenDirectoryNotWritable);
 	CPPUNIT_TEST(testTransactionRollsBackOnException);
+	CPPUNIT_TEST(testCreatesPrivateFoldersAndFilesWhateverTheUmask);
+	CPPUNIT_TEST(testNarrowsAnExistingOpenFile);
+	CPPUNIT_TEST(testLeavesAnExistingFolderAlone);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -264,6 +295,47 @@ public:
 		int rows = -1;
 		db.withSession([&](Poco::Data::Session& s) { s << "SELECT COUNT(*) FROM tls_seen", into(rows), now; });
 		CPPUNIT_ASSERT_EQUAL(0, rows);
+	}
+
+	void testCreatesPrivateFoldersAndFilesWhateverTheUmask()
+	{
+		StorageTestDir dir;
+		UmaskScope umask(022);
+		const std::string path = dir.file("a/b/dnsproxy.db");
+		storage::Database db(path);
+		CPPUNIT_ASSERT_EQUAL(size_t(2), db.createdDirectories().size());
+		CPPUNIT_ASSERT_EQUAL(0700, modeOf(dir.file("a")));
+		CPPUNIT_ASSERT_EQUAL(0700, modeOf(dir.file("a/b")));
+		CPPUNIT_ASSERT_EQUAL(Poco::Path(dir.file("a/b/")).toString(), db.directory());
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(path));
+		// WAL mode: both side files exist while the database is open, and are as private.
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(path + "-wal"));
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(path + "-shm"));
+	}
+
+	void testNarrowsAnExistingOpenFile()
+	{
+		StorageTestDir dir;
+		UmaskScope umask(022);
+		const std::string path = dir.file("dnsproxy.db");
+		{
+			storage::Database db(path);
+		}
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(path.c_str(), 0644)); // as versions before this one left it
+		storage::Database db(path);
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(path));
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(path + "-wal"));
+		CPPUNIT_ASSERT_EQUAL(0600, modeOf(path + "-shm"));
+		CPPUNIT_ASSERT_EQUAL(storage::Migrations::latestVersion(), db.schemaVersion()); // locks still work
+	}
+
+	void testLeavesAnExistingFolderAlone()
+	{
+		StorageTestDir dir;
+		CPPUNIT_ASSERT_EQUAL(0, ::chmod(dir.path().c_str(), 0755));
+		storage::Database db(dir.file("dnsproxy.db"));
+		CPPUNIT_ASSERT(db.createdDirectories().empty());
+		CPPUNIT_ASSERT_EQUAL(0755, modeOf(dir.path()));
 	}
 };
 

@@ -26,6 +26,7 @@ AdminRequest request(const std::string& method, const std::string& path, const s
 					 const std::string& authorization = "")
 {
 	AdminRequest r;
+	r.host = "127.0.0.1:8053"; // what curl and a browser on http://127.0.0.1:8053/ send
 	r.method = method;
 	r.path = path;
 	r.body = body;
@@ -79,6 +80,10 @@ class AdminRouterTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testDisabledCacheIs503);
 	CPPUNIT_TEST(testExceptionInSourceIs500);
 	CPPUNIT_TEST(testParsesTypeMnemonicsAndNumbers);
+	CPPUNIT_TEST(testHostThatIsANameIs421BeforeAnythingElse);
+	CPPUNIT_TEST(testHostThatIsAnIpLiteralOrLocalhostIsServed);
+	CPPUNIT_TEST(testRequestWithoutHostIsServed);
+	CPPUNIT_TEST(testIsAllowedHostParsesPortsAndBrackets);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -337,6 +342,56 @@ public:
 		CPPUNIT_ASSERT(!DnsNames::parseType("65536"));
 		CPPUNIT_ASSERT(!DnsNames::parseType("TYPE"));
 		CPPUNIT_ASSERT(!DnsNames::parseType(""));
+	}
+
+	void testHostThatIsANameIs421BeforeAnythingElse()
+	{
+		// A page on evil.example rebinding its name to 127.0.0.1: the browser sends its own name.
+		_cache.lastFindName = "untouched";
+		for (const std::string path : {"/cache", "/pins", "/stats", "/", "/nope"})
+		{
+			AdminRequest r = request("GET", path);
+			r.host = "evil.example:8053";
+			const AdminResponse answer = router().handle(r);
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(path, 421, answer.status);
+			CPPUNIT_ASSERT_EQUAL(std::string("application/json"), answer.contentType);
+			CPPUNIT_ASSERT(field(answer, "error").find("DNS rebinding") != std::string::npos);
+		}
+		CPPUNIT_ASSERT_EQUAL(std::string("untouched"), _cache.lastFindName);
+		AdminRequest deletion = request("DELETE", "/cache", "", TOKEN);
+		deletion.host = "evil.example";
+		CPPUNIT_ASSERT_EQUAL(421, router().handle(deletion).status);
+		CPPUNIT_ASSERT_EQUAL(0, _cache.clears);
+	}
+
+	void testHostThatIsAnIpLiteralOrLocalhostIsServed()
+	{
+		for (const std::string host : {"127.0.0.1:8053", "localhost:8053", "LOCALHOST:8053", "[::1]:8053",
+									   "192.0.2.10:8053", "127.0.0.1:18053", "localhost"})
+		{
+			AdminRequest r = request("GET", "/cache");
+			r.host = host;
+			CPPUNIT_ASSERT_EQUAL_MESSAGE(host, 200, router().handle(r).status);
+		}
+	}
+
+	void testRequestWithoutHostIsServed()
+	{
+		AdminRequest r = request("GET", "/health");
+		r.host.clear(); // HTTP/1.0: no Host header; browsers always send one
+		CPPUNIT_ASSERT_EQUAL(200, router().handle(r).status);
+	}
+
+	void testIsAllowedHostParsesPortsAndBrackets()
+	{
+		for (const std::string good :
+			 {"", "127.0.0.1", "10.1.2.3:80", "[::1]", "[2001:db8::1]:8053", "localhost.", "localhost:65535"})
+			CPPUNIT_ASSERT_MESSAGE(good, AdminRouter::isAllowedHost(good));
+		for (const std::string bad :
+			 {"evil.example", "evil.example:8053", "127.0.0.1.nip.io:8053", "localhost.evil.example", "127.1:8053",
+			  "127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:80x", "[::1", "[::1]x", "[evil.example]:8053", "::1",
+			  "2130706433:8053", "127.0.0.1:8053:1"})
+			CPPUNIT_ASSERT_MESSAGE(bad, !AdminRouter::isAllowedHost(bad));
 	}
 
 private:

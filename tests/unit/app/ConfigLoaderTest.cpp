@@ -76,6 +76,11 @@ class ConfigLoaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testCidrContainsMatchesPrefixBits);
 	CPPUNIT_TEST(testCidrContainsMatchesMappedIpv4);
 	CPPUNIT_TEST(testListenAddressAndEndpointBracketIpv6);
+	CPPUNIT_TEST(testToIniHidesTheToken);
+	CPPUNIT_TEST(testUdpPayloadSizeIsCappedAt4096);
+	CPPUNIT_TEST(testUserMustExist);
+	CPPUNIT_TEST(testWarnsWhenPublicNetworksReachAListenerBeyondLoopback);
+	CPPUNIT_TEST(testNoExposureWarningForPrivateNetworksOrLoopback);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -487,7 +492,7 @@ public:
 		CPPUNIT_ASSERT(back.tls.pinPolicy == PinPolicy::OFF);
 		CPPUNIT_ASSERT_EQUAL(60u, back.cache.minTtl);
 		CPPUNIT_ASSERT_EQUAL(std::string("redis://r:6379/1"), back.fleet.redis);
-		CPPUNIT_ASSERT_EQUAL(std::string("s3cret"), back.admin.token);
+		CPPUNIT_ASSERT_EQUAL(std::string(ConfigLoader::TOKEN_SET), back.admin.token); // the secret is never printed
 		CPPUNIT_ASSERT(back.log.queries);
 		CPPUNIT_ASSERT_EQUAL(_caFile, back.tls.caFile);
 	}
@@ -588,6 +593,71 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("[::1]:53"), (ListenAddress{"::1", 53}).toString());
 		CPPUNIT_ASSERT_EQUAL(std::string("[2606:4700::1111]:853"),
 							 (UpstreamServerConfig{"2606:4700::1111", 853, "x"}).endpoint());
+	}
+
+	void testToIniHidesTheToken()
+	{
+		const std::string ini = ConfigLoader::toIni(load("", {{"admin.token", "s3cret-Token"}}));
+		CPPUNIT_ASSERT(ini.find("s3cret-Token") == std::string::npos);
+		CPPUNIT_ASSERT(ini.find("\ntoken = (set)\n") != std::string::npos);
+		CPPUNIT_ASSERT(ConfigLoader::toIni(load("")).find("\ntoken = \n") != std::string::npos);
+	}
+
+	void testUdpPayloadSizeIsCappedAt4096()
+	{
+		for (const std::string value : {"4097", "65535"})
+			CPPUNIT_ASSERT_EQUAL(
+				std::string("server.udp_payload_size: expected an integer between 512 and 4096, got '") + value + "'",
+				errorOf("", {{"server.udp_payload_size", value}}));
+		CPPUNIT_ASSERT_EQUAL(uint16_t(4096), load("", {{"server.udp_payload_size", "4096"}}).server.udpPayloadSize);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(512), load("", {{"server.udp_payload_size", "512"}}).server.udpPayloadSize);
+	}
+
+	void testUserMustExist()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string(""), load("").server.user);
+		CPPUNIT_ASSERT_EQUAL(std::string("root"), load("", {{"server.user", "root"}}).server.user);
+		CPPUNIT_ASSERT_EQUAL(std::string("server.user: no user 'no-such-user-dnsproxy' on this system"),
+							 errorOf("", {{"server.user", "no-such-user-dnsproxy"}}));
+	}
+
+	void testWarnsWhenPublicNetworksReachAListenerBeyondLoopback()
+	{
+		const std::string open =
+			ConfigLoader::exposureWarning(load("", {{"server.listen", "0.0.0.0:53"}, {"server.allow", "0.0.0.0/0"}}));
+		CPPUNIT_ASSERT(open.find("0.0.0.0/0") != std::string::npos);
+		CPPUNIT_ASSERT(open.find("server.listen 0.0.0.0:53") != std::string::npos);
+		CPPUNIT_ASSERT(open.find('\n') == std::string::npos);
+		// The admin API beyond loopback counts too; a public IPv6 network or one public host is enough.
+		const std::string admin = ConfigLoader::exposureWarning(
+			load("", {{"admin.listen", "[::]:8053"}, {"server.allow", "10.0.0.0/8, 2001:db8::/32"}}));
+		CPPUNIT_ASSERT(admin.find("admin.listen [::]:8053") != std::string::npos);
+		CPPUNIT_ASSERT(admin.find("2001:db8::/32") != std::string::npos);
+		CPPUNIT_ASSERT(admin.find("10.0.0.0/8") == std::string::npos);
+		CPPUNIT_ASSERT(!ConfigLoader::exposureWarning(
+							load("", {{"server.listen", "192.0.2.1:53"}, {"server.allow", "198.51.100.7"}}))
+							.empty());
+		// 172.32/12 lies just beyond RFC 1918's 172.16/12.
+		CPPUNIT_ASSERT(!ConfigLoader::exposureWarning(
+							load("", {{"server.listen", "0.0.0.0:53"}, {"server.allow", "172.16.0.0/11"}}))
+							.empty());
+	}
+
+	void testNoExposureWarningForPrivateNetworksOrLoopback()
+	{
+		CPPUNIT_ASSERT_EQUAL(std::string(), ConfigLoader::exposureWarning(load("")));
+		// The container's configuration: wildcard listeners, default (private) allow.
+		CPPUNIT_ASSERT_EQUAL(std::string(),
+							 ConfigLoader::exposureWarning(
+								 load("", {{"server.listen", "0.0.0.0:53"}, {"admin.listen", "0.0.0.0:8053"}})));
+		CPPUNIT_ASSERT_EQUAL(std::string(), ConfigLoader::exposureWarning(
+												load("", {{"server.listen", "0.0.0.0:53"},
+														  {"server.allow", "169.254.0.0/16, fe80::/10, "
+																		   "::ffff:10.0.0.0/104, 10.1.0.0/16"}})));
+		// Everybody allowed, but only loopback listens.
+		CPPUNIT_ASSERT_EQUAL(std::string(),
+							 ConfigLoader::exposureWarning(load("", {{"server.listen", "127.0.0.1:53, [::1]:53"},
+																	 {"server.allow", "0.0.0.0/0, ::/0"}})));
 	}
 
 private:
