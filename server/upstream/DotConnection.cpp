@@ -3,7 +3,6 @@
 
 #include "dns/Header.h"
 #include "dns/Message.h"
-#include "dns/Name.h"
 #include "upstream/TlsVerifier.h"
 
 #include <Poco/Exception.h>
@@ -29,26 +28,6 @@ namespace
 
 /// Upstream faults are logged at most this often (issue 8: once per burst, no log flood).
 constexpr auto FAULT_LOG_INTERVAL = std::chrono::seconds(10);
-
-/// Same question (case-insensitive name, type, class) in query and answer: an answer whose
-/// question differs is not the answer to this query (RFC 5452 section 9.1 style check).
-/// `answerInfo` is filled for the caller (EDNS keepalive).
-bool sameQuestion(const std::vector<uint8_t>& query, const uint8_t* answer, size_t answerLength,
-				  dns::MessageInfo& answerInfo)
-{
-	dns::MessageInfo q;
-	if (dns::parseMessage(query.data(), query.size(), q) != dns::ParseError::NONE)
-		return false;
-	if (dns::parseMessage(answer, answerLength, answerInfo, true) != dns::ParseError::NONE)
-		return false;
-	const dns::MessageInfo& a = answerInfo;
-	if (a.header.qdcount == 0)
-		return true; // some servers omit the question in error answers (FORMERR, NOTIMP)
-	if (q.qtype != a.qtype || q.qclass != a.qclass || q.qnameCompressed || a.qnameCompressed)
-		return false;
-	return dns::namesEqualIgnoreCase(query.data() + q.qnameOffset, q.qnameLength, answer + a.qnameOffset,
-									 a.qnameLength);
-}
 
 void setSocketOptions(int fd, uint32_t timeoutMs)
 {
@@ -98,10 +77,10 @@ void DotConnection::stop()
 		_thread.join();
 }
 
-void DotConnection::submit(std::vector<uint8_t>&& query, Callback done)
+void DotConnection::submit(std::vector<uint8_t>&& query, const SentQuestion& sent, Callback done)
 {
 	auto now = Clock::now();
-	Pending pending{std::move(query), std::move(done), now + std::chrono::milliseconds(_settings.timeoutMs), now};
+	Pending pending{std::move(query), sent, std::move(done), now + std::chrono::milliseconds(_settings.timeoutMs), now};
 	_load.fetch_add(1, std::memory_order_relaxed);
 	bool wake = false;
 	{
@@ -511,13 +490,16 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 	}
 	Pending& pending = it->second;
 	dns::MessageInfo info;
-	if (!sameQuestion(pending.query, data, length, info))
+	const AnswerVerdict verdict = checkAnswer(pending.query.data(), pending.question, data, length, info);
+	const char* problem = verdict == AnswerVerdict::OK ? nullptr : toString(verdict);
+	if (problem)
 	{
-		// Our ID with another question (or an unparsable message): the stream is broken or spoofed.
+		// Our ID on a message that is not the answer to this query (QR=0, another opcode or
+		// question, records without a question, unparsable): the stream is broken or spoofed.
 		// Waiting for the deadline would only delay the client; retry once on a fresh connection.
 		stats::bump(_stats.badAnswers);
-		noteFault("answer does not match its query's question; dropping the connection");
-		disconnect("question mismatch", true);
+		noteFault("answer does not fit its query; dropping the connection", problem);
+		disconnect("answer does not fit its query", true);
 		return;
 	}
 	if (!_sessionTaken && _settings.sessionResumption && _secure)

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,8 +23,9 @@ namespace dnsproxy::upstream
 
 /// Implements UpstreamClient over `connectionsPerServer` DotConnections per server.
 ///
-/// - Each query is first made the proxy's own: client EDNS options that belong to the hop
-///   (cookie, keepalive, padding) are dropped, and the proxy's keepalive and padding are added.
+/// - Each query is parsed once (or taken parsed from the caller) and made the proxy's own:
+///   client EDNS options that belong to the hop (cookie, keepalive, padding) are dropped, and the
+///   proxy's keepalive and padding are added, in one copy.
 /// - Identical questions in flight (name case-insensitive, type, class, RD, DO, CD) are sent once;
 ///   every waiting client gets the answer with its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
@@ -57,6 +59,7 @@ public:
 	~UpstreamPool() override;
 
 	void resolve(std::vector<uint8_t>&& query, Callback done) override;
+	void resolveParsed(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done) override;
 	bool healthy() const override;
 
 	/// Fails everything pending and stops every connection thread.
@@ -71,17 +74,19 @@ public:
 		return _coalesced.load(std::memory_order_relaxed);
 	}
 
-	/// The query as it goes upstream: hop-by-hop EDNS options replaced by the proxy's own.
-	/// Public for tests. Returns the query unchanged if it cannot be rewritten.
-	static std::vector<uint8_t> prepareQuery(std::vector<uint8_t>&& query, bool keepalive, bool padding);
+	/// The query as it goes upstream: hop-by-hop EDNS options replaced by the proxy's own
+	/// (keepalive, RFC 8467 padding to 128 octets). `info` describes `query`. Public for tests.
+	/// Returns the query unchanged if it cannot be rewritten.
+	static std::optional<std::vector<uint8_t>> prepareQuery(std::vector<uint8_t>&& query, const dns::MessageInfo& info,
+															bool keepalive, bool padding);
 
-	/// Coalescing key: lower-cased name, type, class, RD, DO, CD; empty if the query does not parse.
-	static std::string flightKey(const std::vector<uint8_t>& query);
+	/// Coalescing key: lower-cased name, type, class, RD, DO, CD; empty when the name is compressed.
+	static std::string flightKey(const std::vector<uint8_t>& query, const dns::MessageInfo& info);
 
 private:
 	struct Attempt;
 	struct Flight;
-	void start(std::vector<uint8_t>&& query, Callback done);
+	void start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done);
 	void tryNext(std::shared_ptr<Attempt> attempt);
 	std::vector<size_t> order();
 	DotConnection& pickConnection(Server& server);
