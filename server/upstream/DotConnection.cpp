@@ -1,6 +1,7 @@
 // DotConnection.cpp - one pipelined DoT connection driven by its own I/O thread.
 #include "upstream/DotConnection.h"
 
+#include "dns/Edns.h"
 #include "dns/Header.h"
 #include "dns/Message.h"
 #include "upstream/TlsVerifier.h"
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace dnsproxy::upstream
@@ -492,6 +494,14 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 	dns::MessageInfo info;
 	const AnswerVerdict verdict = checkAnswer(pending.query.data(), pending.question, data, length, info);
 	const char* problem = verdict == AnswerVerdict::OK ? nullptr : toString(verdict);
+	std::optional<std::vector<uint8_t>> cleaned;
+	if (!problem && dns::hasOption(data, info.edns, dns::clientPrivateOptions()))
+	{
+		// We never send ECS or a cookie: one in an answer is for no client, and is not cached (SPEC 4).
+		cleaned = dns::rewriteOpt(data, length, info, dns::DEFAULT_UDP_PAYLOAD_SIZE, dns::clientPrivateOptions(), {});
+		if (!cleaned)
+			problem = "private_option_not_removable";
+	}
 	if (problem)
 	{
 		// Our ID on a message that is not the answer to this query (QR=0, another opcode or
@@ -519,7 +529,7 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 	if (info.edns.keepaliveTimeout)
 		learnIdleLimit(static_cast<uint32_t>(*info.edns.keepaliveTimeout) * 100);
 	_stats.latency.record(std::chrono::duration<double, std::milli>(_lastReceive - pending.sent).count());
-	std::vector<uint8_t> answer(data, data + length);
+	std::vector<uint8_t> answer = cleaned ? std::move(*cleaned) : std::vector<uint8_t>(data, data + length);
 	dns::writeId(answer.data(), dns::readId(pending.query.data()));
 	Pending done = std::move(pending);
 	_inflight.erase(it);

@@ -22,12 +22,18 @@ constexpr uint64_t PROBE_EVERY = 16;
 /// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
 constexpr size_t QUERY_PADDING_BLOCK = 128;
 
-/// Client options that belong to the client's hop: RFC 7873 cookie (one client-server pair),
-/// keepalive and padding (ours replace them).
+/// What a client's query loses on the way upstream: options that tell about the client (ECS,
+/// cookie) and those of the client's own connection (keepalive, padding; ours replace them).
+/// Everything else (NSID, DNSSEC signalling, unknown codes) is passed on, as SPEC 4 "Answers"
+/// requires of the OPT.
 const std::vector<uint16_t>& upstreamDropOptions()
 {
-	static const std::vector<uint16_t> codes{dns::EdnsOptionCode::COOKIE, dns::EdnsOptionCode::TCP_KEEPALIVE,
-											 dns::EdnsOptionCode::PADDING};
+	static const std::vector<uint16_t> codes = [] {
+		std::vector<uint16_t> all = dns::clientPrivateOptions();
+		const auto& hop = dns::connectionOptions();
+		all.insert(all.end(), hop.begin(), hop.end());
+		return all;
+	}();
 	return codes;
 }
 } // namespace
@@ -159,7 +165,10 @@ std::optional<std::vector<uint8_t>> UpstreamPool::prepareQuery(std::vector<uint8
 {
 	if (query.size() < dns::HEADER_SIZE)
 		return std::nullopt;
-	if (!keepalive && !padding && !dns::hasOption(query.data(), info.edns, upstreamDropOptions()))
+	// SPEC 4: always ask for recursion. Header and question stay in place through the rewrite.
+	query[2] = static_cast<uint8_t>(query[2] | (dns::Header::RD >> 8));
+	const bool clientPrivate = dns::hasOption(query.data(), info.edns, dns::clientPrivateOptions());
+	if (!keepalive && !padding && !clientPrivate && !dns::hasOption(query.data(), info.edns, dns::connectionOptions()))
 		return std::move(query);
 	std::vector<dns::EdnsOption> add;
 	if (keepalive)
@@ -168,6 +177,10 @@ std::optional<std::vector<uint8_t>> UpstreamPool::prepareQuery(std::vector<uint8
 									 upstreamDropOptions(), add, padding ? QUERY_PADDING_BLOCK : 0);
 	if (rewritten)
 		return rewritten;
+	// Crafted only (a name running into the OPT, or 64 KB already): never forward what tells
+	// about the client; anything else goes as the client wrote it, as before.
+	if (clientPrivate)
+		return std::nullopt;
 	return std::move(query);
 }
 
@@ -181,8 +194,8 @@ std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query, const dns
 	key.push_back(static_cast<char>(info.qtype & 0xff));
 	key.push_back(static_cast<char>(info.qclass >> 8));
 	key.push_back(static_cast<char>(info.qclass & 0xff));
-	key.push_back(static_cast<char>((info.header.rd() ? 1 : 0) | (info.edns.dnssecOk ? 2 : 0) |
-									(info.header.cd() ? 4 : 0) | (info.edns.present ? 8 : 0)));
+	key.push_back(
+		static_cast<char>((info.edns.dnssecOk ? 2 : 0) | (info.header.cd() ? 4 : 0) | (info.edns.present ? 8 : 0)));
 	return key;
 }
 
