@@ -55,6 +55,7 @@ class UpstreamPoolTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testPrepareDropsClientSubnetAndCookie);
 	CPPUNIT_TEST(testPrepareKeepsDoCdAndOtherOptions);
 	CPPUNIT_TEST(testPrepareAddsKeepaliveAndPadsInOneGo);
+	CPPUNIT_TEST(testPrepareRefusesQueryWhoseClientSubnetCannotBeRemoved);
 	CPPUNIT_TEST(testFlightKeyIgnoresRdAndClientSubnet);
 	CPPUNIT_TEST(testFlightKeySeparatesDoAndCd);
 	CPPUNIT_TEST_SUITE_END();
@@ -104,6 +105,28 @@ public:
 		CPPUNIT_ASSERT_EQUAL(before.questionEnd, info.questionEnd);
 		CPPUNIT_ASSERT(std::equal(original.begin() + 12, original.begin() + static_cast<long>(before.questionEnd),
 								  out.begin() + 12));
+	}
+
+	void testPrepareRefusesQueryWhoseClientSubnetCannotBeRemoved()
+	{
+		// As in EdnsTest::testRefusesWhenKeptNameReadsIntoOpt: the second record's owner (a
+		// pointer to the TXT rdata byte 0x0f at 41) reads on into the OPT at 54, so the OPT
+		// cannot be rewritten. With ECS in it the query must not go at all; without, as it is.
+		for (const bool ecs : {true, false})
+		{
+			PacketBuilder b;
+			b.header(1, 0x0000, 1, 1, 0, 2).question("example.com", dns::Type::A);
+			b.pointer(12).rrFixed(dns::Type::TXT, dns::Class::IN, 60, 1).u8(0x0F);
+			b.pointer(41).rrFixed(10, dns::Class::IN, 60, 0);
+			CPPUNIT_ASSERT_EQUAL(size_t(54), b.size());
+			b.opt(1232, false, ecs ? ECS : NSID);
+			std::vector<uint8_t> query = b.data();
+			const dns::MessageInfo info = parsedQuery(query);
+			const auto out = UpstreamPool::prepareQuery(std::move(query), info, true, true);
+			CPPUNIT_ASSERT_EQUAL(!ecs, out.has_value());
+			if (out)
+				CPPUNIT_ASSERT(parsedQuery(*out).header.rd());
+		}
 	}
 
 	void testFlightKeyIgnoresRdAndClientSubnet()
