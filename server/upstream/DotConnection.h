@@ -74,7 +74,7 @@ public:
 private:
 	struct Pending
 	{
-		std::vector<uint8_t> query; ///< as the client sent it (client ID in the first two bytes)
+		std::vector<uint8_t> query; ///< as sent upstream (prepared; the client ID in the first two bytes)
 		SentQuestion question;      ///< what its answer must echo
 		Callback done;
 		Clock::time_point deadline;
