@@ -30,7 +30,7 @@ constexpr uint8_t QUERY = 0;
 
 namespace EdnsOptionCode
 {
-constexpr uint16_t TCP_KEEPALIVE = 11, PADDING = 12;
+constexpr uint16_t CLIENT_SUBNET = 8, COOKIE = 10, TCP_KEEPALIVE = 11, PADDING = 12;
 } // namespace EdnsOptionCode
 
 constexpr size_t HEADER_SIZE = 12;

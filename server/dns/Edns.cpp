@@ -225,6 +225,44 @@ uint16_t arcountWithoutOpt(const MessageInfo& info)
 
 } // namespace
 
+std::optional<std::vector<uint8_t>> rewriteOpt(const uint8_t* msg, size_t len, const MessageInfo& info,
+											   uint16_t udpSizeIfAbsent, const std::vector<uint16_t>& dropCodes,
+											   const std::vector<EdnsOption>& add, size_t padBlock)
+{
+	const uint16_t arcount = arcountWithoutOpt(info);
+	if (arcount == UINT16_MAX)
+		return std::nullopt;
+	std::vector<uint8_t> options;
+	if (padBlock > 0)
+	{
+		std::vector<uint16_t> drop = dropCodes;
+		drop.push_back(EdnsOptionCode::PADDING);
+		if (!buildOptions(msg, info, drop, add, options))
+			return std::nullopt;
+	}
+	else if (!buildOptions(msg, info, dropCodes, add, options))
+		return std::nullopt;
+	std::vector<uint8_t> out;
+	if (!copyWithoutOpt(msg, len, info, out, 11 + options.size() + (padBlock > 0 ? 4 + padBlock : 0)))
+		return std::nullopt;
+	if (padBlock > 0)
+	{
+		const size_t unpadded = out.size() + 11 + options.size() + 4;
+		const size_t padding = (padBlock - unpadded % padBlock) % padBlock;
+		if (unpadded + padding > MAX_MESSAGE_SIZE || options.size() + 4 + padding > UINT16_MAX)
+			return std::nullopt;
+		const size_t optionAt = options.size();
+		options.resize(optionAt + 4 + padding, 0);
+		writeU16(options.data() + optionAt, EdnsOptionCode::PADDING);
+		writeU16(options.data() + optionAt + 2, static_cast<uint16_t>(padding));
+	}
+	const OptFields fields = optFields(msg, info, udpSizeIfAbsent);
+	if (!appendOpt(out, fields.udpSize, fields.ttlField, options))
+		return std::nullopt;
+	setArcount(out, static_cast<uint16_t>(arcount + 1));
+	return out;
+}
+
 std::optional<std::vector<uint8_t>> rewriteOpt(const uint8_t* msg, size_t len, uint16_t udpSizeIfAbsent,
 											   const std::vector<uint16_t>& dropCodes,
 											   const std::vector<EdnsOption>& add)
@@ -232,20 +270,33 @@ std::optional<std::vector<uint8_t>> rewriteOpt(const uint8_t* msg, size_t len, u
 	MessageInfo info;
 	if (parseMessage(msg, len, info, true) != ParseError::NONE)
 		return std::nullopt;
-	const uint16_t arcount = arcountWithoutOpt(info);
-	if (arcount == UINT16_MAX)
-		return std::nullopt;
-	std::vector<uint8_t> options;
-	if (!buildOptions(msg, info, dropCodes, add, options))
-		return std::nullopt;
-	std::vector<uint8_t> out;
-	if (!copyWithoutOpt(msg, len, info, out, 11 + options.size()))
-		return std::nullopt;
-	const OptFields fields = optFields(msg, info, udpSizeIfAbsent);
-	if (!appendOpt(out, fields.udpSize, fields.ttlField, options))
-		return std::nullopt;
-	setArcount(out, static_cast<uint16_t>(arcount + 1));
-	return out;
+	return rewriteOpt(msg, len, info, udpSizeIfAbsent, dropCodes, add);
+}
+
+const std::vector<uint16_t>& clientPrivateOptions()
+{
+	static const std::vector<uint16_t> codes{EdnsOptionCode::CLIENT_SUBNET, EdnsOptionCode::COOKIE};
+	return codes;
+}
+
+const std::vector<uint16_t>& connectionOptions()
+{
+	static const std::vector<uint16_t> codes{EdnsOptionCode::TCP_KEEPALIVE, EdnsOptionCode::PADDING};
+	return codes;
+}
+
+bool hasOption(const uint8_t* msg, const EdnsInfo& edns, const std::vector<uint16_t>& codes)
+{
+	if (!edns.present)
+		return false;
+	const size_t end = edns.rrOffset + edns.rrLength;
+	// parseMessage has checked that the options exactly fill the RDATA.
+	for (size_t pos = edns.rrOffset + 11; pos + 4 <= end; pos += 4u + readU16(msg + pos + 2))
+	{
+		if (std::find(codes.begin(), codes.end(), readU16(msg + pos)) != codes.end())
+			return true;
+	}
+	return false;
 }
 
 std::optional<std::vector<uint8_t>> removeOpt(const uint8_t* msg, size_t len)
@@ -267,28 +318,7 @@ std::optional<std::vector<uint8_t>> padMessage(const uint8_t* msg, size_t len, s
 	MessageInfo info;
 	if (parseMessage(msg, len, info, true) != ParseError::NONE)
 		return std::nullopt;
-	const uint16_t arcount = arcountWithoutOpt(info);
-	if (arcount == UINT16_MAX)
-		return std::nullopt;
-	std::vector<uint8_t> options;
-	if (!buildOptions(msg, info, {EdnsOptionCode::PADDING}, {}, options))
-		return std::nullopt;
-	std::vector<uint8_t> out;
-	if (!copyWithoutOpt(msg, len, info, out, 11 + options.size() + 4 + block))
-		return std::nullopt;
-	const size_t unpadded = out.size() + 11 + options.size() + 4;
-	const size_t padding = (block - unpadded % block) % block;
-	if (unpadded + padding > MAX_MESSAGE_SIZE || options.size() + 4 + padding > UINT16_MAX)
-		return std::nullopt;
-	const size_t optionAt = options.size();
-	options.resize(optionAt + 4 + padding, 0);
-	writeU16(options.data() + optionAt, EdnsOptionCode::PADDING);
-	writeU16(options.data() + optionAt + 2, static_cast<uint16_t>(padding));
-	const OptFields fields = optFields(msg, info, DEFAULT_UDP_PAYLOAD_SIZE);
-	if (!appendOpt(out, fields.udpSize, fields.ttlField, options))
-		return std::nullopt;
-	setArcount(out, static_cast<uint16_t>(arcount + 1));
-	return out;
+	return rewriteOpt(msg, len, info, DEFAULT_UDP_PAYLOAD_SIZE, {}, {}, block);
 }
 
 } // namespace dnsproxy::dns

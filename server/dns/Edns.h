@@ -2,6 +2,8 @@
 // 7830/8467).
 #pragma once
 
+#include "dns/Message.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -31,6 +33,27 @@ constexpr uint16_t DEFAULT_UDP_PAYLOAD_SIZE = 1232;
 std::optional<std::vector<uint8_t>> rewriteOpt(const uint8_t* msg, size_t len, uint16_t udpSizeIfAbsent,
 											   const std::vector<uint16_t>& dropCodes,
 											   const std::vector<EdnsOption>& add);
+
+/// rewriteOpt for a message parsed already: `info` is what parseMessage said about exactly these
+/// bytes, so nothing is parsed again. With `padBlock` > 0 a padding option (zeros) is appended
+/// last, sized so that the whole message is a multiple of `padBlock` (RFC 8467; any padding
+/// option of the message is dropped first), as padMessage does: one copy for both jobs.
+std::optional<std::vector<uint8_t>> rewriteOpt(const uint8_t* msg, size_t len, const MessageInfo& info,
+											   uint16_t udpSizeIfAbsent, const std::vector<uint16_t>& dropCodes,
+											   const std::vector<EdnsOption>& add, size_t padBlock = 0);
+
+/// Options that tell the server about the client, or pair one client with one server: RFC 7871
+/// Client Subnet (the client's network) and RFC 7873 Cookie (a per client-server identifier,
+/// meaningless to any other server). The proxy is the upstream's client: it never forwards a
+/// client's, and never passes an upstream's on to a client (SPEC 4 "Hostile input and privacy").
+const std::vector<uint16_t>& clientPrivateOptions();
+
+/// Options that describe one transport connection (RFC 7828 keepalive, RFC 7830 padding): the
+/// proxy sets its own towards the upstream.
+const std::vector<uint16_t>& connectionOptions();
+
+/// Whether the OPT that `edns` describes (parsed from `msg`) carries an option with one of `codes`.
+bool hasOption(const uint8_t* msg, const EdnsInfo& edns, const std::vector<uint16_t>& codes);
 
 /// A copy without the OPT RR, ARCOUNT fixed (same re-encoding rule as rewriteOpt).
 std::optional<std::vector<uint8_t>> removeOpt(const uint8_t* msg, size_t len);

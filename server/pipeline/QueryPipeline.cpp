@@ -391,7 +391,8 @@ void QueryPipeline::shapeInPlace(std::vector<uint8_t>& message, const uint8_t* q
 	dns::patchAnswerForClient(message.data(), message.size(), a, query, q);
 
 	// EDNS: a client without EDNS gets no OPT; options the client did not send (padding, keepalive)
-	// are the proxy's business with its upstream and do not leak.
+	// are the proxy's business with its upstream and do not leak, nor do ECS and cookies, which are
+	// never sent upstream (an old cache or fleet entry may still hold another client's subnet).
 	if (a.edns.present)
 	{
 		std::optional<std::vector<uint8_t>> rewritten;
@@ -403,14 +404,15 @@ void QueryPipeline::shapeInPlace(std::vector<uint8_t>& message, const uint8_t* q
 		}
 		else if (!q.edns.present)
 			rewritten = dns::removeOpt(message.data(), message.size());
-		else if ((a.edns.hasPadding && !q.edns.hasPadding) || (a.edns.hasKeepalive && !q.edns.hasKeepalive))
+		else if ((a.edns.hasPadding && !q.edns.hasPadding) || (a.edns.hasKeepalive && !q.edns.hasKeepalive) ||
+				 dns::hasOption(message.data(), a.edns, dns::clientPrivateOptions()))
 		{
-			std::vector<uint16_t> drop;
+			std::vector<uint16_t> drop = dns::clientPrivateOptions();
 			if (!q.edns.hasPadding)
 				drop.push_back(dns::EdnsOptionCode::PADDING);
 			if (!q.edns.hasKeepalive)
 				drop.push_back(dns::EdnsOptionCode::TCP_KEEPALIVE);
-			rewritten = dns::rewriteOpt(message.data(), message.size(), _settings.udpPayloadSize, drop, {});
+			rewritten = dns::rewriteOpt(message.data(), message.size(), a, _settings.udpPayloadSize, drop, {});
 		}
 		if (rewritten)
 			message = std::move(*rewritten);

@@ -1,9 +1,9 @@
 // DotConnection.cpp - one pipelined DoT connection driven by its own I/O thread.
 #include "upstream/DotConnection.h"
 
+#include "dns/Edns.h"
 #include "dns/Header.h"
 #include "dns/Message.h"
-#include "dns/Name.h"
 #include "upstream/TlsVerifier.h"
 
 #include <Poco/Exception.h>
@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 namespace dnsproxy::upstream
@@ -29,26 +30,6 @@ namespace
 
 /// Upstream faults are logged at most this often (issue 8: once per burst, no log flood).
 constexpr auto FAULT_LOG_INTERVAL = std::chrono::seconds(10);
-
-/// Same question (case-insensitive name, type, class) in query and answer: an answer whose
-/// question differs is not the answer to this query (RFC 5452 section 9.1 style check).
-/// `answerInfo` is filled for the caller (EDNS keepalive).
-bool sameQuestion(const std::vector<uint8_t>& query, const uint8_t* answer, size_t answerLength,
-				  dns::MessageInfo& answerInfo)
-{
-	dns::MessageInfo q;
-	if (dns::parseMessage(query.data(), query.size(), q) != dns::ParseError::NONE)
-		return false;
-	if (dns::parseMessage(answer, answerLength, answerInfo, true) != dns::ParseError::NONE)
-		return false;
-	const dns::MessageInfo& a = answerInfo;
-	if (a.header.qdcount == 0)
-		return true; // some servers omit the question in error answers (FORMERR, NOTIMP)
-	if (q.qtype != a.qtype || q.qclass != a.qclass || q.qnameCompressed || a.qnameCompressed)
-		return false;
-	return dns::namesEqualIgnoreCase(query.data() + q.qnameOffset, q.qnameLength, answer + a.qnameOffset,
-									 a.qnameLength);
-}
 
 void setSocketOptions(int fd, uint32_t timeoutMs)
 {
@@ -98,10 +79,10 @@ void DotConnection::stop()
 		_thread.join();
 }
 
-void DotConnection::submit(std::vector<uint8_t>&& query, Callback done)
+void DotConnection::submit(std::vector<uint8_t>&& query, const SentQuestion& sent, Callback done)
 {
 	auto now = Clock::now();
-	Pending pending{std::move(query), std::move(done), now + std::chrono::milliseconds(_settings.timeoutMs), now};
+	Pending pending{std::move(query), sent, std::move(done), now + std::chrono::milliseconds(_settings.timeoutMs), now};
 	_load.fetch_add(1, std::memory_order_relaxed);
 	bool wake = false;
 	{
@@ -511,13 +492,24 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 	}
 	Pending& pending = it->second;
 	dns::MessageInfo info;
-	if (!sameQuestion(pending.query, data, length, info))
+	const AnswerVerdict verdict = checkAnswer(pending.query.data(), pending.question, data, length, info);
+	const char* problem = verdict == AnswerVerdict::OK ? nullptr : toString(verdict);
+	std::optional<std::vector<uint8_t>> cleaned;
+	if (!problem && dns::hasOption(data, info.edns, dns::clientPrivateOptions()))
 	{
-		// Our ID with another question (or an unparsable message): the stream is broken or spoofed.
+		// We never send ECS or a cookie: one in an answer is for no client, and is not cached (SPEC 4).
+		cleaned = dns::rewriteOpt(data, length, info, dns::DEFAULT_UDP_PAYLOAD_SIZE, dns::clientPrivateOptions(), {});
+		if (!cleaned)
+			problem = "private_option_not_removable";
+	}
+	if (problem)
+	{
+		// Our ID on a message that is not the answer to this query (QR=0, another opcode or
+		// question, records without a question, unparsable): the stream is broken or spoofed.
 		// Waiting for the deadline would only delay the client; retry once on a fresh connection.
 		stats::bump(_stats.badAnswers);
-		noteFault("answer does not match its query's question; dropping the connection");
-		disconnect("question mismatch", true);
+		noteFault("answer does not fit its query; dropping the connection", problem);
+		disconnect("answer does not fit its query", true);
 		return;
 	}
 	if (!_sessionTaken && _settings.sessionResumption && _secure)
@@ -537,7 +529,7 @@ void DotConnection::handleAnswer(const uint8_t* data, size_t length)
 	if (info.edns.keepaliveTimeout)
 		learnIdleLimit(static_cast<uint32_t>(*info.edns.keepaliveTimeout) * 100);
 	_stats.latency.record(std::chrono::duration<double, std::milli>(_lastReceive - pending.sent).count());
-	std::vector<uint8_t> answer(data, data + length);
+	std::vector<uint8_t> answer = cleaned ? std::move(*cleaned) : std::vector<uint8_t>(data, data + length);
 	dns::writeId(answer.data(), dns::readId(pending.query.data()));
 	Pending done = std::move(pending);
 	_inflight.erase(it);

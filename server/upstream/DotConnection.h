@@ -2,6 +2,7 @@
 #pragma once
 
 #include "stats/Stats.h"
+#include "upstream/AnswerCheck.h"
 #include "upstream/PinSource.h"
 #include "upstream/UpstreamClient.h"
 #include "upstream/UpstreamSettings.h"
@@ -48,8 +49,9 @@ public:
 	DotConnection(const DotConnection&) = delete;
 	DotConnection& operator=(const DotConnection&) = delete;
 
-	/// Thread-safe. `done` is always called exactly once, on the I/O thread.
-	void submit(std::vector<uint8_t>&& query, Callback done);
+	/// Thread-safe. `done` is always called exactly once, on the I/O thread. `sent` describes the
+	/// query's opcode and question (from its one parse); answers that do not fit it are refused.
+	void submit(std::vector<uint8_t>&& query, const SentQuestion& sent, Callback done);
 
 	/// Queries submitted and not yet answered (for picking the least loaded connection).
 	uint32_t load() const
@@ -72,7 +74,8 @@ public:
 private:
 	struct Pending
 	{
-		std::vector<uint8_t> query; ///< as the client sent it (client ID in the first two bytes)
+		std::vector<uint8_t> query; ///< as sent upstream (prepared; the client ID in the first two bytes)
+		SentQuestion question;      ///< what its answer must echo
 		Callback done;
 		Clock::time_point deadline;
 		Clock::time_point sent;

@@ -1,6 +1,8 @@
 // UpstreamClient.h - what the pipeline needs from the upstream side: send a query, get a result later.
 #pragma once
 
+#include "dns/Message.h"
+
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -31,6 +33,13 @@ public:
 
 	virtual ~UpstreamClient() = default;
 	virtual void resolve(std::vector<uint8_t>&& query, Callback done) = 0;
+	/// The same for a query the caller has parsed already: `info` is parseMessage's summary of
+	/// exactly these bytes (one question), so the upstream side need not parse them again.
+	virtual void resolveParsed(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
+	{
+		(void)info;
+		resolve(std::move(query), std::move(done));
+	}
 	/// True when at least one upstream is believed usable (for /health).
 	virtual bool healthy() const = 0;
 };

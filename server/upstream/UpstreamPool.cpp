@@ -18,13 +18,30 @@ namespace dnsproxy::upstream
 
 namespace
 {
-constexpr uint16_t EDNS_COOKIE = 10; // RFC 7873: a cookie belongs to one client-server pair, not to the proxy
 constexpr uint64_t PROBE_EVERY = 16;
+/// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
+constexpr size_t QUERY_PADDING_BLOCK = 128;
+
+/// What a client's query loses on the way upstream: options that tell about the client (ECS,
+/// cookie) and those of the client's own connection (keepalive, padding; ours replace them).
+/// Everything else (NSID, DNSSEC signalling, unknown codes) is passed on, as SPEC 4 "Answers"
+/// requires of the OPT.
+const std::vector<uint16_t>& upstreamDropOptions()
+{
+	static const std::vector<uint16_t> codes = [] {
+		std::vector<uint16_t> all = dns::clientPrivateOptions();
+		const auto& hop = dns::connectionOptions();
+		all.insert(all.end(), hop.begin(), hop.end());
+		return all;
+	}();
+	return codes;
+}
 } // namespace
 
 struct UpstreamPool::Attempt
 {
 	std::vector<uint8_t> query;
+	SentQuestion sent;
 	Callback done;
 	std::vector<size_t> order;
 	size_t next = 0;
@@ -86,9 +103,18 @@ void UpstreamPool::probeIfDue(Server& server)
 	writer.setHeader(header);
 	const uint8_t root[] = {0};
 	writer.addQuestion(root, sizeof(root), dns::Type::NS, dns::Class::IN);
-	std::vector<uint8_t> probe = prepareQuery(writer.finish(), _settings.keepalive, _settings.padding);
+	std::vector<uint8_t> probe = writer.finish();
+	dns::MessageInfo info;
+	std::optional<std::vector<uint8_t>> prepared;
+	if (dns::parseMessage(probe.data(), probe.size(), info) == dns::ParseError::NONE)
+		prepared = prepareQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
+	if (!prepared)
+	{
+		server.probing.store(false);
+		return;
+	}
 	auto sent = std::chrono::steady_clock::now();
-	pickConnection(server).submit(std::move(probe), [this, &server, sent](UpstreamResult&& result) {
+	auto done = [this, &server, sent](UpstreamResult&& result) {
 		if (result.status == UpstreamResult::Status::OK)
 			recordSuccess(server);
 		else
@@ -98,7 +124,8 @@ void UpstreamPool::probeIfDue(Server& server)
 			recordFailure(server, sent);
 		}
 		server.probing.store(false);
-	});
+	};
+	pickConnection(server).submit(std::move(*prepared), SentQuestion::of(info), std::move(done));
 }
 
 UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins):
@@ -132,39 +159,34 @@ bool UpstreamPool::healthy() const
 	return std::any_of(_servers.begin(), _servers.end(), [](const auto& s) { return s->usable(); });
 }
 
-std::vector<uint8_t> UpstreamPool::prepareQuery(std::vector<uint8_t>&& query, bool keepalive, bool padding)
+std::optional<std::vector<uint8_t>> UpstreamPool::prepareQuery(std::vector<uint8_t>&& query,
+															   const dns::MessageInfo& info, bool keepalive,
+															   bool padding)
 {
-	dns::MessageInfo info;
-	if (dns::parseMessage(query.data(), query.size(), info) != dns::ParseError::NONE)
+	if (query.size() < dns::HEADER_SIZE)
+		return std::nullopt;
+	// SPEC 4: always ask for recursion. Header and question stay in place through the rewrite.
+	query[2] = static_cast<uint8_t>(query[2] | (dns::Header::RD >> 8));
+	const bool clientPrivate = dns::hasOption(query.data(), info.edns, dns::clientPrivateOptions());
+	if (!keepalive && !padding && !clientPrivate && !dns::hasOption(query.data(), info.edns, dns::connectionOptions()))
 		return std::move(query);
-	std::vector<uint8_t> result;
-	if (keepalive || info.edns.present)
-	{
-		std::vector<dns::EdnsOption> add;
-		if (keepalive)
-			add.push_back({dns::EdnsOptionCode::TCP_KEEPALIVE, {}}); // RFC 7828 3.2.1: empty in queries
-		auto rewritten =
-			dns::rewriteOpt(query.data(), query.size(), dns::DEFAULT_UDP_PAYLOAD_SIZE,
-							{EDNS_COOKIE, dns::EdnsOptionCode::TCP_KEEPALIVE, dns::EdnsOptionCode::PADDING}, add);
-		if (!rewritten)
-			return std::move(query);
-		result = std::move(*rewritten);
-	}
-	else
-		result = std::move(query);
-	if (padding)
-	{
-		// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
-		if (auto padded = dns::padMessage(result.data(), result.size(), 128))
-			result = std::move(*padded);
-	}
-	return result;
+	std::vector<dns::EdnsOption> add;
+	if (keepalive)
+		add.push_back({dns::EdnsOptionCode::TCP_KEEPALIVE, {}}); // RFC 7828 3.2.1: empty in queries
+	auto rewritten = dns::rewriteOpt(query.data(), query.size(), info, dns::DEFAULT_UDP_PAYLOAD_SIZE,
+									 upstreamDropOptions(), add, padding ? QUERY_PADDING_BLOCK : 0);
+	if (rewritten)
+		return rewritten;
+	// Crafted only (a name running into the OPT, or 64 KB already): never forward what tells
+	// about the client; anything else goes as the client wrote it, as before.
+	if (clientPrivate)
+		return std::nullopt;
+	return std::move(query);
 }
 
-std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query)
+std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query, const dns::MessageInfo& info)
 {
-	dns::MessageInfo info;
-	if (dns::parseMessage(query.data(), query.size(), info) != dns::ParseError::NONE || info.qnameCompressed)
+	if (info.qnameCompressed || info.qnameOffset + info.qnameLength > query.size())
 		return {};
 	std::string key(reinterpret_cast<const char*>(query.data() + info.qnameOffset), info.qnameLength);
 	dns::toLowerWire(reinterpret_cast<uint8_t*>(key.data()), key.size());
@@ -172,8 +194,8 @@ std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query)
 	key.push_back(static_cast<char>(info.qtype & 0xff));
 	key.push_back(static_cast<char>(info.qclass >> 8));
 	key.push_back(static_cast<char>(info.qclass & 0xff));
-	key.push_back(static_cast<char>((info.header.rd() ? 1 : 0) | (info.edns.dnssecOk ? 2 : 0) |
-									(info.header.cd() ? 4 : 0) | (info.edns.present ? 8 : 0)));
+	key.push_back(
+		static_cast<char>((info.edns.dnssecOk ? 2 : 0) | (info.header.cd() ? 4 : 0) | (info.edns.present ? 8 : 0)));
 	return key;
 }
 
@@ -220,10 +242,22 @@ DotConnection& UpstreamPool::pickConnection(Server& server)
 
 void UpstreamPool::resolve(std::vector<uint8_t>&& query, Callback done)
 {
-	std::string key = flightKey(query);
+	dns::MessageInfo info;
+	if (dns::parseMessage(query.data(), query.size(), info) != dns::ParseError::NONE)
+	{
+		// Nothing that does not parse goes upstream: its answer could not be checked anyway.
+		done(UpstreamResult{UpstreamResult::Status::FAILED, {}});
+		return;
+	}
+	resolveParsed(std::move(query), info, std::move(done));
+}
+
+void UpstreamPool::resolveParsed(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
+{
+	std::string key = flightKey(query, info);
 	if (key.empty())
 	{
-		start(std::move(query), std::move(done));
+		start(std::move(query), info, std::move(done));
 		return;
 	}
 	{
@@ -239,7 +273,7 @@ void UpstreamPool::resolve(std::vector<uint8_t>&& query, Callback done)
 		flight->waiters.push_back({dns::readId(query.data()), std::move(done)});
 		_flights.emplace(key, std::move(flight));
 	}
-	start(std::move(query), [this, key](UpstreamResult&& result) { land(key, std::move(result)); });
+	start(std::move(query), info, [this, key](UpstreamResult&& result) { land(key, std::move(result)); });
 }
 
 void UpstreamPool::land(const std::string& key, UpstreamResult&& result)
@@ -263,10 +297,17 @@ void UpstreamPool::land(const std::string& key, UpstreamResult&& result)
 	}
 }
 
-void UpstreamPool::start(std::vector<uint8_t>&& query, Callback done)
+void UpstreamPool::start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
 {
+	auto prepared = prepareQuery(std::move(query), info, _settings.keepalive, _settings.padding);
+	if (!prepared)
+	{
+		done(UpstreamResult{UpstreamResult::Status::FAILED, {}});
+		return;
+	}
 	auto attempt = std::make_shared<Attempt>();
-	attempt->query = prepareQuery(std::move(query), _settings.keepalive, _settings.padding);
+	attempt->query = std::move(*prepared);
+	attempt->sent = SentQuestion::of(info);
 	attempt->done = std::move(done);
 	attempt->order = order();
 	tryNext(std::move(attempt));
@@ -283,27 +324,29 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 	Server& server = *_servers[attempt->order[attempt->next++]];
 	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
 	auto sent = std::chrono::steady_clock::now();
-	pickConnection(server).submit(std::move(query), [this, attempt, &server, sent](UpstreamResult&& result) {
-		if (result.status == UpstreamResult::Status::OK)
-		{
-			recordSuccess(server);
-			auto micros = static_cast<uint32_t>(
-				std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent).count());
-			uint32_t old = server.srttMicros.load(std::memory_order_relaxed);
-			server.srttMicros.store(old == 0 ? micros : (old * 7 + micros) / 8, std::memory_order_relaxed);
-			Callback done = std::move(attempt->done);
-			done(std::move(result));
-			return;
-		}
-		// A server that timed out counts as slow for `fastest`.
-		if (result.status == UpstreamResult::Status::TIMEOUT)
-			server.srttMicros.store(
-				std::max<uint32_t>(server.srttMicros.load() * 2, _settings.connection.timeoutMs * 1000u),
-				std::memory_order_relaxed);
-		recordFailure(server, sent);
-		attempt->lastStatus = result.status;
-		tryNext(attempt);
-	});
+	pickConnection(server).submit(
+		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
+			if (result.status == UpstreamResult::Status::OK)
+			{
+				recordSuccess(server);
+				auto micros = static_cast<uint32_t>(
+					std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent)
+						.count());
+				uint32_t old = server.srttMicros.load(std::memory_order_relaxed);
+				server.srttMicros.store(old == 0 ? micros : (old * 7 + micros) / 8, std::memory_order_relaxed);
+				Callback done = std::move(attempt->done);
+				done(std::move(result));
+				return;
+			}
+			// A server that timed out counts as slow for `fastest`.
+			if (result.status == UpstreamResult::Status::TIMEOUT)
+				server.srttMicros.store(
+					std::max<uint32_t>(server.srttMicros.load() * 2, _settings.connection.timeoutMs * 1000u),
+					std::memory_order_relaxed);
+			recordFailure(server, sent);
+			attempt->lastStatus = result.status;
+			tryNext(attempt);
+		});
 }
 
 } // namespace dnsproxy::upstream

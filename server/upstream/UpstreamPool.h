@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,10 +23,14 @@ namespace dnsproxy::upstream
 
 /// Implements UpstreamClient over `connectionsPerServer` DotConnections per server.
 ///
-/// - Each query is first made the proxy's own: client EDNS options that belong to the hop
-///   (cookie, keepalive, padding) are dropped, and the proxy's keepalive and padding are added.
-/// - Identical questions in flight (name case-insensitive, type, class, RD, DO, CD) are sent once;
-///   every waiting client gets the answer with its own ID.
+/// - Each query is parsed once (or taken parsed from the caller) and made the proxy's own: RD=1
+///   (SPEC 4: a client's RD=0 must not put a non-recursive answer in the shared cache; the client
+///   gets its own RD back when the answer is shaped), client EDNS options that tell about the
+///   client or belong to its hop (ECS, cookie, keepalive, padding) are dropped, and the proxy's
+///   keepalive and padding are added, in one copy. DO, CD, the UDP size and other options stay.
+/// - Identical questions in flight (name case-insensitive, type, class, DO, CD; as the cache key,
+///   and RD no longer differs upstream) are sent once; every waiting client gets the answer with
+///   its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
 ///   strategy's order is tried, so the client waits at most `timeoutMs` times the servers tried.
 ///   Servers backing off after connect failures go last (they are probed again when the back-off
@@ -57,6 +62,7 @@ public:
 	~UpstreamPool() override;
 
 	void resolve(std::vector<uint8_t>&& query, Callback done) override;
+	void resolveParsed(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done) override;
 	bool healthy() const override;
 
 	/// Fails everything pending and stops every connection thread.
@@ -71,17 +77,21 @@ public:
 		return _coalesced.load(std::memory_order_relaxed);
 	}
 
-	/// The query as it goes upstream: hop-by-hop EDNS options replaced by the proxy's own.
-	/// Public for tests. Returns the query unchanged if it cannot be rewritten.
-	static std::vector<uint8_t> prepareQuery(std::vector<uint8_t>&& query, bool keepalive, bool padding);
+	/// The query as it goes upstream: RD=1, client-private and connection EDNS options replaced by
+	/// the proxy's own (keepalive, RFC 8467 padding to 128 octets). `info` describes `query`.
+	/// Public for tests. When the OPT cannot be rewritten (crafted messages only) the query goes
+	/// as it is unless it carries a client-private option: then nullopt, it is not sent at all.
+	static std::optional<std::vector<uint8_t>> prepareQuery(std::vector<uint8_t>&& query, const dns::MessageInfo& info,
+															bool keepalive, bool padding);
 
-	/// Coalescing key: lower-cased name, type, class, RD, DO, CD; empty if the query does not parse.
-	static std::string flightKey(const std::vector<uint8_t>& query);
+	/// Coalescing key: lower-cased name, type, class, DO, CD (RD is always 1 upstream); empty when
+	/// the name is compressed.
+	static std::string flightKey(const std::vector<uint8_t>& query, const dns::MessageInfo& info);
 
 private:
 	struct Attempt;
 	struct Flight;
-	void start(std::vector<uint8_t>&& query, Callback done);
+	void start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done);
 	void tryNext(std::shared_ptr<Attempt> attempt);
 	std::vector<size_t> order();
 	DotConnection& pickConnection(Server& server);

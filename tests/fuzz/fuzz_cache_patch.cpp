@@ -1,5 +1,5 @@
 // fuzz_cache_patch.cpp - fuzzes the answer patching on a cache hit: TTL ageing in cache::PacketCache,
-// then the client's ID and 0x20 name case written in by dns::patchAnswerForClient.
+// then the client's ID, RD bit and 0x20 name case written in by dns::patchAnswerForClient.
 #include "FuzzCheck.h"
 #include "cache/CacheKey.h"
 #include "cache/PacketCache.h"
@@ -34,6 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 	// The query is a header and the question: built from the answer's own bytes.
 	std::vector<uint8_t> query(answer, answer + info.questionEnd);
 	query[2] &= 0x7f; // QR=0
+	if (clientId & 1)
+		query[2] ^= dns::Header::RD >> 8; // a client whose RD differs from the stored answer's
 	dns::writeId(query.data(), clientId);
 	query[5] = 1;
 	std::memset(query.data() + 6, 0, 6);
@@ -80,11 +82,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 	check(std::memcmp(patched.data() + hitInfo.qnameOffset, query.data() + queryInfo.qnameOffset,
 					  queryInfo.qnameLength) == 0,
 		  "the name comes back as the client wrote it");
-	for (size_t i = 2; i < patched.size(); ++i)
+	const uint8_t rdBit = dns::Header::RD >> 8;
+	check((patched[2] & rdBit) == (query[2] & rdBit), "the client's RD bit is written");
+	check((patched[2] & ~rdBit) == (hit->answer[2] & ~rdBit), "no other flag is touched");
+	for (size_t i = 3; i < patched.size(); ++i)
 	{
 		const bool inName = i >= hitInfo.qnameOffset && i < hitInfo.qnameOffset + hitInfo.qnameLength;
 		if (!inName)
-			check(patched[i] == hit->answer[i], "nothing but the ID and the name is touched");
+			check(patched[i] == hit->answer[i], "nothing but the ID, RD and the name is touched");
 	}
 	dns::MessageInfo patchedInfo;
 	check(dns::parseMessage(patched.data(), patched.size(), patchedInfo) == dns::ParseError::NONE,

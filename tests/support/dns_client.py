@@ -11,8 +11,12 @@
 #       N concurrent UDP clients ask the same question at once; prints JSON {"answered": n}
 #   dns_client.py trickle --port P --count N --min-gap-ms A --max-gap-ms B [--zone Z] [--budget-ms T]
 #       N queries spaced A..B ms apart (seeded); prints JSON {"answered": n, "late": n, "max_ms": m}
-#   dns_client.py one --port P --name NAME [--tcp] [--timeout S]
-#       one query; prints JSON {"rcode": "NOERROR", "ms": elapsed, "answer": [...], "options": [codes in the answer's OPT], "has_opt": bool}
+#   dns_client.py one --port P --name NAME [--tcp] [--timeout S] [--edns] [--subnet A/N] [--nord] [--raw]
+#       one query; prints JSON {"rcode": "NOERROR", "ms": elapsed, "answer": [...], "options": [codes in the answer's OPT],
+#       "has_opt": bool, "tc": bool, "qr": bool, "rd": bool, "opcode": "QUERY", "id_ok": bool,
+#       "question": "name as it came back, letter case kept" ("" without a question)}
+#       --subnet adds an EDNS Client Subnet option, --nord clears RD; --raw (UDP) takes whatever
+#       datagram comes back, without dnspython's check that it answers the query.
 import argparse
 import json
 import random
@@ -25,6 +29,7 @@ import time
 import dns.edns
 import dns.flags
 import dns.message
+import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
@@ -37,9 +42,21 @@ def make_query(name, rdtype="A", edns=False):
 
 def cmd_one(a):
     q = make_query(a.name, a.type, a.edns)
+    if a.subnet:
+        address, _, length = a.subnet.partition("/")
+        q.use_edns(0, options=[dns.edns.ECSOption(address, int(length))])
+    if a.nord:
+        q.flags &= ~dns.flags.RD
     t0 = time.monotonic()
     try:
-        if a.tcp:
+        if a.raw:
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.settimeout(a.timeout)
+            s.sendto(q.to_wire(), ("127.0.0.1", a.port))
+            wire, _ = s.recvfrom(65535)
+            s.close()
+            r = dns.message.from_wire(wire, ignore_trailing=True)
+        elif a.tcp:
             r = dns.query.tcp(q, "127.0.0.1", port=a.port, timeout=a.timeout)
         else:
             r = dns.query.udp(q, "127.0.0.1", port=a.port, timeout=a.timeout)
@@ -49,8 +66,11 @@ def cmd_one(a):
     ms = (time.monotonic() - t0) * 1000
     answers = [str(rd) for rrset in r.answer for rd in rrset]
     print(json.dumps({"rcode": dns.rcode.to_text(r.rcode()), "ms": ms, "answer": answers,
-                      "has_opt": r.edns >= 0, "options": [o.otype for o in r.options],
-                      "tc": bool(r.flags & dns.flags.TC)}))
+                      "has_opt": r.edns >= 0, "options": [int(o.otype) for o in r.options],
+                      "tc": bool(r.flags & dns.flags.TC), "qr": bool(r.flags & dns.flags.QR),
+                      "rd": bool(r.flags & dns.flags.RD), "opcode": dns.opcode.to_text(r.opcode()),
+                      "id_ok": r.id == q.id,
+                      "question": r.question[0].name.to_text() if r.question else ""}))
 
 
 def recv_exact(sock, n):
@@ -195,6 +215,9 @@ def main():
     p.add_argument("--type", default="A")
     p.add_argument("--tcp", action="store_true")
     p.add_argument("--edns", action="store_true")
+    p.add_argument("--subnet", metavar="ADDRESS/LENGTH")
+    p.add_argument("--nord", action="store_true")
+    p.add_argument("--raw", action="store_true")
     p.add_argument("--timeout", type=float, default=6)
     p = sub.add_parser("pipeline")
     p.add_argument("--port", type=int, required=True)

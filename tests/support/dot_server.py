@@ -29,11 +29,19 @@
 #     reset-mid-answer   half of the answer frame, then a TCP reset (SO_LINGER 0)
 #     cut-record         a TLS application-data record header and part of its body written
 #                        around TLS on the raw socket, then the connection closed
+#     qr0                the answer (A 198.51.100.66) with QR=0
+#     opcode             the answer (A 198.51.100.66) with opcode STATUS (2) instead of the query's
+#     noquestion-records QDCOUNT=0, NOERROR, an A record 198.51.100.66 for the query's name
+#     noquestion-refused QDCOUNT=0, REFUSED, no records (a legitimate error answer: a control)
 #   --fault-every M makes only every M-th query after N faulty (default 1: all of them).
+# --answer-ecs: every answer to a query with EDNS carries an ECS option (198.51.100.0/24, scope
+#   24) although no query asked for one (an upstream that leaks or invents client subnets).
 # --stats FILE: JSON rewritten (atomically) on every change: handshakes, resumed (handshakes
 #   with ssl_object.session_reused), tls_versions, connections (now), connections_total,
 #   queries, answered, edns_queries, edns_option_codes (sorted, distinct), edns_option_counts,
-#   query_lengths (wire length -> count, for padding checks), closed_by_server.
+#   query_lengths (wire length -> count, for padding checks), closed_by_server, ecs_queries
+#   (queries with an EDNS Client Subnet option), cookie_queries (with a cookie option),
+#   rd0_queries (queries with RD=0).
 # Prints "listening on PORT" when ready (the real port when --port 0).
 
 import argparse
@@ -47,7 +55,11 @@ import struct
 import sys
 
 OPT = 41
+ECS = 8
+COOKIE = 10
 KEEPALIVE = 11
+# A record data of every faulty answer: a client that sees it got what the proxy should have refused.
+FAULT_ADDRESS = bytes([198, 51, 100, 66])
 
 
 class Stats:
@@ -68,6 +80,9 @@ class Stats:
             "query_lengths": {},
             "qnames": [],
             "faults": 0,
+            "ecs_queries": 0,
+            "cookie_queries": 0,
+            "rd0_queries": 0,
         }
         self.write()
 
@@ -141,19 +156,22 @@ def parse_query(msg):
             "question": question, "opt": opt, "options": options}
 
 
-def build_answer(q, keepalive_ms):
+def build_answer(q, keepalive_ms, address=bytes([192, 0, 2, 1]), answer_ecs=False):
     flags = 0x8000 | (q["flags"] & 0x7900) | 0x0080  # QR, opcode+RD copied, RA
     answers = b""
     rcode = 0
     if q["qname"] == "nx.example" or q["qname"].endswith(".nx.example"):
         rcode = 3
     elif q["qtype"] == 1 and q["qclass"] == 1:
-        answers = struct.pack("!HHHIH", 0xC00C, 1, 1, 300, 4) + bytes([192, 0, 2, 1])
+        answers = struct.pack("!HHHIH", 0xC00C, 1, 1, 300, 4) + address
     additional = b""
     if q["opt"] is not None:
         raw, rclass, ttl, rdata = q["opt"]
-        if keepalive_ms is not None:
-            rdata = struct.pack("!HHH", KEEPALIVE, 2, keepalive_ms // 100)
+        if keepalive_ms is not None or answer_ecs:
+            if keepalive_ms is not None:
+                rdata = struct.pack("!HHH", KEEPALIVE, 2, keepalive_ms // 100)
+            if answer_ecs:  # family 1, source /24, scope /24, 198.51.100
+                rdata += struct.pack("!HHHBB", ECS, 7, 1, 24, 24) + bytes([198, 51, 100])
             additional = b"\x00" + struct.pack("!HHIH", OPT, rclass, ttl & 0xFFFF8000, len(rdata)) + rdata
         else:
             additional = raw
@@ -202,7 +220,7 @@ class Server:
                         st.bump("faults")
                         closing = await self.send_fault(fault, q, writer)
                 return
-            resp = build_answer(q, self.args.keepalive_ms)
+            resp = build_answer(q, self.args.keepalive_ms, answer_ecs=self.args.answer_ecs)
             async with lock:
                 if closing:
                     return
@@ -246,6 +264,12 @@ class Server:
                     continue
                 if len(d["qnames"]) < 200:
                     d["qnames"].append(q["qname"])
+                if not q["flags"] & 0x0100:
+                    d["rd0_queries"] += 1
+                if ECS in q["options"]:
+                    d["ecs_queries"] += 1
+                if COOKIE in q["options"]:
+                    d["cookie_queries"] += 1
                 if q["opt"] is not None:
                     d["edns_queries"] += 1
                     for code in q["options"]:
@@ -291,6 +315,23 @@ async def _send_fault(self, kind, q, writer):
         question = bytearray(q["question"])
         question[-4:-2] = struct.pack("!H", 28 if q["qtype"] != 28 else 1)
         resp = build_answer(dict(q, question=bytes(question)), self.args.keepalive_ms)
+        writer.write(struct.pack("!H", len(resp)) + resp)
+    elif kind in ("qr0", "opcode"):
+        resp = bytearray(build_answer(q, self.args.keepalive_ms, FAULT_ADDRESS))
+        if kind == "qr0":
+            resp[2] &= 0x7F
+        else:
+            resp[2] = (resp[2] & 0x87) | (2 << 3)
+        writer.write(struct.pack("!H", len(resp)) + bytes(resp))
+    elif kind in ("noquestion-records", "noquestion-refused"):
+        flags = 0x8000 | (q["flags"] & 0x7900) | 0x0080
+        if kind == "noquestion-records":
+            # The owner is the query's name written out (no question to point at).
+            owner = b"".join(bytes([len(l)]) + l.encode() for l in q["qname"].split(".") if l) + b"\x00"
+            resp = struct.pack("!HHHHHH", q["id"], flags, 0, 1, 0, 0) + owner + \
+                struct.pack("!HHIH", 1, 1, 300, 4) + FAULT_ADDRESS
+        else:
+            resp = struct.pack("!HHHHHH", q["id"], flags | 5, 0, 0, 0, 0)
         writer.write(struct.pack("!H", len(resp)) + resp)
     elif kind == "reset-mid-answer":
         resp = build_answer(q, self.args.keepalive_ms)
@@ -354,7 +395,9 @@ async def main():
     ap.add_argument("--delay", action="append", default=[], metavar="NAME=MS")
     ap.add_argument("--keepalive-ms", type=int)
     ap.add_argument("--fault", choices=["garbage", "wrong-id", "mismatch-question", "reset-mid-answer",
-                                        "cut-record"])
+                                        "cut-record", "qr0", "opcode", "noquestion-records",
+                                        "noquestion-refused"])
+    ap.add_argument("--answer-ecs", action="store_true")
     ap.add_argument("--fault-after", type=int, default=0)
     ap.add_argument("--fault-every", type=int, default=1)
     ap.add_argument("--stats")

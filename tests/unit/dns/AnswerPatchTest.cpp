@@ -1,4 +1,4 @@
-// AnswerPatchTest.cpp - tests of dns::patchAnswerForClient: the client's ID and name case, nothing else.
+// AnswerPatchTest.cpp - tests of dns::patchAnswerForClient: the client's ID, RD bit and name case, nothing else.
 #include "dns/AnswerPatch.h"
 #include "DnsTestTraits.h"
 #include "dns/Header.h"
@@ -16,6 +16,7 @@ class AnswerPatchTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE(AnswerPatchTest);
 	CPPUNIT_TEST(testWritesClientIdAndNameCase);
 	CPPUNIT_TEST(testLeavesAnotherNameAlone);
+	CPPUNIT_TEST(testCopiesClientRdBit);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -50,6 +51,26 @@ public:
 		const auto before = answer;
 		CPPUNIT_ASSERT(!patchAnswerForClient(answer.data(), answer.size(), a, query.data(), q));
 		CPPUNIT_ASSERT(std::memcmp(before.data() + 2, answer.data() + 2, answer.size() - 2) == 0);
+	}
+
+	void testCopiesClientRdBit()
+	{
+		// Upstream queries always carry RD=1 (SPEC 4); a client that sent RD=0 gets RD=0 back
+		// (RFC 1035 4.1.1), and every other header bit stays as the upstream sent it.
+		auto answer = loadHexCapture("www_cname_noedns_answer.hex");
+		auto query = loadHexCapture("www_cname_noedns_query.hex");
+		MessageInfo q, a;
+		query[2] &= static_cast<uint8_t>(~(Header::RD >> 8));
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(query.data(), query.size(), q));
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(answer.data(), answer.size(), a));
+		CPPUNIT_ASSERT(a.header.rd());
+		const uint16_t flags = a.header.flags;
+		CPPUNIT_ASSERT(patchAnswerForClient(answer.data(), answer.size(), a, query.data(), q));
+		CPPUNIT_ASSERT_EQUAL(uint16_t(flags & ~Header::RD), readU16(answer.data() + 2));
+		query[2] |= static_cast<uint8_t>(Header::RD >> 8);
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(query.data(), query.size(), q));
+		CPPUNIT_ASSERT(patchAnswerForClient(answer.data(), answer.size(), a, query.data(), q));
+		CPPUNIT_ASSERT_EQUAL(flags, readU16(answer.data() + 2));
 	}
 };
 

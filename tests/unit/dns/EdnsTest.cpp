@@ -8,6 +8,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <initializer_list>
 #include <string>
 
 using namespace dnsproxy::dns;
@@ -19,6 +20,14 @@ using dnsproxy::test::wireName;
 
 namespace
 {
+
+std::vector<uint8_t> joined(std::initializer_list<std::vector<uint8_t>> parts)
+{
+	std::vector<uint8_t> out;
+	for (const auto& part : parts)
+		out.insert(out.end(), part.begin(), part.end());
+	return out;
+}
 
 std::vector<uint8_t> nameAt(const std::vector<uint8_t>& msg, size_t offset)
 {
@@ -73,6 +82,9 @@ class EdnsTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testResizesExistingPadding);
 	CPPUNIT_TEST(testPaddingRefusesToExceed65535);
 	CPPUNIT_TEST(testPaddingRejectsZeroBlock);
+	CPPUNIT_TEST(testHasOptionFindsOnlyListedCodes);
+	CPPUNIT_TEST(testRewriteDropsClientSubnetAndCookieKeepsOthers);
+	CPPUNIT_TEST(testParsedRewriteWithPaddingEqualsRewriteThenPad);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -268,6 +280,59 @@ public:
 	{
 		const auto query = loadHexCapture("dig_example_a_dnssec_query.hex");
 		CPPUNIT_ASSERT(!padMessage(query.data(), query.size(), 0).has_value());
+	}
+
+	void testHasOptionFindsOnlyListedCodes()
+	{
+		PacketBuilder b;
+		b.header(3, 0x0100, 1, 0, 0, 1).question("example.com", Type::A);
+		b.opt(1232, true,
+			  joined({ednsOption(3, {}), ednsOption(EdnsOptionCode::CLIENT_SUBNET, {0, 1, 24, 0, 192, 0, 2})}));
+		const MessageInfo info = parsed(b.data());
+		CPPUNIT_ASSERT(hasOption(b.data().data(), info.edns, clientPrivateOptions()));
+		CPPUNIT_ASSERT(hasOption(b.data().data(), info.edns, {3}));
+		CPPUNIT_ASSERT(!hasOption(b.data().data(), info.edns, connectionOptions()));
+		CPPUNIT_ASSERT(!hasOption(b.data().data(), info.edns, {}));
+		const auto plain = loadHexCapture("www_cname_noedns_query.hex");
+		CPPUNIT_ASSERT(!hasOption(plain.data(), parsed(plain).edns, clientPrivateOptions()));
+	}
+
+	void testRewriteDropsClientSubnetAndCookieKeepsOthers()
+	{
+		// NSID request, ECS 192.0.2.0/24, a client cookie, an unknown option 65001: only the
+		// client-private ones go; order, DO and the UDP size stay.
+		const auto nsid = ednsOption(3, {});
+		const auto unknown = ednsOption(65001, {7});
+		PacketBuilder b;
+		b.header(3, 0x0100, 1, 0, 0, 1).question("example.com", Type::A);
+		b.opt(4000, true,
+			  joined({nsid, ednsOption(EdnsOptionCode::CLIENT_SUBNET, {0, 1, 24, 0, 192, 0, 2}),
+					  ednsOption(EdnsOptionCode::COOKIE, {1, 2, 3, 4, 5, 6, 7, 8}), unknown}));
+		const MessageInfo in = parsed(b.data());
+		const auto out = rewriteOpt(b.data().data(), b.size(), in, 1232, clientPrivateOptions(), {});
+		CPPUNIT_ASSERT(out.has_value());
+		const MessageInfo info = parsed(*out);
+		CPPUNIT_ASSERT(!hasOption(out->data(), info.edns, clientPrivateOptions()));
+		CPPUNIT_ASSERT(info.edns.dnssecOk);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(4000), info.edns.udpPayloadSize);
+		CPPUNIT_ASSERT_EQUAL(
+			joined({nsid, unknown}),
+			std::vector<uint8_t>(out->begin() + static_cast<long>(info.edns.rrOffset) + 11, out->end()));
+	}
+
+	void testParsedRewriteWithPaddingEqualsRewriteThenPad()
+	{
+		const auto query = loadHexCapture("dig_example_a_dnssec_query.hex"); // carries a COOKIE
+		const std::vector<EdnsOption> add{{EdnsOptionCode::TCP_KEEPALIVE, {}}};
+		const auto twoSteps = rewriteOpt(query.data(), query.size(), 1232, {EdnsOptionCode::COOKIE}, add);
+		CPPUNIT_ASSERT(twoSteps.has_value());
+		const auto padded = padMessage(twoSteps->data(), twoSteps->size(), 128);
+		CPPUNIT_ASSERT(padded.has_value());
+		const auto oneStep =
+			rewriteOpt(query.data(), query.size(), parsed(query), 1232, {EdnsOptionCode::COOKIE}, add, 128);
+		CPPUNIT_ASSERT(oneStep.has_value());
+		CPPUNIT_ASSERT_EQUAL(*padded, *oneStep);
+		CPPUNIT_ASSERT_EQUAL(size_t(0), oneStep->size() % 128);
 	}
 };
 
