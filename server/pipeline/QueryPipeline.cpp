@@ -304,8 +304,10 @@ void QueryPipeline::forward(const std::shared_ptr<Request>& request, bool staleA
 	if (staleAvailable && _staleTimer)
 		_staleTimer->schedule(
 			std::chrono::steady_clock::now() + std::chrono::milliseconds(_settings.staleAnswerAfterMs), request);
-	_upstream.resolve(std::move(upstreamQuery),
-					  [this, request](upstream::UpstreamResult&& result) { complete(*request, std::move(result)); });
+	// The query was parsed once where it entered; the upstream layer reuses that parse.
+	_upstream.resolveParsed(
+		std::move(upstreamQuery), request->info,
+		[this, request](upstream::UpstreamResult&& result) { complete(*request, std::move(result)); });
 }
 
 void QueryPipeline::prefetch(const std::vector<uint8_t>& query, const std::string& key)

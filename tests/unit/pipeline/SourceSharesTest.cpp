@@ -81,7 +81,8 @@ public:
 
 	void testDistinctSourcesSpreadOverSlots()
 	{
-		// Collisions share a counter (documented); with 4096 slots, 200 sources hardly collide.
+		// Collisions share a counter (documented). 400 sources in 4096 slots under a random key: about
+		// 19.5 collide on average (n^2 / 2m), standard deviation about 4.3; 50 would be 7 sigma out.
 		pipeline::SourceShares shares(40);
 		std::set<int> slots;
 		for (int i = 0; i < 200; ++i)
@@ -89,7 +90,7 @@ public:
 			slots.insert(slotOf(shares, "10.0." + std::to_string(i / 100) + "." + std::to_string(i % 100)));
 			slots.insert(slotOf(shares, "2001:db8:" + std::to_string(i) + "::1"));
 		}
-		CPPUNIT_ASSERT(slots.size() >= 380);
+		CPPUNIT_ASSERT(slots.size() >= 350);
 		CPPUNIT_ASSERT(*slots.begin() >= 0);
 		CPPUNIT_ASSERT(*slots.rbegin() < int(pipeline::SourceShares::SLOTS));
 	}
