@@ -16,10 +16,11 @@ inline uint8_t asciiLower(uint8_t c)
 
 ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out)
 {
-	return readName(msg, len, offset, out, nullptr);
+	return readName(msg, len, offset, out, nullptr, nullptr);
 }
 
-ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed)
+ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed,
+					NameBudget* budget)
 {
 	const size_t outStart = out ? out->size() : 0;
 	size_t pos = offset;
@@ -27,12 +28,16 @@ ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<
 	size_t end = 0;           // where the name as stored ends (set at the first pointer)
 	bool jumped = false;
 	size_t nameLength = 0; // uncompressed octets so far, without the root label
+	size_t jumps = 0;
+	size_t steps = 0; // labels and pointers visited, charged to `budget` once at the end
 	auto fail = [&](ParseError error) {
 		if (out)
 			out->resize(outStart);
+		if (budget)
+			budget->charge(steps + 1);
 		return error;
 	};
-	for (;;)
+	for (;; ++steps)
 	{
 		if (pos >= len)
 			return fail(ParseError::TRUNCATED);
@@ -52,6 +57,8 @@ ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<
 				const bool loop = target <= pos || jumped;
 				return fail(loop ? ParseError::POINTER_LOOP : ParseError::BAD_POINTER);
 			}
+			if (++jumps > MAX_POINTER_JUMPS)
+				return fail(ParseError::TOO_MANY_POINTERS);
 			if (!jumped)
 			{
 				end = pos + 2;
@@ -65,6 +72,13 @@ ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<
 			return fail(ParseError::BAD_LABEL);
 		if (c == 0)
 		{
+			// One name takes at most 256 steps, so charging after the walk overshoots by no more.
+			if (budget && !budget->charge(steps + 1))
+			{
+				if (out)
+					out->resize(outStart);
+				return ParseError::NAME_BUDGET_EXCEEDED;
+			}
 			if (out)
 				out->push_back(0);
 			offset = jumped ? end : pos + 1;

@@ -13,19 +13,68 @@
 namespace dnsproxy::dns
 {
 
+/// Compression pointers one name may follow (RFC 1035 4.1.4 sets no limit). A name of at most 255
+/// octets has at most 127 labels (127 x 2 octets + the root); even with one pointer in front of
+/// every label and one more to the root label it needs no more than 128 jumps. A longer walk is
+/// a chain of pointers to pointers, built only to make the reader work (TOO_MANY_POINTERS).
+constexpr size_t MAX_POINTER_JUMPS = 128;
+
+/// Steps (a label or a pointer visited) that all the names of one message may take together, per
+/// octet of the message. Decompressing every name costs at most this many steps per octet, so
+/// parsing stays linear in the message size however the names point at each other: without it,
+/// thousands of records owned by the end of a 128-jump chain would each walk the whole chain.
+/// A name stored without pointers costs at most one step per two octets; a record owned by a
+/// pointer (12 octets at least) to a name of L labels costs L + 2, so real messages stay far
+/// below 4 (an ip6.arpa PTR answer, 34 labels per owner, needs about 2).
+constexpr size_t NAME_STEPS_PER_OCTET = 4;
+
+/// The decompression allowance of one message (see NAME_STEPS_PER_OCTET), shared by all its names.
+/// Plain value, not thread-safe: one per parse.
+class NameBudget
+{
+public:
+	explicit NameBudget(size_t messageLength):
+		_limit(messageLength * NAME_STEPS_PER_OCTET)
+	{
+	}
+	/// Steps charged so far (tests count the work with it).
+	size_t used() const
+	{
+		return _used;
+	}
+	size_t limit() const
+	{
+		return _limit;
+	}
+	/// Charges one name's steps; false once the message has used more than its allowance.
+	bool charge(size_t steps)
+	{
+		_used += steps;
+		return _used <= _limit;
+	}
+
+private:
+	size_t _limit;
+	size_t _used = 0;
+};
+
 /// Reads a possibly compressed name starting at `offset` of the message [msg, msg+len).
 /// On success advances `offset` past the name as stored (past the first pointer) and, if `out`
 /// is non-null, appends the uncompressed wire form (length-prefixed labels + terminating 0).
 /// On failure `offset` and `out` are left unchanged.
 ///
 /// Loop safety: a pointer must point strictly before the start of the label run that contains
-/// it, so every jump goes backwards and the walk terminates in linear time. Pointers into the
-/// header (target < 12), past the end, forward (BAD_POINTER) or back into the run being read
+/// it, so every jump goes backwards and the walk terminates. Pointers into the header
+/// (target < 12), past the end, forward (BAD_POINTER) or back into the run being read
 /// (POINTER_LOOP) are rejected, as are label types 0x40/0x80 (BAD_LABEL, RFC 6891 5),
-/// names longer than 255 octets (NAME_TOO_LONG) and reads past the end (TRUNCATED).
+/// names longer than 255 octets (NAME_TOO_LONG), more than MAX_POINTER_JUMPS jumps
+/// (TOO_MANY_POINTERS) and reads past the end (TRUNCATED). One name therefore costs at most
+/// 256 steps; `budget`, if non-null, is charged with them and a name that exhausts it fails
+/// with NAME_BUDGET_EXCEEDED (callers that read every name of a message pass one budget).
 /// `compressed`, if non-null, is set to whether a pointer was followed.
 ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out = nullptr);
-ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed);
+ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed,
+					NameBudget* budget = nullptr);
 
 /// Uncompressed wire names, compared ASCII case-insensitively (RFC 4343); length octets are < 64
 /// and therefore never affected by case folding.

@@ -41,6 +41,26 @@ PacketBuilder query(uint16_t ancount, uint16_t arcount)
 	return b;
 }
 
+/// The issue 15 attack: a query whose first answer RR holds in its RDATA `chain` pointers, each
+/// to the one before and the first to the question name, then `records` A records (empty RDATA)
+/// owned by a pointer to the chain's end. Without a limit every owner walks the whole chain.
+std::vector<uint8_t> chainAttack(size_t chain, size_t records)
+{
+	PacketBuilder b;
+	b.header(0x1500, 0x0100, 1, static_cast<uint16_t>(1 + records), 0, 0).question("chain.example", Type::A);
+	b.pointer(12).rrFixed(10, Class::IN, 0, static_cast<uint16_t>(2 * chain)); // TYPE NULL
+	uint16_t target = HEADER_SIZE;
+	for (size_t i = 0; i < chain; ++i)
+	{
+		const uint16_t here = static_cast<uint16_t>(b.size());
+		b.pointer(target);
+		target = here;
+	}
+	for (size_t i = 0; i < records; ++i)
+		b.pointer(target).rrFixed(Type::A, Class::IN, 0, 0);
+	return b.data();
+}
+
 } // namespace
 
 class MessageTest: public CppUnit::TestFixture
@@ -65,6 +85,11 @@ class MessageTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRejectsRdlengthPastEnd);
 	CPPUNIT_TEST(testRejectsTrailingData);
 	CPPUNIT_TEST(testRejectsCompressionLoopInOwner);
+	CPPUNIT_TEST(testRejectsRecordsOwnedByEndOfPointerChain);
+	CPPUNIT_TEST(testBoundsWorkOfRecordsOwnedByLongestLegalChain);
+	CPPUNIT_TEST(testParsesManyRecordsOwnedByDeepNameWithinBudget);
+	CPPUNIT_TEST(testChecksQueryCountsFromHeader);
+	CPPUNIT_TEST(testParseQuestionReadsOnlyQuestionAndLoneOpt);
 	CPPUNIT_TEST(testNamesEveryParseError);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -254,11 +279,103 @@ public:
 		CPPUNIT_ASSERT_EQUAL(ParseError::POINTER_LOOP, parse(b.data()));
 	}
 
+	void testRejectsRecordsOwnedByEndOfPointerChain()
+	{
+		// 8,000 pointers and 4,000 records (64 KB): 32 million jumps without the per-name limit.
+		// Now the first owner stops after MAX_POINTER_JUMPS; the work is counted, not timed.
+		const auto msg = chainAttack(8000, 4000);
+		MessageInfo info;
+		NameBudget budget(msg.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_POINTERS, parseMessage(msg.data(), msg.size(), info, false, budget));
+		CPPUNIT_ASSERT(budget.used() <= 2 * (MAX_POINTER_JUMPS + 1) + 8);
+	}
+
+	void testBoundsWorkOfRecordsOwnedByLongestLegalChain()
+	{
+		// Each owner takes the full 128 jumps, so the per-name limit alone would allow 5,000 x 128
+		// steps; the message's budget stops the parse at NAME_STEPS_PER_OCTET per octet.
+		const auto msg = chainAttack(MAX_POINTER_JUMPS - 1, 5000);
+		MessageInfo info;
+		NameBudget budget(msg.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_BUDGET_EXCEEDED,
+							 parseMessage(msg.data(), msg.size(), info, false, budget));
+		CPPUNIT_ASSERT(budget.used() <= msg.size() * NAME_STEPS_PER_OCTET + MAX_POINTER_JUMPS + MAX_NAME_LENGTH);
+		// The default overload applies the same budget.
+		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_BUDGET_EXCEEDED, parse(msg));
+		// A few such records are fine: the limit is on work per octet, not on compression.
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parse(chainAttack(MAX_POINTER_JUMPS - 1, 3)));
+	}
+
+	void testParsesManyRecordsOwnedByDeepNameWithinBudget()
+	{
+		// An ip6.arpa PTR name has 34 labels; 2,000 records owned by a pointer to it (A records
+		// with empty RDATA, the densest possible) still parse.
+		std::string deep;
+		for (int i = 0; i < 32; ++i)
+			deep += "f.";
+		deep += "ip6.arpa";
+		PacketBuilder b;
+		b.header(1, 0x8180, 1, 2000, 0, 0).question(deep, Type::PTR);
+		for (int i = 0; i < 2000; ++i)
+			b.pointer(12).rrFixed(Type::PTR, Class::IN, 60, 0);
+		MessageInfo info;
+		NameBudget budget(b.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(b.data().data(), b.size(), info, false, budget));
+		CPPUNIT_ASSERT_EQUAL(size_t(35 + 2000 * 36), budget.used()); // question, then a jump + 34 labels + root each
+	}
+
+	void testChecksQueryCountsFromHeader()
+	{
+		const auto countsOf = [](uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
+			Header h;
+			h.qdcount = qd;
+			h.ancount = an;
+			h.nscount = ns;
+			h.arcount = ar;
+			return checkQueryCounts(h);
+		};
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, countsOf(1, 0, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, countsOf(1, 0, 0, MAX_QUERY_ADDITIONAL));
+		CPPUNIT_ASSERT_EQUAL(ParseError::NO_QUESTION, countsOf(0, 0, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_QUESTIONS, countsOf(2, 0, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::QUERY_HAS_RECORDS, countsOf(1, 1, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::QUERY_HAS_RECORDS, countsOf(1, 0, 1, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::QUERY_HAS_RECORDS, countsOf(1, 0, 0, MAX_QUERY_ADDITIONAL + 1));
+	}
+
+	void testParseQuestionReadsOnlyQuestionAndLoneOpt()
+	{
+		PacketBuilder withOpt = query(0, 1);
+		const size_t questionEnd = withOpt.size();
+		withOpt.opt(4096, true);
+		MessageInfo info;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseQuestion(withOpt.data().data(), withOpt.size(), info));
+		CPPUNIT_ASSERT_EQUAL(questionEnd, info.questionEnd);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(Type::A), info.qtype);
+		CPPUNIT_ASSERT(info.edns.present && info.edns.dnssecOk);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(4096), info.edns.udpPayloadSize);
+
+		// The records are never looked at: the chain attack reads as its question alone, no OPT.
+		const auto attack = chainAttack(8000, 4000);
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseQuestion(attack.data(), attack.size(), info));
+		CPPUNIT_ASSERT_EQUAL(size_t(HEADER_SIZE + 15), info.qnameLength + HEADER_SIZE);
+		CPPUNIT_ASSERT(!info.edns.present);
+
+		PacketBuilder twoQuestions;
+		twoQuestions.header(7, 0, 2, 0, 0, 0).question("a.example", Type::A).question("b.example", Type::A);
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_QUESTIONS,
+							 parseQuestion(twoQuestions.data().data(), twoQuestions.size(), info));
+	}
+
 	void testNamesEveryParseError()
 	{
 		CPPUNIT_ASSERT_EQUAL(std::string("none"), std::string(toString(ParseError::NONE)));
 		CPPUNIT_ASSERT_EQUAL(std::string("pointer_loop"), std::string(toString(ParseError::POINTER_LOOP)));
 		CPPUNIT_ASSERT_EQUAL(std::string("trailing_data"), std::string(toString(ParseError::TRAILING_DATA)));
+		CPPUNIT_ASSERT_EQUAL(std::string("too_many_pointers"), std::string(toString(ParseError::TOO_MANY_POINTERS)));
+		CPPUNIT_ASSERT_EQUAL(std::string("name_budget_exceeded"),
+							 std::string(toString(ParseError::NAME_BUDGET_EXCEEDED)));
+		CPPUNIT_ASSERT_EQUAL(std::string("query_has_records"), std::string(toString(ParseError::QUERY_HAS_RECORDS)));
 	}
 };
 

@@ -28,6 +28,23 @@ ParseError read(const std::vector<uint8_t>& msg, size_t start, std::vector<uint8
 	return readName(msg.data(), msg.size(), offset, out);
 }
 
+/// "a." at 12, then `count` pointers, each to the one before it, the first to 12; returns the
+/// message and sets `last` to the offset of the last pointer (reading there takes `count` jumps).
+std::vector<uint8_t> pointerChain(size_t count, size_t& last)
+{
+	PacketBuilder b = withHeader();
+	b.name("a");
+	uint16_t target = HEADER_SIZE;
+	for (size_t i = 0; i < count; ++i)
+	{
+		const uint16_t here = static_cast<uint16_t>(b.size());
+		b.pointer(target);
+		target = here;
+	}
+	last = target;
+	return b.data();
+}
+
 } // namespace
 
 class NameTest: public CppUnit::TestFixture
@@ -45,6 +62,11 @@ class NameTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testAcceptsNameOfExactly255Octets);
 	CPPUNIT_TEST(testRejectsNameLongerThan255Octets);
 	CPPUNIT_TEST(testRejectsOverlongNameAssembledFromPointers);
+	CPPUNIT_TEST(testFollowsPointerChainUpToJumpLimit);
+	CPPUNIT_TEST(testRejectsPointerChainLongerThanJumpLimit);
+	CPPUNIT_TEST(testParsesLegalNameWithPointerBeforeEveryLabel);
+	CPPUNIT_TEST(testChargesBudgetWithStepsTaken);
+	CPPUNIT_TEST(testRejectsNameThatExhaustsBudget);
 	CPPUNIT_TEST(testRejects64ByteLabel);
 	CPPUNIT_TEST(testRejectsExtendedLabelTypes);
 	CPPUNIT_TEST(testRejectsEveryTruncation);
@@ -162,6 +184,77 @@ public:
 		b.name(std::string(63, 'y'), false).pointer(12);
 		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, read(b.data(), 12));
 		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_TOO_LONG, read(b.data(), second));
+	}
+
+	void testFollowsPointerChainUpToJumpLimit()
+	{
+		size_t last = 0;
+		const auto msg = pointerChain(MAX_POINTER_JUMPS, last);
+		std::vector<uint8_t> out;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, read(msg, last, &out));
+		CPPUNIT_ASSERT_EQUAL(wireName("a"), out);
+	}
+
+	void testRejectsPointerChainLongerThanJumpLimit()
+	{
+		// Pointers to pointers add no label: 129 jumps cannot be a legal name, and without the
+		// limit 4,000 records owned by the end of an 8,000-pointer chain cost 32 million jumps.
+		size_t last = 0;
+		const auto msg = pointerChain(MAX_POINTER_JUMPS + 1, last);
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_POINTERS, read(msg, last));
+		const auto attack = pointerChain(8000, last);
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_POINTERS, read(attack, last));
+	}
+
+	void testParsesLegalNameWithPointerBeforeEveryLabel()
+	{
+		// The most compressed legal name: 127 one-octet labels (255 octets), each label stored
+		// apart and followed by a pointer to the next, the last to a root octet, and a pointer to
+		// the first label: 128 jumps.
+		PacketBuilder b = withHeader();
+		b.u8(0);
+		uint16_t next = HEADER_SIZE;
+		for (int i = 0; i < 127; ++i)
+		{
+			const uint16_t here = static_cast<uint16_t>(b.size());
+			b.name("x", false).pointer(next);
+			next = here;
+		}
+		const size_t start = b.size();
+		b.pointer(next);
+		std::vector<uint8_t> out;
+		size_t offset = start;
+		NameBudget budget(b.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(b.data().data(), b.size(), offset, &out, nullptr, &budget));
+		CPPUNIT_ASSERT_EQUAL(size_t(MAX_NAME_LENGTH), out.size());
+		CPPUNIT_ASSERT_EQUAL(start + 2, offset);
+		CPPUNIT_ASSERT_EQUAL(size_t(128 + 127 + 1), budget.used()); // jumps, labels, root
+	}
+
+	void testChargesBudgetWithStepsTaken()
+	{
+		const auto msg = withHeader().name("www.example.com").pointer(12).data();
+		NameBudget budget(msg.size());
+		size_t offset = HEADER_SIZE;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, nullptr, nullptr, &budget));
+		CPPUNIT_ASSERT_EQUAL(size_t(4), budget.used()); // three labels and the root
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, nullptr, nullptr, &budget));
+		CPPUNIT_ASSERT_EQUAL(size_t(9), budget.used()); // one jump more
+		CPPUNIT_ASSERT_EQUAL(msg.size() * NAME_STEPS_PER_OCTET, budget.limit());
+	}
+
+	void testRejectsNameThatExhaustsBudget()
+	{
+		const auto msg = withHeader().name("www.example.com").data();
+		NameBudget budget(1); // 4 steps: the name takes 4, the next reading of it goes over
+		size_t offset = HEADER_SIZE;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, nullptr, nullptr, &budget));
+		offset = HEADER_SIZE;
+		std::vector<uint8_t> out = {42};
+		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_BUDGET_EXCEEDED,
+							 readName(msg.data(), msg.size(), offset, &out, nullptr, &budget));
+		CPPUNIT_ASSERT_EQUAL(size_t(HEADER_SIZE), offset);
+		CPPUNIT_ASSERT_EQUAL(std::vector<uint8_t>{42}, out);
 	}
 
 	void testRejects64ByteLabel()
