@@ -108,6 +108,7 @@ void exerciseParsed(const uint8_t* data, size_t size, const MessageInfo& info)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+	const dnsproxy::fuzz::CostGuard costGuard;
 	MessageInfo strict;
 	parseMessage(data, size, strict);
 	MessageInfo info;
