@@ -86,7 +86,8 @@ class MessageTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRejectsTrailingData);
 	CPPUNIT_TEST(testRejectsCompressionLoopInOwner);
 	CPPUNIT_TEST(testRejectsRecordsOwnedByEndOfPointerChain);
-	CPPUNIT_TEST(testBoundsWorkOfRecordsOwnedByLongestLegalChain);
+	CPPUNIT_TEST(testParsesRecordsOwnedByLongestLegalChainInLinearWork);
+	CPPUNIT_TEST(testStopsWhenNamesExhaustTheBudget);
 	CPPUNIT_TEST(testParsesManyRecordsOwnedByDeepNameWithinBudget);
 	CPPUNIT_TEST(testChecksQueryCountsFromHeader);
 	CPPUNIT_TEST(testParseQuestionReadsOnlyQuestionAndLoneOpt);
@@ -290,26 +291,33 @@ public:
 		CPPUNIT_ASSERT(budget.used() <= 2 * (MAX_POINTER_JUMPS + 1) + 8);
 	}
 
-	void testBoundsWorkOfRecordsOwnedByLongestLegalChain()
+	void testParsesRecordsOwnedByLongestLegalChainInLinearWork()
 	{
-		// Each owner takes the full 128 jumps, so the per-name limit alone would allow 5,000 x 128
-		// steps; the message's budget stops the parse at NAME_STEPS_PER_OCTET per octet.
-		const auto msg = chainAttack(MAX_POINTER_JUMPS - 1, 5000);
+		// Each owner is 128 jumps from its name's end: 5,000 x 128 steps if every owner walked the
+		// chain. The first walk is remembered, so each further owner costs its pointer and a look-up.
+		const size_t records = 5000;
+		const auto msg = chainAttack(MAX_POINTER_JUMPS - 1, records);
 		MessageInfo info;
 		NameBudget budget(msg.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(msg.data(), msg.size(), info, false, budget));
+		CPPUNIT_ASSERT(budget.used() <= 2 * (records + 1) + 3 * (MAX_POINTER_JUMPS + 1));
+	}
+
+	void testStopsWhenNamesExhaustTheBudget()
+	{
+		// The budget is the backstop behind the memo: a parse never takes more steps than it allows.
+		const auto msg = chainAttack(MAX_POINTER_JUMPS - 1, 100);
+		MessageInfo info;
+		NameBudget budget(40); // 160 steps
 		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_BUDGET_EXCEEDED,
 							 parseMessage(msg.data(), msg.size(), info, false, budget));
-		CPPUNIT_ASSERT(budget.used() <= msg.size() * NAME_STEPS_PER_OCTET + MAX_POINTER_JUMPS + MAX_NAME_LENGTH);
-		// The default overload applies the same budget.
-		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_BUDGET_EXCEEDED, parse(msg));
-		// A few such records are fine: the limit is on work per octet, not on compression.
-		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parse(chainAttack(MAX_POINTER_JUMPS - 1, 3)));
+		CPPUNIT_ASSERT(budget.used() <= budget.limit() + MAX_POINTER_JUMPS + MAX_NAME_LENGTH / 2 + 1);
 	}
 
 	void testParsesManyRecordsOwnedByDeepNameWithinBudget()
 	{
-		// An ip6.arpa PTR name has 34 labels; 2,000 records owned by a pointer to it (A records
-		// with empty RDATA, the densest possible) still parse.
+		// An ip6.arpa PTR name has 34 labels; 2,000 records owned by a pointer to it (empty RDATA,
+		// the densest possible) parse, and the name is walked once.
 		std::string deep;
 		for (int i = 0; i < 32; ++i)
 			deep += "f.";
@@ -321,7 +329,8 @@ public:
 		MessageInfo info;
 		NameBudget budget(b.size());
 		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(b.data().data(), b.size(), info, false, budget));
-		CPPUNIT_ASSERT_EQUAL(size_t(35 + 2000 * 36), budget.used()); // question, then a jump + 34 labels + root each
+		// The question's 34 labels and root, then per owner its pointer and the remembered rest.
+		CPPUNIT_ASSERT_EQUAL(size_t(35 + 2000 * 2), budget.used());
 	}
 
 	void testChecksQueryCountsFromHeader()

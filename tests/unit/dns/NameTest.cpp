@@ -28,6 +28,14 @@ ParseError read(const std::vector<uint8_t>& msg, size_t start, std::vector<uint8
 	return readName(msg.data(), msg.size(), offset, out);
 }
 
+/// `msg` with zeros appended up to 512 octets: long enough for NameBudget to keep its memo.
+std::vector<uint8_t> padded(std::vector<uint8_t> msg)
+{
+	if (msg.size() < 512)
+		msg.resize(512, 0);
+	return msg;
+}
+
 /// "a." at 12, then `count` pointers, each to the one before it, the first to 12; returns the
 /// message and sets `last` to the offset of the last pointer (reading there takes `count` jumps).
 std::vector<uint8_t> pointerChain(size_t count, size_t& last)
@@ -67,6 +75,8 @@ class NameTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testParsesLegalNameWithPointerBeforeEveryLabel);
 	CPPUNIT_TEST(testChargesBudgetWithStepsTaken);
 	CPPUNIT_TEST(testRejectsNameThatExhaustsBudget);
+	CPPUNIT_TEST(testRememberedSuffixStillCountsTowardsLimits);
+	CPPUNIT_TEST(testRememberedSuffixIsPerBudget);
 	CPPUNIT_TEST(testRejects64ByteLabel);
 	CPPUNIT_TEST(testRejectsExtendedLabelTypes);
 	CPPUNIT_TEST(testRejectsEveryTruncation);
@@ -233,14 +243,26 @@ public:
 
 	void testChargesBudgetWithStepsTaken()
 	{
-		const auto msg = withHeader().name("www.example.com").pointer(12).data();
+		const auto msg = padded(withHeader().name("www.example.com").pointer(12).data());
 		NameBudget budget(msg.size());
+		CPPUNIT_ASSERT(budget.remembers());
 		size_t offset = HEADER_SIZE;
 		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, nullptr, nullptr, &budget));
 		CPPUNIT_ASSERT_EQUAL(size_t(4), budget.used()); // three labels and the root
+		// The pointer, then 12 is known from the first name: the rest is not walked again.
 		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, nullptr, nullptr, &budget));
-		CPPUNIT_ASSERT_EQUAL(size_t(9), budget.used()); // one jump more
+		CPPUNIT_ASSERT_EQUAL(size_t(6), budget.used());
 		CPPUNIT_ASSERT_EQUAL(msg.size() * NAME_STEPS_PER_OCTET, budget.limit());
+
+		// Below 512 octets there is no memo: the same names walk in full, within the allowance.
+		const auto small = withHeader().name("www.example.com").pointer(12).data();
+		NameBudget smallBudget(small.size());
+		CPPUNIT_ASSERT(!smallBudget.remembers());
+		offset = HEADER_SIZE;
+		readName(small.data(), small.size(), offset, nullptr, nullptr, &smallBudget);
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE,
+							 readName(small.data(), small.size(), offset, nullptr, nullptr, &smallBudget));
+		CPPUNIT_ASSERT_EQUAL(size_t(9), smallBudget.used());
 	}
 
 	void testRejectsNameThatExhaustsBudget()
@@ -255,6 +277,57 @@ public:
 							 readName(msg.data(), msg.size(), offset, &out, nullptr, &budget));
 		CPPUNIT_ASSERT_EQUAL(size_t(HEADER_SIZE), offset);
 		CPPUNIT_ASSERT_EQUAL(std::vector<uint8_t>{42}, out);
+	}
+
+	void testRememberedSuffixStillCountsTowardsLimits()
+	{
+		// 201 octets at 12, remembered; then 64 octets of labels pointing there: 265 > 255.
+		const std::string l49(49, 'x');
+		PacketBuilder b = withHeader();
+		b.name(l49 + "." + l49 + "." + l49 + "." + l49);
+		const size_t second = b.size();
+		b.name(std::string(63, 'y'), false).pointer(12);
+		const auto msg = padded(b.data());
+		NameBudget budget(msg.size());
+		size_t offset = HEADER_SIZE;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(msg.data(), msg.size(), offset, nullptr, nullptr, &budget));
+		offset = second;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_TOO_LONG,
+							 readName(msg.data(), msg.size(), offset, nullptr, nullptr, &budget));
+
+		// A chain of 128 pointers is fine and remembered; one more pointer in front is 129 jumps.
+		size_t last = 0;
+		PacketBuilder chainBuilder;
+		chainBuilder.bytes(pointerChain(MAX_POINTER_JUMPS, last));
+		const size_t front = chainBuilder.size();
+		chainBuilder.pointer(static_cast<uint16_t>(last));
+		const auto chain = padded(chainBuilder.data());
+		NameBudget chainBudget(chain.size());
+		offset = last;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE,
+							 readName(chain.data(), chain.size(), offset, nullptr, nullptr, &chainBudget));
+		const size_t walked = chainBudget.used();
+		offset = front;
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_POINTERS,
+							 readName(chain.data(), chain.size(), offset, nullptr, nullptr, &chainBudget));
+		CPPUNIT_ASSERT_EQUAL(walked + 2, chainBudget.used()); // the pointer and the look-up
+	}
+
+	void testRememberedSuffixIsPerBudget()
+	{
+		// What one message taught must not leak into another parsed on the same thread: the same
+		// offsets hold a valid name in the first and a loop in the second.
+		const auto good = padded(withHeader().name("www.example.com").pointer(12).data());
+		NameBudget first(good.size());
+		size_t offset = HEADER_SIZE;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, readName(good.data(), good.size(), offset, nullptr, nullptr, &first));
+		auto bad = good;
+		bad[HEADER_SIZE] = 0xC0; // 12 now points at itself
+		bad[HEADER_SIZE + 1] = HEADER_SIZE;
+		NameBudget second(bad.size());
+		offset = HEADER_SIZE + 17; // the pointer to 12
+		CPPUNIT_ASSERT_EQUAL(ParseError::POINTER_LOOP,
+							 readName(bad.data(), bad.size(), offset, nullptr, nullptr, &second));
 	}
 
 	void testRejects64ByteLabel()
