@@ -28,6 +28,12 @@ const char* toString(ParseError error)
 		return "bad_opt";
 	case ParseError::TRAILING_DATA:
 		return "trailing_data";
+	case ParseError::TOO_MANY_POINTERS:
+		return "too_many_pointers";
+	case ParseError::NAME_BUDGET_EXCEEDED:
+		return "name_budget_exceeded";
+	case ParseError::QUERY_HAS_RECORDS:
+		return "query_has_records";
 	}
 	return "unknown";
 }

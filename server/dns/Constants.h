@@ -50,7 +50,10 @@ enum class ParseError
 	NO_QUESTION,
 	TOO_MANY_QUESTIONS,
 	BAD_OPT,
-	TRAILING_DATA
+	TRAILING_DATA,
+	TOO_MANY_POINTERS,    ///< one name followed more than MAX_POINTER_JUMPS pointers (Name.h)
+	NAME_BUDGET_EXCEEDED, ///< the names of one message took more than NAME_STEPS_PER_OCTET steps per octet
+	QUERY_HAS_RECORDS     ///< a query with answer or authority records, or more additional ones than its OPT
 };
 
 /// Stable lower-case name for logs and stats, e.g. "pointer_loop".

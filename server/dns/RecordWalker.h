@@ -36,16 +36,18 @@ struct RecordView
 /// Skips QDCOUNT questions, then calls visit(const RecordView&) for every RR in order; a visitor
 /// returning false stops the walk early (result true). Returns false when the message is
 /// malformed: bad names, records past the end, or bytes after the last record. Any QDCOUNT is
-/// accepted here; parseMessage is the stricter gate.
+/// accepted here; parseMessage is the stricter gate. The names share one NameBudget, so a walk
+/// costs time linear in `len` as a parse does.
 template <typename Visitor> bool walkRecords(const uint8_t* data, size_t len, Visitor&& visit)
 {
 	const auto header = Header::parse(data, len);
 	if (!header)
 		return false;
+	NameBudget budget(len);
 	size_t pos = HEADER_SIZE;
 	for (size_t i = 0; i < header->qdcount; ++i)
 	{
-		if (readName(data, len, pos) != ParseError::NONE || len - pos < 4)
+		if (readName(data, len, pos, nullptr, nullptr, &budget) != ParseError::NONE || len - pos < 4)
 			return false;
 		pos += 4;
 	}
@@ -57,7 +59,7 @@ template <typename Visitor> bool walkRecords(const uint8_t* data, size_t len, Vi
 			RecordView rr;
 			rr.section = section;
 			rr.ownerOffset = pos;
-			if (readName(data, len, pos) != ParseError::NONE || len - pos < 10)
+			if (readName(data, len, pos, nullptr, nullptr, &budget) != ParseError::NONE || len - pos < 10)
 				return false;
 			rr.fixedOffset = pos;
 			rr.type = readU16(data + pos);

@@ -199,19 +199,27 @@ bool QueryPipeline::handleRaw(const frontend::RawQuery& raw, std::vector<uint8_t
 		stats::bump(_stats.malformed);
 		return false;
 	}
+	// SPEC 4: the source is checked before any work beyond the header. A refused source gets its
+	// REFUSED from the header and the first question, which cannot be compressed (a pointer before
+	// it would point into the header): at most 255 octets read, whatever else the message holds.
+	if (!_acl.allows(raw.peer))
+	{
+		stats::bump(_stats.refusedByAcl);
+		return answerWithQuestion(out, query, length, dns::Rcode::REFUSED);
+	}
+	// Like unbound: an opcode we do not implement is NOTIMP whatever its sections hold (RFC 2136
+	// UPDATE and RFC 1996 NOTIFY carry records), answered from the header and question too.
+	if (header->opcode() != dns::Opcode::QUERY)
+		return answerWithQuestion(out, query, length, dns::Rcode::NOTIMP);
+	// A query has one question, no answer or authority records and at most its OPT: refused from
+	// the header, so records the proxy would never use are never walked.
 	dns::MessageInfo info;
-	if (dns::parseMessage(query, length, info) != dns::ParseError::NONE)
+	if (dns::checkQueryCounts(*header) != dns::ParseError::NONE ||
+		dns::parseMessage(query, length, info) != dns::ParseError::NONE)
 	{
 		stats::bump(_stats.malformed);
 		return answerAtOnce(out, dns::makeErrorResponse(query, length, nullptr, dns::Rcode::FORMERR));
 	}
-	if (!_acl.allows(raw.peer))
-	{
-		stats::bump(_stats.refusedByAcl);
-		return answerAtOnce(out, dns::makeErrorResponse(query, length, &info, dns::Rcode::REFUSED));
-	}
-	if (info.header.opcode() != dns::Opcode::QUERY)
-		return answerAtOnce(out, dns::makeErrorResponse(query, length, &info, dns::Rcode::NOTIMP));
 	if (_settings.logQueries && _queryLogger.information())
 	{
 		const Poco::Net::SocketAddress client(raw.peer, static_cast<poco_socklen_t>(raw.peerLength));
@@ -260,6 +268,13 @@ bool QueryPipeline::handleRaw(const frontend::RawQuery& raw, std::vector<uint8_t
 	}
 	forward(request, staleAvailable);
 	return false;
+}
+
+bool QueryPipeline::answerWithQuestion(std::vector<uint8_t>& out, const uint8_t* query, size_t length, uint8_t rcode)
+{
+	dns::MessageInfo head;
+	const bool question = dns::parseQuestion(query, length, head) == dns::ParseError::NONE;
+	return answerAtOnce(out, dns::makeErrorResponse(query, length, question ? &head : nullptr, rcode));
 }
 
 bool QueryPipeline::answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>&& message)

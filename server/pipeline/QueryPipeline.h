@@ -32,7 +32,8 @@ struct PipelineSettings
 };
 
 /// Implements the front end's QueryHandler:
-/// parse -> ACL -> opcode check -> cache -> pending limit -> upstream -> cache insert -> shaping.
+/// header -> ACL -> opcode check -> counts check -> parse -> cache -> pending limit -> upstream ->
+/// cache insert -> shaping. Nothing past the header and question is read for a refused source.
 /// Shaping restores what the client sent (ID, name case per the 0x20 practice), removes EDNS
 /// options that only the proxy uses, and truncates UDP answers that exceed the client's size; it
 /// runs on every answer, from the cache or from the upstream. The cache stores upstream answers
@@ -97,6 +98,9 @@ private:
 					  const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const;
 	/// handleRaw()'s immediate answer: moved into `out` and counted; returns true.
 	bool answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>&& message);
+	/// answerAtOnce() with an error answer made from the header and the first question only
+	/// (dns::parseQuestion): for queries that are turned away before they are parsed.
+	bool answerWithQuestion(std::vector<uint8_t>& out, const uint8_t* query, size_t length, uint8_t rcode);
 	void countAnswer(const std::vector<uint8_t>& message);
 	/// Answers from the cache (fresh or stale, never a cached SERVFAIL) unless already answered;
 	/// false when the cache has nothing servable.

@@ -20,6 +20,7 @@ using dnsproxy::fuzz::check;
 // as an upstream would send it. The client's query is the answer's question with letters flipped.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+	const dnsproxy::fuzz::CostGuard costGuard;
 	if (size < 5 + dns::HEADER_SIZE)
 		return 0;
 	const uint32_t age = (static_cast<uint32_t>(data[0]) << 8) | data[1];

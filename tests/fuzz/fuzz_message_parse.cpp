@@ -104,12 +104,36 @@ void exerciseParsed(const uint8_t* data, size_t size, const MessageInfo& info)
 	check(err.header.rcode() == Rcode::SERVFAIL && err.edns.present == info.edns.present, "error response rcode");
 }
 
+/// What the pipeline reads of a query before its ACL decision agrees with the full parse.
+void exerciseQuestionOnly(const uint8_t* data, size_t size, ParseError strictError, const MessageInfo& strict)
+{
+	MessageInfo head;
+	const ParseError error = parseQuestion(data, size, head);
+	if (error == ParseError::NONE)
+	{
+		const auto refused = makeErrorResponse(data, size, &head, Rcode::REFUSED);
+		const MessageInfo out = mustParse(refused, "REFUSED from the question parses");
+		check(out.header.qdcount == 1 && out.header.rcode() == Rcode::REFUSED, "REFUSED echoes the question");
+	}
+	if (strictError != ParseError::NONE || checkQueryCounts(strict.header) != ParseError::NONE)
+		return;
+	check(error == ParseError::NONE, "a valid query's question reads alone");
+	check(head.questionEnd == strict.questionEnd && head.qtype == strict.qtype && head.qclass == strict.qclass,
+		  "question alone matches the full parse");
+	check(head.edns.present == strict.edns.present, "lone OPT seen without the full parse");
+	if (head.edns.present)
+		check(head.edns.udpPayloadSize == strict.edns.udpPayloadSize && head.edns.dnssecOk == strict.edns.dnssecOk,
+			  "lone OPT fields match");
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+	const dnsproxy::fuzz::CostGuard costGuard;
 	MessageInfo strict;
-	parseMessage(data, size, strict);
+	const ParseError strictError = parseMessage(data, size, strict);
+	exerciseQuestionOnly(data, size, strictError, strict);
 	MessageInfo info;
 	const ParseError error = parseMessage(data, size, info, true);
 	if (error == ParseError::NONE)

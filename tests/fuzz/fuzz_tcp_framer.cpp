@@ -40,6 +40,7 @@ std::vector<std::vector<uint8_t>> reference(const uint8_t* data, size_t size, bo
 // is the stream. Small lengths in the prefixes keep frames completable within a fuzz input.
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+	const dnsproxy::fuzz::CostGuard costGuard;
 	if (size < 1)
 		return 0;
 	const uint8_t seed = data[0];

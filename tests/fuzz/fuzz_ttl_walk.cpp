@@ -31,6 +31,7 @@ uint32_t effective(uint32_t ttl)
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
+	const dnsproxy::fuzz::CostGuard costGuard;
 	const std::vector<uint8_t> original(data, data + size);
 	bool ok = false;
 	const auto before = ttls(original, ok);

@@ -30,6 +30,19 @@
 #       them, FILE is rewritten with {"connections", "queries", "sent"} once everything is sent. With
 #       --read each connection reads all its answers (S seconds at most). Prints JSON {"connections",
 #       "queries" (per connection), "answers" (all connections), "closed" (by the proxy), "seconds"}.
+#   hostile_client.py chain --port P [--source IP] [--count N] [--inflight K] [--tcp M] [--flat]
+#           [--chain C] [--records R] [--probe-source IP --probe-name NAME] [--timeout S]
+#       the compression-pointer attack (issue 15): a query whose first answer RR holds in its RDATA
+#       a chain of C pointers, each to the one before (the first to the question name), followed
+#       by R records owned by a pointer to the chain's end, so a reader without a jump limit walks
+#       C pointers R times (default 8,000 x 4,000 in 64,048 octets). --flat sends the control:
+#       the same size and records, the RDATA zeros and every owner a pointer to the question.
+#       N messages over UDP from --source, K at a time (default 1; each batch waits for its
+#       answers), then M over one TCP connection from --source. With --probe-name, a second
+#       thread asks NAME (type A) from --probe-source every 20 ms while the attack runs. Prints
+#       JSON {"udp": {"sent", "rcodes", "max_ms", "median_ms"}, "tcp": {...}, "probe": {...}}.
+#   hostile_client.py chain --write FILE [--flat] [--chain C] [--records R]
+#       writes one such message to FILE (fuzz corpus, parse benchmark) and exits.
 import argparse
 import json
 import os
@@ -38,6 +51,7 @@ import selectors
 import socket
 import struct
 import sys
+import threading
 import time
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
@@ -434,6 +448,145 @@ def cmd_pipeflood(a):
                       "seconds": round(time.monotonic() - start, 3)}))
 
 
+def chain_message(qid, chain=8000, records=4000, flat=False, name="chain.zone.example"):
+    question = qname_wire(name) + struct.pack("!HH", 1, 1)
+    header = struct.pack("!HHHHHH", qid, 0x0100, 1, 1 + records, 0, 0)
+    rdata_at = 12 + len(question) + 2 + 10  # after the first RR's owner pointer and fixed part
+    last = rdata_at + 2 * (chain - 1)
+    if last >= 0x4000:
+        raise ValueError("a chain of %d pointers does not fit the 14-bit pointer range" % chain)
+    if flat:
+        rdata = bytes(2 * chain)
+        owner = 0xC00C
+    else:
+        # Pointer i points at pointer i-1; pointer 0 at the question name (offset 12).
+        rdata = b"".join(struct.pack("!H", 0xC000 | (12 if i == 0 else rdata_at + 2 * (i - 1))) for i in range(chain))
+        owner = 0xC000 | last
+    first = struct.pack("!HHHIH", 0xC00C, 10, 1, 0, len(rdata)) + rdata  # TYPE NULL: opaque RDATA
+    rest = struct.pack("!HHHIH", owner, 1, 1, 0, 0) * records  # A records with empty RDATA
+    msg = header + question + first + rest
+    if len(msg) > 65535:
+        raise ValueError("message of %d octets is too large" % len(msg))
+    return msg
+
+
+def bound_udp(source):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((source, 0))
+    return s
+
+
+def summary(times, rcodes, sent):
+    ordered = sorted(times)
+    return {"sent": sent, "rcodes": rcodes, "max_ms": round(ordered[-1], 1) if ordered else None,
+            "median_ms": round(ordered[len(ordered) // 2], 1) if ordered else None}
+
+
+def cmd_chain(a):
+    if a.write:
+        with open(a.write, "wb") as f:
+            f.write(chain_message(0x1500, a.chain, a.records, a.flat))
+        return
+    stop = threading.Event()
+    probe = {"times": [], "rcodes": {}, "sent": 0}
+
+    def run_probe():
+        s = bound_udp(a.probe_source)
+        s.settimeout(2.0)
+        qid = 0
+        while not stop.is_set():
+            qid = (qid + 1) & 0xFFFF
+            t0 = time.monotonic()
+            s.sendto(make_query(a.probe_name, qid), ("127.0.0.1", a.port))
+            probe["sent"] += 1
+            rc = "none"
+            try:
+                while True:
+                    data, _ = s.recvfrom(65535)
+                    if len(data) >= 12 and struct.unpack("!H", data[:2])[0] == qid:
+                        rc = rcode_of(data)
+                        probe["times"].append((time.monotonic() - t0) * 1000)
+                        break
+            except socket.timeout:
+                pass
+            probe["rcodes"][rc] = probe["rcodes"].get(rc, 0) + 1
+            stop.wait(0.02)
+        s.close()
+
+    prober = None
+    if a.probe_name:
+        prober = threading.Thread(target=run_probe)
+        prober.start()
+    udp = {"times": [], "rcodes": {}}
+    s = bound_udp(a.source)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+    s.settimeout(a.timeout)
+    template = chain_message(0, a.chain, a.records, a.flat)
+    for first in range(0, a.count, a.inflight):
+        # --inflight messages at a time, then their answers (in any order) before the next ones.
+        sent_at = {}
+        for i in range(first, min(first + a.inflight, a.count)):
+            qid = 0x1600 + i
+            s.sendto(struct.pack("!H", qid) + template[2:], ("127.0.0.1", a.port))
+            sent_at[qid] = time.monotonic()
+        deadline = time.monotonic() + a.timeout
+        while sent_at and time.monotonic() < deadline:
+            try:
+                data, _ = s.recvfrom(65535)
+            except socket.timeout:
+                break
+            t0 = sent_at.pop(struct.unpack("!H", data[:2])[0], None) if len(data) >= 12 else None
+            if t0 is None:
+                continue
+            rc = rcode_of(data)
+            udp["times"].append((time.monotonic() - t0) * 1000)
+            udp["rcodes"][rc] = udp["rcodes"].get(rc, 0) + 1
+        if sent_at:
+            udp["rcodes"]["none"] = udp["rcodes"].get("none", 0) + len(sent_at)
+    s.close()
+    tcp = {"times": [], "rcodes": {}}
+    if a.tcp:
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        c.bind((a.source, 0))
+        c.settimeout(a.timeout)
+        try:
+            c.connect(("127.0.0.1", a.port))
+            for i in range(a.tcp):
+                msg = chain_message(0x1700 + i, a.chain, a.records, a.flat)
+                t0 = time.monotonic()
+                c.sendall(struct.pack("!H", len(msg)) + msg)
+                rc = "none"
+                try:
+                    prefix = recv_exact(c, 2)
+                    reply = recv_exact(c, struct.unpack("!H", prefix)[0])
+                    rc = rcode_of(reply)
+                    tcp["times"].append((time.monotonic() - t0) * 1000)
+                except (socket.timeout, ConnectionError):
+                    rc = "none"
+                tcp["rcodes"][rc] = tcp["rcodes"].get(rc, 0) + 1
+        except OSError as e:
+            tcp["rcodes"]["error: %s" % e] = 1
+        finally:
+            c.close()
+    stop.set()
+    if prober:
+        prober.join()
+    out = {"udp": summary(udp["times"], udp["rcodes"], a.count), "tcp": summary(tcp["times"], tcp["rcodes"], a.tcp)}
+    if a.probe_name:
+        out["probe"] = summary(probe["times"], probe["rcodes"], probe["sent"])
+    print(json.dumps(out))
+
+
+def recv_exact(sock, n):
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    return data
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -475,9 +628,24 @@ def main():
     p.add_argument("--read", action="store_true")
     p.add_argument("--hold-seconds", type=float, default=10)
     p.add_argument("--status")
+    c = sub.add_parser("chain")
+    c.add_argument("--port", type=int)
+    c.add_argument("--source", default="127.0.0.1")
+    c.add_argument("--count", type=int, default=40)
+    c.add_argument("--tcp", type=int, default=0)
+    c.add_argument("--inflight", type=int, default=1, help="UDP messages sent before waiting for their answers")
+    c.add_argument("--flat", action="store_true", help="the control: same size, no pointer chain")
+    c.add_argument("--chain", type=int, default=8000)
+    c.add_argument("--records", type=int, default=4000)
+    c.add_argument("--probe-source", default="127.0.0.1")
+    c.add_argument("--probe-name")
+    c.add_argument("--timeout", type=float, default=5)
+    c.add_argument("--write")
     a = ap.parse_args()
+    if a.cmd == "chain" and not a.write and a.port is None:
+        ap.error("chain needs --port or --write")
     {"garbage": cmd_garbage, "hold": cmd_hold, "noread": cmd_noread, "burst": cmd_burst, "keep": cmd_keep,
-     "pipeflood": cmd_pipeflood}[a.cmd](a)
+     "pipeflood": cmd_pipeflood, "chain": cmd_chain}[a.cmd](a)
 
 
 if __name__ == "__main__":

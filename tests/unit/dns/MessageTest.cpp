@@ -41,6 +41,26 @@ PacketBuilder query(uint16_t ancount, uint16_t arcount)
 	return b;
 }
 
+/// The issue 15 attack: a query whose first answer RR holds in its RDATA `chain` pointers, each
+/// to the one before and the first to the question name, then `records` A records (empty RDATA)
+/// owned by a pointer to the chain's end. Without a limit every owner walks the whole chain.
+std::vector<uint8_t> chainAttack(size_t chain, size_t records)
+{
+	PacketBuilder b;
+	b.header(0x1500, 0x0100, 1, static_cast<uint16_t>(1 + records), 0, 0).question("chain.example", Type::A);
+	b.pointer(12).rrFixed(10, Class::IN, 0, static_cast<uint16_t>(2 * chain)); // TYPE NULL
+	uint16_t target = HEADER_SIZE;
+	for (size_t i = 0; i < chain; ++i)
+	{
+		const uint16_t here = static_cast<uint16_t>(b.size());
+		b.pointer(target);
+		target = here;
+	}
+	for (size_t i = 0; i < records; ++i)
+		b.pointer(target).rrFixed(Type::A, Class::IN, 0, 0);
+	return b.data();
+}
+
 } // namespace
 
 class MessageTest: public CppUnit::TestFixture
@@ -65,6 +85,12 @@ class MessageTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRejectsRdlengthPastEnd);
 	CPPUNIT_TEST(testRejectsTrailingData);
 	CPPUNIT_TEST(testRejectsCompressionLoopInOwner);
+	CPPUNIT_TEST(testRejectsRecordsOwnedByEndOfPointerChain);
+	CPPUNIT_TEST(testParsesRecordsOwnedByLongestLegalChainInLinearWork);
+	CPPUNIT_TEST(testStopsWhenNamesExhaustTheBudget);
+	CPPUNIT_TEST(testParsesManyRecordsOwnedByDeepNameWithinBudget);
+	CPPUNIT_TEST(testChecksQueryCountsFromHeader);
+	CPPUNIT_TEST(testParseQuestionReadsOnlyQuestionAndLoneOpt);
 	CPPUNIT_TEST(testNamesEveryParseError);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -254,11 +280,111 @@ public:
 		CPPUNIT_ASSERT_EQUAL(ParseError::POINTER_LOOP, parse(b.data()));
 	}
 
+	void testRejectsRecordsOwnedByEndOfPointerChain()
+	{
+		// 8,000 pointers and 4,000 records (64 KB): 32 million jumps without the per-name limit.
+		// Now the first owner stops after MAX_POINTER_JUMPS; the work is counted, not timed.
+		const auto msg = chainAttack(8000, 4000);
+		MessageInfo info;
+		NameBudget budget(msg.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_POINTERS, parseMessage(msg.data(), msg.size(), info, false, budget));
+		CPPUNIT_ASSERT(budget.used() <= 2 * (MAX_POINTER_JUMPS + 1) + 8);
+	}
+
+	void testParsesRecordsOwnedByLongestLegalChainInLinearWork()
+	{
+		// Each owner is 128 jumps from its name's end: 5,000 x 128 steps if every owner walked the
+		// chain. The first walk is remembered, so each further owner costs its pointer and a look-up.
+		const size_t records = 5000;
+		const auto msg = chainAttack(MAX_POINTER_JUMPS - 1, records);
+		MessageInfo info;
+		NameBudget budget(msg.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(msg.data(), msg.size(), info, false, budget));
+		CPPUNIT_ASSERT(budget.used() <= 2 * (records + 1) + 3 * (MAX_POINTER_JUMPS + 1));
+	}
+
+	void testStopsWhenNamesExhaustTheBudget()
+	{
+		// The budget is the backstop behind the memo: a parse never takes more steps than it allows.
+		const auto msg = chainAttack(MAX_POINTER_JUMPS - 1, 100);
+		MessageInfo info;
+		NameBudget budget(40); // 160 steps
+		CPPUNIT_ASSERT_EQUAL(ParseError::NAME_BUDGET_EXCEEDED,
+							 parseMessage(msg.data(), msg.size(), info, false, budget));
+		CPPUNIT_ASSERT(budget.used() <= budget.limit() + MAX_POINTER_JUMPS + MAX_NAME_LENGTH / 2 + 1);
+	}
+
+	void testParsesManyRecordsOwnedByDeepNameWithinBudget()
+	{
+		// An ip6.arpa PTR name has 34 labels; 2,000 records owned by a pointer to it (empty RDATA,
+		// the densest possible) parse, and the name is walked once.
+		std::string deep;
+		for (int i = 0; i < 32; ++i)
+			deep += "f.";
+		deep += "ip6.arpa";
+		PacketBuilder b;
+		b.header(1, 0x8180, 1, 2000, 0, 0).question(deep, Type::PTR);
+		for (int i = 0; i < 2000; ++i)
+			b.pointer(12).rrFixed(Type::PTR, Class::IN, 60, 0);
+		MessageInfo info;
+		NameBudget budget(b.size());
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseMessage(b.data().data(), b.size(), info, false, budget));
+		// The question's 34 labels and root, then per owner its pointer and the remembered rest.
+		CPPUNIT_ASSERT_EQUAL(size_t(35 + 2000 * 2), budget.used());
+	}
+
+	void testChecksQueryCountsFromHeader()
+	{
+		const auto countsOf = [](uint16_t qd, uint16_t an, uint16_t ns, uint16_t ar) {
+			Header h;
+			h.qdcount = qd;
+			h.ancount = an;
+			h.nscount = ns;
+			h.arcount = ar;
+			return checkQueryCounts(h);
+		};
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, countsOf(1, 0, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, countsOf(1, 0, 0, MAX_QUERY_ADDITIONAL));
+		CPPUNIT_ASSERT_EQUAL(ParseError::NO_QUESTION, countsOf(0, 0, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_QUESTIONS, countsOf(2, 0, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::QUERY_HAS_RECORDS, countsOf(1, 1, 0, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::QUERY_HAS_RECORDS, countsOf(1, 0, 1, 0));
+		CPPUNIT_ASSERT_EQUAL(ParseError::QUERY_HAS_RECORDS, countsOf(1, 0, 0, MAX_QUERY_ADDITIONAL + 1));
+	}
+
+	void testParseQuestionReadsOnlyQuestionAndLoneOpt()
+	{
+		PacketBuilder withOpt = query(0, 1);
+		const size_t questionEnd = withOpt.size();
+		withOpt.opt(4096, true);
+		MessageInfo info;
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseQuestion(withOpt.data().data(), withOpt.size(), info));
+		CPPUNIT_ASSERT_EQUAL(questionEnd, info.questionEnd);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(Type::A), info.qtype);
+		CPPUNIT_ASSERT(info.edns.present && info.edns.dnssecOk);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(4096), info.edns.udpPayloadSize);
+
+		// The records are never looked at: the chain attack reads as its question alone, no OPT.
+		const auto attack = chainAttack(8000, 4000);
+		CPPUNIT_ASSERT_EQUAL(ParseError::NONE, parseQuestion(attack.data(), attack.size(), info));
+		CPPUNIT_ASSERT_EQUAL(size_t(HEADER_SIZE + 15), info.qnameLength + HEADER_SIZE);
+		CPPUNIT_ASSERT(!info.edns.present);
+
+		PacketBuilder twoQuestions;
+		twoQuestions.header(7, 0, 2, 0, 0, 0).question("a.example", Type::A).question("b.example", Type::A);
+		CPPUNIT_ASSERT_EQUAL(ParseError::TOO_MANY_QUESTIONS,
+							 parseQuestion(twoQuestions.data().data(), twoQuestions.size(), info));
+	}
+
 	void testNamesEveryParseError()
 	{
 		CPPUNIT_ASSERT_EQUAL(std::string("none"), std::string(toString(ParseError::NONE)));
 		CPPUNIT_ASSERT_EQUAL(std::string("pointer_loop"), std::string(toString(ParseError::POINTER_LOOP)));
 		CPPUNIT_ASSERT_EQUAL(std::string("trailing_data"), std::string(toString(ParseError::TRAILING_DATA)));
+		CPPUNIT_ASSERT_EQUAL(std::string("too_many_pointers"), std::string(toString(ParseError::TOO_MANY_POINTERS)));
+		CPPUNIT_ASSERT_EQUAL(std::string("name_budget_exceeded"),
+							 std::string(toString(ParseError::NAME_BUDGET_EXCEEDED)));
+		CPPUNIT_ASSERT_EQUAL(std::string("query_has_records"), std::string(toString(ParseError::QUERY_HAS_RECORDS)));
 	}
 };
 
