@@ -7,6 +7,7 @@
 #include "dns/Header.h"
 #include "support/CapturingResponder.h"
 #include "support/FakeUpstream.h"
+#include "support/TestAcl.h"
 #include "support/WaitFor.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -16,19 +17,12 @@
 
 using namespace dnsproxy;
 using namespace dnsproxy::test::cachepackets;
+using dnsproxy::test::allowLoopback;
 using dnsproxy::test::CapturingResponder;
 using dnsproxy::test::FakeUpstream;
 
 namespace
 {
-
-frontend::ClientAcl allowLoopback()
-{
-	frontend::ClientAcl::Network loopback;
-	loopback.prefix[0] = 127;
-	loopback.bits = 8;
-	return frontend::ClientAcl({loopback});
-}
 
 uint8_t rcodeOf(const std::vector<uint8_t>& msg)
 {

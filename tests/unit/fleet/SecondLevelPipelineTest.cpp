@@ -6,6 +6,7 @@
 #include "dns/Header.h"
 #include "support/CapturingResponder.h"
 #include "support/FakeUpstream.h"
+#include "support/TestAcl.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -51,10 +52,7 @@ class SecondLevelPipelineTest: public CppUnit::TestFixture
 public:
 	void setUp() override
 	{
-		frontend::ClientAcl::Network loopback;
-		loopback.prefix[0] = 127;
-		loopback.bits = 8;
-		_acl = frontend::ClientAcl({loopback});
+		_acl = test::allowLoopback();
 		_cache = std::make_unique<cache::PacketCache>(cache::CacheSettings{}, [] { return int64_t(1000000); });
 		_pipeline = std::make_unique<pipeline::QueryPipeline>(pipeline::PipelineSettings{}, _acl, _upstream, _stats,
 															  _cache.get());

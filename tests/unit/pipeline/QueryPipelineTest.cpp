@@ -6,6 +6,7 @@
 #include "support/CapturingResponder.h"
 #include "support/FakeUpstream.h"
 #include "support/PacketBuilder.h"
+#include "support/TestAcl.h"
 #include "unit/dns/DnsTestTraits.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -13,20 +14,13 @@
 #include <memory>
 
 using namespace dnsproxy;
+using dnsproxy::test::allowLoopback;
 using dnsproxy::test::CapturingResponder;
 using dnsproxy::test::FakeUpstream;
 using dnsproxy::test::PacketBuilder;
 
 namespace
 {
-
-frontend::ClientAcl allowLoopback()
-{
-	frontend::ClientAcl::Network loopback;
-	loopback.prefix[0] = 127;
-	loopback.bits = 8;
-	return frontend::ClientAcl({loopback});
-}
 
 /// The issue 15 message: `chain` pointers in the first answer's RDATA, each to the one before,
 /// and `records` records owned by the chain's end (see MessageTest's chainAttack).
