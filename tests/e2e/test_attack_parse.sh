@@ -45,22 +45,25 @@ run_from()
 # Control first: flat messages of the same size from the refused source.
 run_from 127.0.0.2 "control (flat, refused source)" --flat
 assert_eq "{'REFUSED': 40}" "$(field "$OUT" 'd["udp"]["rcodes"]')" "control: 40 flat UDP messages from 127.0.0.2 REFUSED"
-assert_eq True "$(field "$OUT" 'sum(d["tcp"]["rcodes"].values()) == 1 and all(k.startswith("error") for k in d["tcp"]["rcodes"])')" \
-	"control: flat TCP message from 127.0.0.2 closed at accept, no answer"
 ((SPENT < LIMIT_MS)) || fail "control: 41 flat messages cost the proxy $SPENT ms of CPU (limit $LIMIT_MS)"
 pass "control: 41 flat messages cost the proxy $SPENT ms of CPU (< $LIMIT_MS)"
+CONTROL_OUT=$OUT
 
 # The attack.
 run_from 127.0.0.2 "attack (chain, refused source)"
 assert_eq "{'REFUSED': 40}" "$(field "$OUT" 'd["udp"]["rcodes"]')" "attack: 40 chain UDP messages from 127.0.0.2 REFUSED"
-assert_eq True "$(field "$OUT" 'sum(d["tcp"]["rcodes"].values()) == 1 and all(k.startswith("error") for k in d["tcp"]["rcodes"])')" \
-	"attack: chain TCP message from 127.0.0.2 closed at accept, no answer"
 ((SPENT < LIMIT_MS)) || fail "attack: 41 chain messages from a refused source cost the proxy $SPENT ms of CPU (limit $LIMIT_MS)"
 pass "attack: 41 chain messages from a refused source cost the proxy $SPENT ms of CPU (< $LIMIT_MS)"
 assert_eq 0 "$(field "$OUT" 'd["probe"]["rcodes"].get("none", 0) + d["probe"]["rcodes"].get("SERVFAIL", 0)')" \
 	"attack: every probe from 127.0.0.1 answered during the attack"
 assert_ge 1 "$(field "$OUT" 'd["probe"]["rcodes"].get("NOERROR", 0)')" "attack: probes answered NOERROR"
 log "probe latency during the attack: median $(field "$OUT" 'd["probe"]["median_ms"]') ms, max $(field "$OUT" 'd["probe"]["max_ms"]') ms"
+# The TCP message from the refused source never got as far as a parse: closed at accept, by a reset
+# ("error: ...") or a close ("none": EOF or nothing within the timeout), and never answered (checked
+# after the CPU figures, so that a build that answers REFUSED over TCP still shows its CPU cost).
+closed_at_accept='sum(d["tcp"]["rcodes"].values()) == 1 and all(k == "none" or k.startswith("error") for k in d["tcp"]["rcodes"])'
+assert_eq True "$(field "$CONTROL_OUT" "$closed_at_accept")" "control: flat TCP message from 127.0.0.2 closed at accept, no answer"
+assert_eq True "$(field "$OUT" "$closed_at_accept")" "attack: chain TCP message from 127.0.0.2 closed at accept, no answer"
 
 # From an allowed source the chain message is a query with answer records: FORMERR, at once.
 OUT=$("$PY" "$SUPPORT_DIR/hostile_client.py" chain --port "$PROXY_PORT" --source 127.0.0.1 --count 1 --tcp 1)
