@@ -1,6 +1,8 @@
 // Config.h - one plain struct per INI section of etc/dnsproxy.ini; in-class defaults equal SPEC section 3.
 #pragma once
 
+#include "frontend/ClientAcl.h"
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,10 +22,8 @@ struct ListenAddress
 /// One CIDR network of [server] allow.
 struct Cidr
 {
-	std::string text;            ///< as written, e.g. "10.0.0.0/8"
-	bool ipv6 = false;
-	std::vector<uint8_t> prefix; ///< 4 or 16 network-order bytes
-	unsigned bits = 0;
+	std::string text; ///< as written, e.g. "10.0.0.0/8"
+	frontend::ClientAcl::Network network;
 };
 
 struct ServerConfig

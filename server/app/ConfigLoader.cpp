@@ -576,33 +576,11 @@ std::optional<ListenAddress> ConfigLoader::parseHostPort(const std::string& text
 
 std::optional<Cidr> ConfigLoader::parseCidr(const std::string& text)
 {
-	Cidr cidr;
-	cidr.text = trim(text);
-	const auto slash = cidr.text.find('/');
-	const std::string address = cidr.text.substr(0, slash);
-	uint8_t bytes[16] = {};
-	if (inet_pton(AF_INET, address.c_str(), bytes) == 1)
-		cidr.ipv6 = false;
-	else if (inet_pton(AF_INET6, address.c_str(), bytes) == 1)
-		cidr.ipv6 = true;
-	else
+	const std::string trimmed = trim(text);
+	const auto network = frontend::ClientAcl::parse(trimmed);
+	if (!network)
 		return std::nullopt;
-	const unsigned width = cidr.ipv6 ? 128 : 32;
-	cidr.bits = width;
-	if (slash != std::string::npos)
-	{
-		const auto n = parseNumber(cidr.text.substr(slash + 1), width);
-		if (!n)
-			return std::nullopt;
-		cidr.bits = static_cast<unsigned>(*n);
-	}
-	cidr.prefix.assign(bytes, bytes + width / 8);
-	for (unsigned i = 0; i < width / 8; ++i)
-	{
-		const unsigned keep = cidr.bits > i * 8 ? std::min(8u, cidr.bits - i * 8) : 0;
-		cidr.prefix[i] &= static_cast<uint8_t>(0xff00u >> keep);
-	}
-	return cidr;
+	return Cidr{trimmed, *network};
 }
 
 namespace
@@ -633,8 +611,9 @@ bool isPrivate(const Cidr& net)
 	for (const auto& range : PRIVATE)
 	{
 		// An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) counts by its IPv4 part.
-		const unsigned bits = net.ipv6 && !range.ipv6 ? (net.bits >= 96 ? net.bits - 96 : 0) : net.bits;
-		if (bits >= range.bits && ConfigLoader::cidrContains(range, net.prefix.data(), net.ipv6))
+		const auto& n = net.network;
+		const unsigned bits = n.ipv6 && !range.network.ipv6 ? (n.bits >= 96 ? n.bits - 96 : 0) : n.bits;
+		if (bits >= range.network.bits && frontend::ClientAcl::contains(range.network, n.prefix.data(), n.ipv6))
 			return true;
 	}
 	return false;
@@ -665,35 +644,6 @@ std::string ConfigLoader::exposureWarning(const Config& config)
 	return "public networks in server.allow (" + publicNets + ") and listeners beyond loopback (" + exposed +
 		   "): anyone who reaches them can use this proxy, and an open resolver is abused for reflection "
 		   "attacks; narrow server.allow to your own networks";
-}
-
-bool ConfigLoader::cidrContains(const Cidr& net, const uint8_t* addr, bool ipv6)
-{
-	static const uint8_t MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff}; // RFC 4291 section 2.5.5.2
-	if (!addr || net.prefix.size() != (net.ipv6 ? 16u : 4u))
-		return false;
-	uint8_t mapped[16];
-	const uint8_t* a = addr;
-	if (!net.ipv6 && ipv6)
-	{
-		if (std::memcmp(addr, MAPPED, sizeof(MAPPED)) != 0)
-			return false;
-		a = addr + 12;
-	}
-	else if (net.ipv6 && !ipv6)
-	{
-		std::memcpy(mapped, MAPPED, sizeof(MAPPED));
-		std::memcpy(mapped + 12, addr, 4);
-		a = mapped;
-	}
-	const unsigned full = net.bits / 8;
-	if (std::memcmp(a, net.prefix.data(), full) != 0)
-		return false;
-	const unsigned rest = net.bits % 8;
-	if (rest == 0)
-		return true;
-	const uint8_t mask = static_cast<uint8_t>(0xff00u >> rest);
-	return (a[full] & mask) == net.prefix[full];
 }
 
 } // namespace dnsproxy::app

@@ -61,13 +61,8 @@ public:
 	/// the host comes back in canonical text form without brackets. std::nullopt if malformed.
 	static std::optional<ListenAddress> parseHostPort(const std::string& text, uint16_t defaultPort);
 
-	/// "10.0.0.0/8", "fc00::/7"; a bare address is /32 or /128. Host bits beyond the prefix are cleared.
-	/// std::nullopt if malformed.
+	/// "10.0.0.0/8", "fc00::/7" as frontend::ClientAcl::parse reads it, keeping the trimmed text.
 	static std::optional<Cidr> parseCidr(const std::string& text);
-
-	/// True if addr (4 or 16 network-order bytes, as ipv6 says) lies in net. An IPv4-mapped IPv6 address
-	/// (::ffff:a.b.c.d, as a dual-stack socket reports IPv4 clients) matches IPv4 networks and vice versa.
-	static bool cidrContains(const Cidr& net, const uint8_t* addr, bool ipv6);
 };
 
 } // namespace dnsproxy::app

@@ -58,14 +58,7 @@ frontend::ClientAcl makeAcl(const std::vector<Cidr>& allow)
 {
 	std::vector<frontend::ClientAcl::Network> networks;
 	for (const auto& cidr : allow)
-	{
-		frontend::ClientAcl::Network network;
-		network.ipv6 = cidr.ipv6;
-		std::copy(cidr.prefix.begin(), cidr.prefix.begin() + std::min<size_t>(cidr.prefix.size(), 16),
-				  network.prefix.begin());
-		network.bits = cidr.bits;
-		networks.push_back(network);
-	}
+		networks.push_back(cidr.network);
 	return frontend::ClientAcl(std::move(networks));
 }
 
