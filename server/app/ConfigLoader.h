@@ -40,6 +40,9 @@ public:
 	/// returns the effective configuration. Throws ConfigError.
 	static Config loadFile(const std::string& path, const std::vector<std::pair<std::string, std::string>>& defines);
 
+	/// Every key at its default (the table's, ConfigTable.cpp), without the checks that need this machine.
+	static Config defaults();
+
 	/// Same from INI text already in memory (used by tests); errors about the text itself name "<string>".
 	static Config loadString(const std::string& iniText,
 							 const std::vector<std::pair<std::string, std::string>>& defines);
@@ -48,7 +51,7 @@ public:
 	/// malformed. Name and value are trimmed; the value may be empty (e.g. "admin.listen=" turns the admin off).
 	static std::pair<std::string, std::string> parseDefine(const std::string& text);
 
-	/// The effective configuration as INI text, every key of SPEC section 3, for --check-config.
+	/// The effective configuration as INI text, every key of the table, for --check-config.
 	/// loadString(toIni(c)) gives c back, except the admin token, printed as `token = (set)`.
 	static std::string toIni(const Config& config);
 

@@ -17,18 +17,7 @@ upstream::PoolSettings makePoolSettings(const Config& config)
 	upstream::PoolSettings settings;
 	for (const auto& server : config.upstream.servers)
 		settings.servers.push_back({Poco::Net::SocketAddress(server.address, server.port), server.authName});
-	switch (config.upstream.strategy)
-	{
-	case Strategy::FAILOVER:
-		settings.strategy = upstream::SelectionStrategy::FAILOVER;
-		break;
-	case Strategy::ROUND_ROBIN:
-		settings.strategy = upstream::SelectionStrategy::ROUND_ROBIN;
-		break;
-	case Strategy::FASTEST:
-		settings.strategy = upstream::SelectionStrategy::FASTEST;
-		break;
-	}
+	settings.strategy = config.upstream.strategy;
 	settings.connectionsPerServer = config.upstream.connections;
 	settings.keepalive = config.upstream.keepalive;
 	settings.padding = config.upstream.padding;

@@ -1,5 +1,6 @@
 // ConfigLoaderTest.cpp - unit tests of ConfigLoader: defaults, INI quirks, -D overrides, validation, toIni.
 #include "app/ConfigLoader.h"
+#include "app/ConfigTable.h"
 
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
@@ -68,7 +69,7 @@ class ConfigLoaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRejectsMinTtlAboveMaxTtl);
 	CPPUNIT_TEST(testChecksStorageFleetAndAdmin);
 	CPPUNIT_TEST(testToIniRoundTrips);
-	CPPUNIT_TEST(testToIniListsEverySpecKey);
+	CPPUNIT_TEST(testToIniListsEveryTableKey);
 	CPPUNIT_TEST(testParseHostPortDefaultsPort);
 	CPPUNIT_TEST(testParseHostPortRejectsNamesAndBadPorts);
 	CPPUNIT_TEST(testParseCidrTreatsBareAddressAsHost);
@@ -115,7 +116,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("1.1.1.1:853"), c.upstream.servers[0].endpoint());
 		CPPUNIT_ASSERT_EQUAL(std::string("cloudflare-dns.com"), c.upstream.servers[0].authName);
 		CPPUNIT_ASSERT_EQUAL(std::string("1.0.0.1:853"), c.upstream.servers[1].endpoint());
-		CPPUNIT_ASSERT(c.upstream.strategy == Strategy::FAILOVER);
+		CPPUNIT_ASSERT(c.upstream.strategy == dnsproxy::upstream::SelectionStrategy::FAILOVER);
 		CPPUNIT_ASSERT_EQUAL(2000u, c.upstream.timeoutMs);
 		CPPUNIT_ASSERT_EQUAL(1u, c.upstream.connections);
 		CPPUNIT_ASSERT_EQUAL(100u, c.upstream.maxInflight);
@@ -312,7 +313,7 @@ public:
 								   {"tls.pin_policy", "enforce"},
 								   {"tls.min_version", "1.3"},
 								   {"log.level", "trace"}});
-		CPPUNIT_ASSERT(c.upstream.strategy == Strategy::ROUND_ROBIN);
+		CPPUNIT_ASSERT(c.upstream.strategy == dnsproxy::upstream::SelectionStrategy::ROUND_ROBIN);
 		CPPUNIT_ASSERT(c.tls.profile == TlsProfile::OPPORTUNISTIC);
 		CPPUNIT_ASSERT(c.tls.pinPolicy == PinPolicy::ENFORCE);
 		CPPUNIT_ASSERT_EQUAL(std::string("1.3"), c.tls.minVersion);
@@ -484,7 +485,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("::1"), back.server.allow[1].text);
 		CPPUNIT_ASSERT_EQUAL(std::string("dns.quad9.net"), back.upstream.servers[0].authName);
 		CPPUNIT_ASSERT_EQUAL(std::string("9.9.9.9:853"), back.upstream.servers[1].endpoint());
-		CPPUNIT_ASSERT(back.upstream.strategy == Strategy::FASTEST);
+		CPPUNIT_ASSERT(back.upstream.strategy == dnsproxy::upstream::SelectionStrategy::FASTEST);
 		CPPUNIT_ASSERT_EQUAL(PIN_A, back.tls.pins[0].sha256Base64);
 		CPPUNIT_ASSERT(back.tls.pinPolicy == PinPolicy::OFF);
 		CPPUNIT_ASSERT_EQUAL(60u, back.cache.minTtl);
@@ -494,32 +495,16 @@ public:
 		CPPUNIT_ASSERT_EQUAL(_caFile, back.tls.caFile);
 	}
 
-	void testToIniListsEverySpecKey()
+	void testToIniListsEveryTableKey()
 	{
 		const std::string ini = ConfigLoader::toIni(load(""));
-		const std::vector<std::pair<std::string, std::vector<std::string>>> spec{
-			{"server",
-			 {"listen", "protocols", "allow", "tcp_idle_timeout_ms", "max_tcp_connections", "max_pending",
-			  "udp_payload_size", "threads"}},
-			{"upstream",
-			 {"servers", "strategy", "timeout_ms", "connections", "max_inflight", "idle_timeout_ms", "keepalive",
-			  "padding"}},
-			{"tls", {"profile", "ca_file", "pins", "pin_policy", "session_resumption", "min_version"}},
-			{"cache",
-			 {"enabled", "max_entries", "min_ttl", "max_ttl", "negative_ttl", "serve_stale", "stale_answer_ttl",
-			  "max_stale", "prefetch"}},
-			{"storage", {"path", "flush_interval_ms"}},
-			{"fleet", {"redis", "key_prefix", "timeout_ms"}},
-			{"admin", {"listen", "token"}},
-			{"log", {"level", "queries"}}};
-		for (const auto& section : spec)
+		for (const auto& key : configKeys())
 		{
-			const auto start = ini.find("[" + section.first + "]\n");
-			CPPUNIT_ASSERT_MESSAGE(section.first, start != std::string::npos);
+			const auto start = ini.find("[" + key.section + "]\n");
+			CPPUNIT_ASSERT_MESSAGE(key.section, start != std::string::npos);
 			const auto end = ini.find("\n[", start + 1);
 			const std::string body = ini.substr(start, end == std::string::npos ? std::string::npos : end - start);
-			for (const auto& key : section.second)
-				CPPUNIT_ASSERT_MESSAGE(section.first + "." + key, body.find("\n" + key + " = ") != std::string::npos);
+			CPPUNIT_ASSERT_MESSAGE(key.fullName(), body.find("\n" + key.name + " = ") != std::string::npos);
 		}
 	}
 
