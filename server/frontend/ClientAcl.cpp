@@ -5,7 +5,7 @@
 #include <netinet/in.h>
 
 #include <algorithm>
-#include <cctype>
+#include <charconv>
 #include <cstring>
 
 namespace dnsproxy::frontend
@@ -26,6 +26,38 @@ bool prefixMatches(const ClientAcl::Network& network, const uint8_t* address)
 		return true;
 	const uint8_t mask = static_cast<uint8_t>(0xff00u >> rest);
 	return (network.prefix[full] & mask) == (address[full] & mask);
+}
+
+/// A client address in the one form the rule compares: an IPv4 client (AF_INET, or ::ffff:a.b.c.d from a
+/// dual-stack socket) as its IPv4-mapped IPv6 address, whose last four bytes are the IPv4 address.
+struct Client
+{
+	Client(const uint8_t* address, bool ipv6)
+	{
+		if (ipv6)
+		{
+			std::memcpy(bytes, address, 16);
+			ipv4 = std::memcmp(address, MAPPED, sizeof(MAPPED)) == 0;
+		}
+		else
+		{
+			std::memcpy(bytes, MAPPED, sizeof(MAPPED));
+			std::memcpy(bytes + 12, address, 4);
+			ipv4 = true;
+		}
+	}
+
+	uint8_t bytes[16];
+	bool ipv4;
+};
+
+/// The rule of ClientAcl.h: an IPv4 network matches IPv4 clients by their 32 bits; an IPv6 network matches
+/// every client by its IPv6 form (IPv4 clients by their IPv4-mapped form).
+bool clientMatches(const ClientAcl::Network& network, const Client& client)
+{
+	if (!network.ipv6)
+		return client.ipv4 && prefixMatches(network, client.bytes + 12);
+	return prefixMatches(network, client.bytes);
 }
 
 } // namespace
@@ -50,12 +82,12 @@ std::optional<ClientAcl::Network> ClientAcl::parse(const std::string& text)
 	net.bits = width;
 	if (slash != std::string::npos)
 	{
-		const std::string digits = text.substr(slash + 1);
-		if (digits.empty() || digits.size() > 18 ||
-			!std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }))
-			return std::nullopt;
-		const unsigned long long bits = std::stoull(digits);
-		if (bits > width)
+		// Decimal digits only: from_chars takes no sign or space, and reports an overflow.
+		const char* begin = text.data() + slash + 1;
+		const char* end = text.data() + text.size();
+		unsigned long long bits = 0;
+		const auto parsed = std::from_chars(begin, end, bits);
+		if (begin == end || parsed.ec != std::errc() || parsed.ptr != end || bits > width)
 			return std::nullopt;
 		net.bits = static_cast<unsigned>(bits);
 	}
@@ -69,28 +101,7 @@ std::optional<ClientAcl::Network> ClientAcl::parse(const std::string& text)
 
 bool ClientAcl::contains(const Network& net, const uint8_t* addr, bool ipv6)
 {
-	if (!addr)
-		return false;
-	// Reduce the client to one form first: IPv4-mapped IPv6 is IPv4.
-	uint8_t client[16];
-	bool clientV6 = ipv6;
-	if (ipv6 && std::memcmp(addr, MAPPED, sizeof(MAPPED)) == 0)
-	{
-		std::memcpy(client, addr + 12, 4);
-		clientV6 = false;
-	}
-	else
-		std::memcpy(client, addr, ipv6 ? 16 : 4);
-
-	if (net.ipv6 == clientV6)
-		return prefixMatches(net, client);
-	if (clientV6)
-		return false; // a native IPv6 client never matches an IPv4 network
-	// An IPv4 client against an IPv6 network: compare its IPv4-mapped form.
-	uint8_t mapped[16];
-	std::memcpy(mapped, MAPPED, sizeof(MAPPED));
-	std::memcpy(mapped + 12, client, 4);
-	return prefixMatches(net, mapped);
+	return addr && clientMatches(net, Client(addr, ipv6));
 }
 
 bool ClientAcl::allows(const Poco::Net::SocketAddress& address) const
@@ -111,8 +122,9 @@ bool ClientAcl::allows(const sockaddr* sa) const
 	}
 	else
 		return false;
+	const Client client(bytes, ipv6);
 	for (const auto& network : _networks)
-		if (contains(network, bytes, ipv6))
+		if (clientMatches(network, client))
 			return true;
 	return false;
 }
