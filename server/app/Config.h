@@ -1,5 +1,12 @@
-// Config.h - one plain struct per INI section of etc/dnsproxy.ini; in-class defaults equal SPEC section 3.
+// Config.h - one plain struct per INI section of etc/dnsproxy.ini.
+//
+// The defaults are not here: every key's default, parser and printer is one row of the table in
+// ConfigTable.cpp (configKeys()), and ConfigLoader::defaults() is a Config filled from it. A
+// default-constructed Config holds zeros and empty values.
 #pragma once
+
+#include "frontend/ClientAcl.h"
+#include "upstream/UpstreamSettings.h"
 
 #include <cstdint>
 #include <string>
@@ -20,24 +27,22 @@ struct ListenAddress
 /// One CIDR network of [server] allow.
 struct Cidr
 {
-	std::string text;            ///< as written, e.g. "10.0.0.0/8"
-	bool ipv6 = false;
-	std::vector<uint8_t> prefix; ///< 4 or 16 network-order bytes
-	unsigned bits = 0;
+	std::string text; ///< as written, e.g. "10.0.0.0/8"
+	frontend::ClientAcl::Network network;
 };
 
 struct ServerConfig
 {
-	std::vector<ListenAddress> listen{{"127.0.0.1", 53}};
-	bool udp = true; ///< protocols contains "udp"
-	bool tcp = true; ///< protocols contains "tcp"
-	std::vector<Cidr> allow;  ///< filled with the SPEC defaults by ConfigLoader
-	uint32_t tcpIdleTimeoutMs = 10000;
-	uint32_t maxTcpConnections = 1024;
-	uint32_t maxPending = 10000;
-	uint16_t udpPayloadSize = 1232;
-	uint32_t threads = 0; ///< 0 = one per core
-	uint32_t udpBatchWaitUs = 200; ///< not in SPEC: adaptive UDP batching (frontend::BatchPacer); 0 = off
+	std::vector<ListenAddress> listen;
+	bool udp = false; ///< protocols contains "udp"
+	bool tcp = false; ///< protocols contains "tcp"
+	std::vector<Cidr> allow;
+	uint32_t tcpIdleTimeoutMs = 0;
+	uint32_t maxTcpConnections = 0;
+	uint32_t maxPending = 0;
+	uint16_t udpPayloadSize = 0;
+	uint32_t threads = 0;        ///< 0 = one per core
+	uint32_t udpBatchWaitUs = 0; ///< not in SPEC: adaptive UDP batching (frontend::BatchPacer); 0 = off
 	/// Not in SPEC: the account a root-started proxy switches to once its database is open (Privileges);
 	/// empty = "dnsproxy" when that account exists, else root keeping only CAP_NET_BIND_SERVICE.
 	std::string user;
@@ -53,23 +58,16 @@ struct UpstreamServerConfig
 	std::string endpoint() const; ///< "1.1.1.1:853" or "[2606:4700::1111]:853"
 };
 
-enum class Strategy
-{
-	FAILOVER,
-	ROUND_ROBIN,
-	FASTEST
-};
-
 struct UpstreamConfig
 {
-	std::vector<UpstreamServerConfig> servers{{"1.1.1.1", 853, "cloudflare-dns.com"}, {"1.0.0.1", 853, "cloudflare-dns.com"}};
-	Strategy strategy = Strategy::FAILOVER;
-	uint32_t timeoutMs = 2000;
-	uint32_t connections = 1;
-	uint32_t maxInflight = 100;
-	uint32_t idleTimeoutMs = 30000;
-	bool keepalive = true;
-	bool padding = true;
+	std::vector<UpstreamServerConfig> servers;
+	upstream::SelectionStrategy strategy = upstream::SelectionStrategy::FAILOVER;
+	uint32_t timeoutMs = 0;
+	uint32_t connections = 0;
+	uint32_t maxInflight = 0;
+	uint32_t idleTimeoutMs = 0;
+	bool keepalive = false;
+	bool padding = false;
 };
 
 enum class TlsProfile
@@ -96,48 +94,48 @@ struct PinConfig
 struct TlsConfig
 {
 	TlsProfile profile = TlsProfile::STRICT;
-	std::string caFile = "/etc/ssl/certs/ca-certificates.crt";
+	std::string caFile;
 	std::vector<PinConfig> pins;
-	PinPolicy pinPolicy = PinPolicy::LEARN;
-	bool sessionResumption = true;
-	std::string minVersion = "1.2"; ///< "1.2" or "1.3"
+	PinPolicy pinPolicy = PinPolicy::OFF;
+	bool sessionResumption = false;
+	std::string minVersion; ///< "1.2" or "1.3"
 };
 
 struct CacheConfig
 {
-	bool enabled = true;
-	uint32_t maxEntries = 100000;
+	bool enabled = false;
+	uint32_t maxEntries = 0;
 	uint32_t minTtl = 0;
-	uint32_t maxTtl = 86400;
-	uint32_t negativeTtl = 900;
-	bool serveStale = true;
-	uint32_t staleAnswerTtl = 30;
-	uint32_t maxStale = 86400;
-	bool prefetch = true;
+	uint32_t maxTtl = 0;
+	uint32_t negativeTtl = 0;
+	bool serveStale = false;
+	uint32_t staleAnswerTtl = 0;
+	uint32_t maxStale = 0;
+	bool prefetch = false;
 };
 
 struct StorageConfig
 {
-	std::string path = "/var/lib/dnsproxy/dnsproxy.db";
-	uint32_t flushIntervalMs = 5000;
+	std::string path;
+	uint32_t flushIntervalMs = 0;
 };
 
 struct FleetConfig
 {
 	std::string redis; ///< empty = off
-	std::string keyPrefix = "dnsproxy:";
-	uint32_t timeoutMs = 50;
+	std::string keyPrefix;
+	uint32_t timeoutMs = 0;
 };
 
 struct AdminConfig
 {
-	std::string listen = "127.0.0.1:8053"; ///< empty = admin server off
+	std::string listen; ///< empty = admin server off
 	std::string token;
 };
 
 struct LogConfig
 {
-	std::string level = "information";
+	std::string level;
 	bool queries = false;
 };
 

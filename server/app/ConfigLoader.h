@@ -40,6 +40,9 @@ public:
 	/// returns the effective configuration. Throws ConfigError.
 	static Config loadFile(const std::string& path, const std::vector<std::pair<std::string, std::string>>& defines);
 
+	/// Every key at its default (the table's, ConfigTable.cpp), without the checks that need this machine.
+	static Config defaults();
+
 	/// Same from INI text already in memory (used by tests); errors about the text itself name "<string>".
 	static Config loadString(const std::string& iniText,
 							 const std::vector<std::pair<std::string, std::string>>& defines);
@@ -48,7 +51,7 @@ public:
 	/// malformed. Name and value are trimmed; the value may be empty (e.g. "admin.listen=" turns the admin off).
 	static std::pair<std::string, std::string> parseDefine(const std::string& text);
 
-	/// The effective configuration as INI text, every key of SPEC section 3, for --check-config.
+	/// The effective configuration as INI text, every key of the table, for --check-config.
 	/// loadString(toIni(c)) gives c back, except the admin token, printed as `token = (set)`.
 	static std::string toIni(const Config& config);
 
@@ -61,13 +64,8 @@ public:
 	/// the host comes back in canonical text form without brackets. std::nullopt if malformed.
 	static std::optional<ListenAddress> parseHostPort(const std::string& text, uint16_t defaultPort);
 
-	/// "10.0.0.0/8", "fc00::/7"; a bare address is /32 or /128. Host bits beyond the prefix are cleared.
-	/// std::nullopt if malformed.
+	/// "10.0.0.0/8", "fc00::/7" as frontend::ClientAcl::parse reads it, keeping the trimmed text.
 	static std::optional<Cidr> parseCidr(const std::string& text);
-
-	/// True if addr (4 or 16 network-order bytes, as ipv6 says) lies in net. An IPv4-mapped IPv6 address
-	/// (::ffff:a.b.c.d, as a dual-stack socket reports IPv4 clients) matches IPv4 networks and vice versa.
-	static bool cidrContains(const Cidr& net, const uint8_t* addr, bool ipv6);
 };
 
 } // namespace dnsproxy::app

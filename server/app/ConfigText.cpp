@@ -1,6 +1,8 @@
 // ConfigText.cpp - small text helpers of the INI loader.
 #include "app/ConfigText.h"
 
+#include "app/ConfigLoader.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -23,6 +25,11 @@ std::string lower(std::string text)
 	for (char& c : text)
 		c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
 	return text;
+}
+
+void fail(const std::string& where, const std::string& reason)
+{
+	throw ConfigError(where + ": " + reason);
 }
 
 std::string quoted(const std::string& text)

@@ -1,7 +1,5 @@
-// ConfigText.h - small text helpers of the INI loader: trimming, lists, numbers, names, base64.
+// ConfigText.h - small text helpers of the INI loader: trimming, lists, numbers, names, base64, errors.
 #pragma once
-
-#include "app/Config.h"
 
 #include <cstdint>
 #include <optional>
@@ -36,25 +34,7 @@ bool isHostName(const std::string& name);
 /// Strict RFC 4648 section 4 base64 (standard alphabet, '=' padding required).
 std::optional<std::vector<uint8_t>> decodeBase64(const std::string& text);
 
-/// The names of the enumerated values, as written in the INI file.
-template <typename T> std::string choiceName(T value, const std::vector<std::pair<std::string, T>>& choices)
-{
-	for (const auto& choice : choices)
-		if (choice.second == value)
-			return choice.first;
-	return "?";
-}
-
-inline const std::vector<std::pair<std::string, Strategy>> STRATEGIES{
-	{"failover", Strategy::FAILOVER}, {"round_robin", Strategy::ROUND_ROBIN}, {"fastest", Strategy::FASTEST}};
-inline const std::vector<std::pair<std::string, TlsProfile>> PROFILES{{"strict", TlsProfile::STRICT},
-																	  {"opportunistic", TlsProfile::OPPORTUNISTIC}};
-inline const std::vector<std::pair<std::string, PinPolicy>> PIN_POLICIES{
-	{"off", PinPolicy::OFF}, {"learn", PinPolicy::LEARN}, {"enforce", PinPolicy::ENFORCE}};
-inline const std::vector<std::pair<std::string, std::string>> TLS_VERSIONS{{"1.2", "1.2"}, {"1.3", "1.3"}};
-inline const std::vector<std::pair<std::string, std::string>> LOG_LEVELS{
-	{"none", "none"},       {"fatal", "fatal"},   {"critical", "critical"},       {"error", "error"},
-	{"warning", "warning"}, {"notice", "notice"}, {"information", "information"}, {"debug", "debug"},
-	{"trace", "trace"}};
+/// Throws ConfigError("<where>: <reason>"): where is "section.key", a file path or "-D ...".
+[[noreturn]] void fail(const std::string& where, const std::string& reason);
 
 } // namespace dnsproxy::app::text

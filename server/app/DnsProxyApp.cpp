@@ -6,6 +6,7 @@
 #include "app/CachePersistence.h"
 #include "app/Config.h"
 #include "app/ConfigLoader.h"
+#include "app/ConfigSettings.h"
 #include "app/PinManager.h"
 #include "app/Privileges.h"
 #include "app/StatsCollector.h"
@@ -52,63 +53,6 @@ int fail(const std::string& message)
 {
 	std::cerr << "dnsproxy: " << message << std::endl;
 	return DnsProxyApp::EXIT_CONFIG_ERROR;
-}
-
-frontend::ClientAcl makeAcl(const std::vector<Cidr>& allow)
-{
-	std::vector<frontend::ClientAcl::Network> networks;
-	for (const auto& cidr : allow)
-	{
-		frontend::ClientAcl::Network network;
-		network.ipv6 = cidr.ipv6;
-		std::copy(cidr.prefix.begin(), cidr.prefix.begin() + std::min<size_t>(cidr.prefix.size(), 16),
-				  network.prefix.begin());
-		network.bits = cidr.bits;
-		networks.push_back(network);
-	}
-	return frontend::ClientAcl(std::move(networks));
-}
-
-upstream::PoolSettings makePoolSettings(const Config& config)
-{
-	upstream::PoolSettings settings;
-	for (const auto& server : config.upstream.servers)
-		settings.servers.push_back({Poco::Net::SocketAddress(server.address, server.port), server.authName});
-	switch (config.upstream.strategy)
-	{
-	case Strategy::FAILOVER:
-		settings.strategy = upstream::SelectionStrategy::FAILOVER;
-		break;
-	case Strategy::ROUND_ROBIN:
-		settings.strategy = upstream::SelectionStrategy::ROUND_ROBIN;
-		break;
-	case Strategy::FASTEST:
-		settings.strategy = upstream::SelectionStrategy::FASTEST;
-		break;
-	}
-	settings.connectionsPerServer = config.upstream.connections;
-	settings.keepalive = config.upstream.keepalive;
-	settings.padding = config.upstream.padding;
-	settings.connection.timeoutMs = config.upstream.timeoutMs;
-	settings.connection.maxInflight = config.upstream.maxInflight;
-	settings.connection.idleTimeoutMs = config.upstream.idleTimeoutMs;
-	settings.connection.sessionResumption = config.tls.sessionResumption;
-	settings.connection.opportunistic = config.tls.profile == TlsProfile::OPPORTUNISTIC;
-	return settings;
-}
-
-cache::CacheSettings makeCacheSettings(const CacheConfig& config)
-{
-	cache::CacheSettings settings;
-	settings.maxEntries = config.maxEntries;
-	settings.minTtl = config.minTtl;
-	settings.maxTtl = config.maxTtl;
-	settings.negativeTtl = config.negativeTtl;
-	settings.serveStale = config.serveStale;
-	settings.staleAnswerTtl = config.staleAnswerTtl;
-	settings.maxStale = config.maxStale;
-	settings.prefetch = config.prefetch;
-	return settings;
 }
 
 } // namespace

@@ -1,6 +1,8 @@
 // RedisUrl.cpp - parsing redis://host:port[/db].
 #include "fleet/RedisUrl.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -53,10 +55,15 @@ std::optional<RedisUrl> RedisUrl::parse(const std::string& text)
 	url.host = rest.substr(0, colon);
 	if (url.host.front() == '[')
 	{
+		in6_addr address{};
 		if (url.host.size() < 3 || url.host.back() != ']')
 			return std::nullopt;
 		url.host = url.host.substr(1, url.host.size() - 2);
+		if (inet_pton(AF_INET6, url.host.c_str(), &address) != 1)
+			return std::nullopt;
 	}
+	else if (url.host.find(':') != std::string::npos)
+		return std::nullopt; // an IPv6 address needs its brackets
 	return url;
 }
 

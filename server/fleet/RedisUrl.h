@@ -17,7 +17,9 @@ struct RedisUrl
 	uint16_t port = 6379;
 	uint32_t db = 0;
 
-	/// nullopt when `text` is not redis://host:port[/db] (ConfigLoader has validated it already).
+	/// nullopt when `text` is not redis://host:port[/db], port 1-65535, db 0-1000000, an IPv6 host a
+	/// valid address in brackets. A host without ':' is not checked here: the config table checks it is
+	/// a host name (RFC 1035) or an IPv4 address.
 	static std::optional<RedisUrl> parse(const std::string& text);
 	/// host:port as Poco::Net::SocketAddress accepts it ([v6]:port for IPv6).
 	std::string hostAndPort() const;

@@ -40,6 +40,10 @@ expect_config_error()
 expect_config_error "unknown key" "server.bogus" "${BASE[@]}" -D server.bogus=1
 expect_config_error "bad value" "upstream.timeout_ms" "${BASE[@]}" -D upstream.timeout_ms=abc
 expect_config_error "unreadable CA file" "/nonexistent" "${BASE[@]}" -D tls.ca_file=/nonexistent/ca.pem
+# Issue 16: one table drives validation; a value check, a check across keys and fleet.redis through RedisUrl.
+expect_config_error "udp_payload_size above 4096" "server.udp_payload_size" "${BASE[@]}" -D server.udp_payload_size=4097
+expect_config_error "min_ttl above max_ttl" "cache.min_ttl" "${BASE[@]}" -D cache.min_ttl=10 -D cache.max_ttl=5
+expect_config_error "bad redis IPv6 host" "fleet.redis" "${BASE[@]}" -D "fleet.redis=redis://[not-v6]:6379"
 expect_config_error "unknown command-line option" "bogus" "${BASE[@]}" --bogus
 expect_config_error "option without its argument" "config" "${BASE[@]}" -c
 

@@ -35,8 +35,9 @@ public:
 
 	void testRejectsMalformedUrls()
 	{
-		for (const char* bad : {"", "redis://", "http://h:1", "redis://h", "redis://h:0", "redis://h:70000",
-								"redis://:6379", "redis://h:6379/x", "redis://[::1:6379"})
+		for (const char* bad :
+			 {"", "redis://", "http://h:1", "redis://h", "redis://h:0", "redis://h:70000", "redis://:6379",
+			  "redis://h:6379/x", "redis://[::1:6379", "redis://[h]:6379", "redis://::1:6379"})
 			CPPUNIT_ASSERT_MESSAGE(bad, !RedisUrl::parse(bad));
 	}
 };

@@ -1,0 +1,442 @@
+// ConfigTable.cpp - every INI key of dnsproxy (SPEC section 3): its default, parser and printer, in one table.
+#include "app/ConfigTable.h"
+
+#include "app/ConfigLoader.h"
+#include "app/ConfigText.h"
+#include "app/Privileges.h"
+#include "fleet/RedisUrl.h"
+
+#include <arpa/inet.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <set>
+
+namespace dnsproxy::app
+{
+
+namespace
+{
+
+using namespace text;
+
+const unsigned MAX_SECONDS = 2147483647; // RFC 2181 section 8: TTLs are 31-bit
+const unsigned MAX_MS = 86400000;        // one day; longer timeouts are surely a typo
+const size_t PIN_LENGTH = 32;            // SHA-256 (RFC 7858 section 4.2)
+// A spoofed query with a large EDNS size must not buy an answer of up to 64 KiB for its victim: 4096 is
+// the largest EDNS size RFC 6891 section 6.2.5 discusses, and unbound's max-udp-size default.
+const unsigned MIN_UDP_PAYLOAD = 512;
+const unsigned MAX_UDP_PAYLOAD = 4096;
+
+/// The names of the enumerated values, as written in the INI file.
+template <typename T> using Choices = std::vector<std::pair<std::string, T>>;
+
+const Choices<upstream::SelectionStrategy> STRATEGIES{{"failover", upstream::SelectionStrategy::FAILOVER},
+													  {"round_robin", upstream::SelectionStrategy::ROUND_ROBIN},
+													  {"fastest", upstream::SelectionStrategy::FASTEST}};
+const Choices<TlsProfile> PROFILES{{"strict", TlsProfile::STRICT}, {"opportunistic", TlsProfile::OPPORTUNISTIC}};
+const Choices<PinPolicy> PIN_POLICIES{
+	{"off", PinPolicy::OFF}, {"learn", PinPolicy::LEARN}, {"enforce", PinPolicy::ENFORCE}};
+const Choices<std::string> TLS_VERSIONS{{"1.2", "1.2"}, {"1.3", "1.3"}};
+const Choices<std::string> LOG_LEVELS{
+	{"none", "none"},       {"fatal", "fatal"},   {"critical", "critical"},       {"error", "error"},
+	{"warning", "warning"}, {"notice", "notice"}, {"information", "information"}, {"debug", "debug"},
+	{"trace", "trace"}};
+
+// --- value parsers: each names the key and the reason in its ConfigError ---------------------------------
+
+uint32_t toUInt(const std::string& key, const std::string& value, uint32_t min, uint32_t max)
+{
+	const auto n = parseNumber(value, max);
+	if (!n || *n < min)
+		fail(key, "expected an integer between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+					  quoted(value));
+	return static_cast<uint32_t>(*n);
+}
+
+bool toBool(const std::string& key, const std::string& value)
+{
+	const std::string v = lower(value);
+	if (v == "true" || v == "yes" || v == "on" || v == "1")
+		return true;
+	if (v == "false" || v == "no" || v == "off" || v == "0")
+		return false;
+	fail(key, "expected true, false, yes, no, on, off, 1 or 0, got " + quoted(value));
+}
+
+template <typename T> T toChoice(const std::string& key, const std::string& value, const Choices<T>& choices)
+{
+	std::string names;
+	for (const auto& choice : choices)
+	{
+		if (lower(value) == choice.first)
+			return choice.second;
+		names += (names.empty() ? "" : " | ") + choice.first;
+	}
+	fail(key, "expected " + names + ", got " + quoted(value));
+}
+
+template <typename T> std::string choiceName(const T& value, const Choices<T>& choices)
+{
+	for (const auto& choice : choices)
+		if (choice.second == value)
+			return choice.first;
+	return "?";
+}
+
+std::vector<ListenAddress> toListen(const std::string& key, const std::string& value)
+{
+	std::vector<ListenAddress> addresses;
+	std::set<std::string> seen;
+	for (const auto& item : splitList(value))
+	{
+		const auto address = ConfigLoader::parseHostPort(item, 53);
+		if (!address)
+			fail(key, "expected a numeric IP[:port] (IPv6 as [::1]:53), got " + quoted(item));
+		if (!seen.insert(address->toString()).second)
+			fail(key, address->toString() + " is listed twice");
+		addresses.push_back(*address);
+	}
+	if (addresses.empty())
+		fail(key, "needs at least one address");
+	return addresses;
+}
+
+void toProtocols(const std::string& key, const std::string& value, ServerConfig& server)
+{
+	server.udp = false;
+	server.tcp = false;
+	for (const auto& item : splitList(value))
+	{
+		const std::string protocol = lower(item);
+		if (protocol == "udp")
+			server.udp = true;
+		else if (protocol == "tcp")
+			server.tcp = true;
+		else
+			fail(key, "expected udp and/or tcp, got " + quoted(item));
+	}
+	if (!server.udp && !server.tcp)
+		fail(key, "needs udp, tcp or both");
+}
+
+std::vector<Cidr> toAllow(const std::string& key, const std::string& value)
+{
+	std::vector<Cidr> networks;
+	for (const auto& item : splitList(value))
+	{
+		const auto cidr = ConfigLoader::parseCidr(item);
+		if (!cidr)
+			fail(key, "expected an IPv4 or IPv6 network like 10.0.0.0/8 or fc00::/7, got " + quoted(item));
+		networks.push_back(*cidr);
+	}
+	if (networks.empty())
+		fail(key, "must not be empty (it would refuse every client)");
+	return networks;
+}
+
+std::vector<UpstreamServerConfig> toServers(const std::string& key, const std::string& value)
+{
+	std::vector<UpstreamServerConfig> servers;
+	std::set<std::string> seen;
+	for (const auto& item : splitList(value))
+	{
+		const auto hash = item.find('#');
+		const std::string hostPort = trim(item.substr(0, hash));
+		const std::string authName = hash == std::string::npos ? "" : trim(item.substr(hash + 1));
+		const auto address = ConfigLoader::parseHostPort(hostPort, 853);
+		if (!address)
+			fail(key, "expected IP[:port]#auth-name (IPv6 as [2606:4700::1111]:853#name), got " + quoted(item));
+		if (!authName.empty() && !isHostName(authName))
+			fail(key, "bad auth-name " + quoted(authName) + " in " + quoted(item));
+		UpstreamServerConfig server{address->host, address->port, authName};
+		if (!seen.insert(server.endpoint()).second)
+			fail(key, server.endpoint() + " is listed twice");
+		servers.push_back(server);
+	}
+	if (servers.empty())
+		fail(key, "needs at least one server");
+	return servers;
+}
+
+std::vector<PinConfig> toPins(const std::string& key, const std::string& value)
+{
+	std::vector<PinConfig> pins;
+	for (const auto& item : splitList(value))
+	{
+		const auto colon = item.find(':');
+		if (colon == std::string::npos)
+			fail(key, "expected auth-name:base64-sha256, got " + quoted(item));
+		PinConfig pin;
+		pin.name = trim(item.substr(0, colon));
+		pin.sha256Base64 = trim(item.substr(colon + 1));
+		if (!isHostName(pin.name))
+			fail(key, "bad auth-name " + quoted(pin.name) + " in " + quoted(item));
+		const auto digest = decodeBase64(pin.sha256Base64);
+		if (!digest)
+			fail(key, "bad base64 " + quoted(pin.sha256Base64) + " for " + pin.name);
+		if (digest->size() != PIN_LENGTH)
+			fail(key, "wrong length " + std::to_string(digest->size()) + " bytes for " + pin.name +
+						  " (a SHA-256 pin has 32), got " + quoted(pin.sha256Base64));
+		pin.sha256 = *digest;
+		pins.push_back(pin);
+	}
+	return pins;
+}
+
+/// redis://host:port[/db] as fleet::RedisUrl reads it, the host a name, an IPv4 or a bracketed IPv6 address.
+void checkRedis(const std::string& key, const std::string& value)
+{
+	const auto url = fleet::RedisUrl::parse(value);
+	// RedisUrl has checked an IPv6 host (the only kind with ':'); anything else must be a name or IPv4.
+	if (!url || (url->host.find(':') == std::string::npos && !isHostName(url->host)))
+		fail(key, "expected redis://host:port[/db] or nothing, got " + quoted(value));
+}
+
+/// tls.ca_file must be a readable regular file whatever the profile: an upstream that turns out to need it
+/// must not fail at the first query.
+void checkReadable(const std::string& key, const std::string& path)
+{
+	if (path.empty())
+		fail(key, "must name a readable CA bundle");
+	struct stat st
+	{
+	};
+	if (::stat(path.c_str(), &st) != 0)
+		fail(key, "cannot read " + quoted(path) + ": " + std::strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		fail(key, "cannot read " + quoted(path) + ": " + std::strerror(EISDIR));
+	std::FILE* file = std::fopen(path.c_str(), "rb");
+	if (!file)
+		fail(key, "cannot read " + quoted(path) + ": " + std::strerror(errno));
+	std::fclose(file);
+}
+
+// --- row builders for the common kinds of key -----------------------------------------------------------
+
+template <typename S, typename F>
+ConfigKey number(const char* section, const char* name, const char* def, S Config::*part, F S::*field, uint32_t min,
+				 uint32_t max)
+{
+	return {section, name, def,
+			[=](Config& c, const std::string& k, const std::string& v) {
+				(c.*part).*field = static_cast<F>(toUInt(k, v, min, max));
+			},
+			[=](const Config& c) { return std::to_string((c.*part).*field); }};
+}
+
+template <typename S>
+ConfigKey flag(const char* section, const char* name, const char* def, S Config::*part, bool S::*field)
+{
+	return {section, name, def,
+			[=](Config& c, const std::string& k, const std::string& v) { (c.*part).*field = toBool(k, v); },
+			[=](const Config& c) { return std::string((c.*part).*field ? "true" : "false"); }};
+}
+
+template <typename S>
+ConfigKey string(const char* section, const char* name, const char* def, S Config::*part, std::string S::*field)
+{
+	return {section, name, def, [=](Config& c, const std::string&, const std::string& v) { (c.*part).*field = v; },
+			[=](const Config& c) { return (c.*part).*field; }};
+}
+
+template <typename S, typename T>
+ConfigKey choice(const char* section, const char* name, const char* def, S Config::*part, T S::*field,
+				 const Choices<T>& choices)
+{
+	return {section, name, def,
+			[=, &choices](Config& c, const std::string& k, const std::string& v) {
+				(c.*part).*field = toChoice(k, v, choices);
+			},
+			[=, &choices](const Config& c) { return choiceName((c.*part).*field, choices); }};
+}
+
+template <typename T, typename Text> std::string listOf(const std::vector<T>& items, const Text& textOf)
+{
+	std::vector<std::string> texts;
+	for (const auto& item : items)
+		texts.push_back(textOf(item));
+	return join(texts);
+}
+
+/// One row per key, in the SPEC's order; a list rather than logic, so longer than 60 lines.
+std::vector<ConfigKey> makeTable()
+{
+	using C = Config;
+	using K = const std::string&;
+	return {
+		{"server", "listen", "127.0.0.1:53", [](C& c, K k, K v) { c.server.listen = toListen(k, v); },
+		 [](const C& c) { return listOf(c.server.listen, [](const ListenAddress& a) { return a.toString(); }); }},
+		{"server", "protocols", "udp, tcp", [](C& c, K k, K v) { toProtocols(k, v, c.server); },
+		 [](const C& c) {
+			 return join(c.server.udp && c.server.tcp ? std::vector<std::string>{"udp", "tcp"}
+													  : std::vector<std::string>{c.server.udp ? "udp" : "tcp"});
+		 }},
+		{"server", "allow", "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
+		 [](C& c, K k, K v) { c.server.allow = toAllow(k, v); },
+		 [](const C& c) { return listOf(c.server.allow, [](const Cidr& n) { return n.text; }); }},
+		number("server", "tcp_idle_timeout_ms", "10000", &C::server, &ServerConfig::tcpIdleTimeoutMs, 1, MAX_MS),
+		number("server", "max_tcp_connections", "1024", &C::server, &ServerConfig::maxTcpConnections, 1, 1000000),
+		number("server", "max_pending", "10000", &C::server, &ServerConfig::maxPending, 1, 10000000),
+		number("server", "udp_payload_size", "1232", &C::server, &ServerConfig::udpPayloadSize, MIN_UDP_PAYLOAD,
+			   MAX_UDP_PAYLOAD),
+		number("server", "threads", "0", &C::server, &ServerConfig::threads, 0, 256),
+		number("server", "udp_batch_wait_us", "200", &C::server, &ServerConfig::udpBatchWaitUs, 0, 10000),
+		{"server", "user", "",
+		 [](C& c, K k, K v) {
+			 if (!v.empty() && !Privileges::lookup(v))
+				 fail(k, "no user " + quoted(v) + " on this system");
+			 c.server.user = v;
+		 },
+		 [](const C& c) { return c.server.user; }},
+
+		{"upstream", "servers", "1.1.1.1:853#cloudflare-dns.com, 1.0.0.1:853#cloudflare-dns.com",
+		 [](C& c, K k, K v) { c.upstream.servers = toServers(k, v); },
+		 [](const C& c) {
+			 return listOf(c.upstream.servers, [](const UpstreamServerConfig& s) {
+				 return s.endpoint() + (s.authName.empty() ? "" : "#" + s.authName);
+			 });
+		 }},
+		choice("upstream", "strategy", "failover", &C::upstream, &UpstreamConfig::strategy, STRATEGIES),
+		number("upstream", "timeout_ms", "2000", &C::upstream, &UpstreamConfig::timeoutMs, 1, 600000),
+		number("upstream", "connections", "1", &C::upstream, &UpstreamConfig::connections, 1, 64),
+		number("upstream", "max_inflight", "100", &C::upstream, &UpstreamConfig::maxInflight, 1, 65535),
+		number("upstream", "idle_timeout_ms", "30000", &C::upstream, &UpstreamConfig::idleTimeoutMs, 1, MAX_MS),
+		flag("upstream", "keepalive", "true", &C::upstream, &UpstreamConfig::keepalive),
+		flag("upstream", "padding", "true", &C::upstream, &UpstreamConfig::padding),
+
+		choice("tls", "profile", "strict", &C::tls, &TlsConfig::profile, PROFILES),
+		string("tls", "ca_file", "/etc/ssl/certs/ca-certificates.crt", &C::tls, &TlsConfig::caFile),
+		{"tls", "pins", "", [](C& c, K k, K v) { c.tls.pins = toPins(k, v); },
+		 [](const C& c) {
+			 return listOf(c.tls.pins, [](const PinConfig& p) { return p.name + ":" + p.sha256Base64; });
+		 }},
+		choice("tls", "pin_policy", "learn", &C::tls, &TlsConfig::pinPolicy, PIN_POLICIES),
+		flag("tls", "session_resumption", "true", &C::tls, &TlsConfig::sessionResumption),
+		choice("tls", "min_version", "1.2", &C::tls, &TlsConfig::minVersion, TLS_VERSIONS),
+
+		flag("cache", "enabled", "true", &C::cache, &CacheConfig::enabled),
+		number("cache", "max_entries", "100000", &C::cache, &CacheConfig::maxEntries, 1, 100000000),
+		number("cache", "min_ttl", "0", &C::cache, &CacheConfig::minTtl, 0, MAX_SECONDS),
+		number("cache", "max_ttl", "86400", &C::cache, &CacheConfig::maxTtl, 0, MAX_SECONDS),
+		number("cache", "negative_ttl", "900", &C::cache, &CacheConfig::negativeTtl, 0, MAX_SECONDS),
+		flag("cache", "serve_stale", "true", &C::cache, &CacheConfig::serveStale),
+		number("cache", "stale_answer_ttl", "30", &C::cache, &CacheConfig::staleAnswerTtl, 0, MAX_SECONDS),
+		number("cache", "max_stale", "86400", &C::cache, &CacheConfig::maxStale, 0, MAX_SECONDS),
+		flag("cache", "prefetch", "true", &C::cache, &CacheConfig::prefetch),
+
+		string("storage", "path", "/var/lib/dnsproxy/dnsproxy.db", &C::storage, &StorageConfig::path),
+		number("storage", "flush_interval_ms", "5000", &C::storage, &StorageConfig::flushIntervalMs, 100, MAX_MS),
+
+		string("fleet", "redis", "", &C::fleet, &FleetConfig::redis),
+		string("fleet", "key_prefix", "dnsproxy:", &C::fleet, &FleetConfig::keyPrefix),
+		number("fleet", "timeout_ms", "50", &C::fleet, &FleetConfig::timeoutMs, 1, 60000),
+
+		string("admin", "listen", "127.0.0.1:8053", &C::admin, &AdminConfig::listen),
+		{"admin", "token", "", [](C& c, K, K v) { c.admin.token = v; },
+		 // The secret itself never leaves the process.
+		 [](const C& c) { return std::string(c.admin.token.empty() ? "" : ConfigLoader::TOKEN_SET); }},
+
+		choice("log", "level", "information", &C::log, &LogConfig::level, LOG_LEVELS),
+		flag("log", "queries", "false", &C::log, &LogConfig::queries),
+	};
+}
+
+} // namespace
+
+const std::vector<ConfigKey>& configKeys()
+{
+	static const std::vector<ConfigKey> table = makeTable();
+	return table;
+}
+
+void checkConfig(Config& config)
+{
+	if (config.cache.minTtl > config.cache.maxTtl)
+		fail("cache.min_ttl", "must not exceed cache.max_ttl (" + std::to_string(config.cache.minTtl) + " > " +
+								  std::to_string(config.cache.maxTtl) + ")");
+	if (config.storage.path.empty())
+		fail("storage.path", "must not be empty");
+	if (!config.fleet.redis.empty())
+		checkRedis("fleet.redis", config.fleet.redis);
+	AdminConfig& admin = config.admin;
+	if (!admin.listen.empty())
+	{
+		const auto address = ConfigLoader::parseHostPort(admin.listen, 8053);
+		if (!address)
+			fail("admin.listen",
+				 "expected a numeric IP[:port] (IPv6 as [::1]:8053) or nothing, got " + quoted(admin.listen));
+		admin.listen = address->toString();
+		for (const auto& listen : config.server.listen)
+			if (config.server.tcp && listen.toString() == admin.listen)
+				fail("admin.listen", admin.listen + " is also a server.listen address");
+	}
+	checkReadable("tls.ca_file", config.tls.caFile);
+}
+
+namespace
+{
+
+bool isLoopback(const std::string& host)
+{
+	uint8_t bytes[16] = {};
+	if (inet_pton(AF_INET, host.c_str(), bytes) == 1)
+		return bytes[0] == 127;
+	if (inet_pton(AF_INET6, host.c_str(), bytes) != 1)
+		return false;
+	static const uint8_t LOOPBACK6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+	static const uint8_t MAPPED[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return std::memcmp(bytes, LOOPBACK6, 16) == 0 || (std::memcmp(bytes, MAPPED, 12) == 0 && bytes[12] == 127);
+}
+
+/// True when every address of `net` is loopback, RFC 1918, link-local or ULA.
+bool isPrivate(const Cidr& net)
+{
+	static const std::vector<Cidr> PRIVATE = [] {
+		std::vector<Cidr> networks;
+		for (const char* text : {"127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16",
+								 "::1/128", "fc00::/7", "fe80::/10"})
+			networks.push_back(*ConfigLoader::parseCidr(text));
+		return networks;
+	}();
+	for (const auto& range : PRIVATE)
+	{
+		// An IPv4-mapped IPv6 network (::ffff:10.0.0.0/104) counts by its IPv4 part.
+		const auto& n = net.network;
+		const unsigned bits = n.ipv6 && !range.network.ipv6 ? (n.bits >= 96 ? n.bits - 96 : 0) : n.bits;
+		if (bits >= range.network.bits && frontend::ClientAcl::contains(range.network, n.prefix.data(), n.ipv6))
+			return true;
+	}
+	return false;
+}
+
+} // namespace
+
+std::string ConfigLoader::exposureWarning(const Config& config)
+{
+	std::string exposed;
+	for (const auto& address : config.server.listen)
+		if (!isLoopback(address.host))
+			exposed += (exposed.empty() ? "" : ", ") + std::string("server.listen ") + address.toString();
+	if (!config.admin.listen.empty())
+	{
+		const auto admin = parseHostPort(config.admin.listen, 8053);
+		if (admin && !isLoopback(admin->host))
+			exposed += (exposed.empty() ? "" : ", ") + std::string("admin.listen ") + admin->toString();
+	}
+	if (exposed.empty())
+		return {};
+	std::string publicNets;
+	for (const auto& net : config.server.allow)
+		if (!isPrivate(net))
+			publicNets += (publicNets.empty() ? "" : ", ") + net.text;
+	if (publicNets.empty())
+		return {};
+	return "public networks in server.allow (" + publicNets + ") and listeners beyond loopback (" + exposed +
+		   "): anyone who reaches them can use this proxy, and an open resolver is abused for reflection "
+		   "attacks; narrow server.allow to your own networks";
+}
+
+} // namespace dnsproxy::app

@@ -1,0 +1,40 @@
+// ConfigTable.h - the one table of INI keys: section, name, default, and how each is parsed and printed.
+#pragma once
+
+#include "app/Config.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace dnsproxy::app
+{
+
+/// One key of etc/dnsproxy.ini. Its row is the only place the key's name, default, accepted values
+/// and target field in Config are written; ConfigLoader validates with it, toIni() prints with it,
+/// and ConfigTableTest checks etc/dnsproxy.ini against it.
+struct ConfigKey
+{
+	std::string section;
+	std::string name;
+	std::string defaultValue; ///< in the form toIni() prints it
+	/// Stores `value` into the key's field of `config`; throws ConfigError("<key>: <reason>").
+	std::function<void(Config& config, const std::string& key, const std::string& value)> parse;
+	/// The field as --check-config prints it (the admin token as "(set)").
+	std::function<std::string(const Config& config)> print;
+
+	std::string fullName() const
+	{
+		return section + "." + name;
+	}
+};
+
+/// Every key of SPEC section 3 in the SPEC's order (toIni prints in this order), plus our own additions at
+/// the end of their section (README, Configuration).
+const std::vector<ConfigKey>& configKeys();
+
+/// The checks that involve more than one key, or a value that may not hold on this machine (a readable CA
+/// bundle); run once every key is parsed. Canonicalises admin.listen. Throws ConfigError.
+void checkConfig(Config& config);
+
+} // namespace dnsproxy::app
