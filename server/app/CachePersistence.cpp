@@ -9,18 +9,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
 namespace dnsproxy::app
 {
 
 namespace
 {
-
-int64_t systemNow()
-{
-	return static_cast<int64_t>(std::time(nullptr));
-}
 
 storage::CacheRow toRow(cache::CacheRecord&& record)
 {
@@ -37,11 +31,11 @@ cache::CacheRecord toRecord(const storage::CacheRowView& row)
 } // namespace
 
 CachePersistence::CachePersistence(storage::Database& database, cache::PacketCache& cache,
-								   const CachePersistenceSettings& settings, Clock clock):
+								   const CachePersistenceSettings& settings, stats::UnixClock clock):
 	_database(database),
 	_cache(cache),
 	_settings(settings),
-	_clock(clock ? std::move(clock) : Clock(systemNow)),
+	_clock(stats::orSystemClock(std::move(clock))),
 	_store(std::make_unique<storage::CacheSnapshotStore>(database)),
 	_logger(Poco::Logger::get("dnsproxy.storage"))
 {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cache/CacheRecord.h"
+#include "stats/UnixClock.h"
 
 #include <Poco/Logger.h>
 
@@ -55,8 +56,6 @@ struct CachePersistenceSettings
 class CachePersistence
 {
 public:
-	using Clock = std::function<int64_t()>; ///< unix seconds
-
 	struct LoadResult
 	{
 		size_t records = 0; ///< rows read and handed to the cache (it may drop some itself)
@@ -64,7 +63,7 @@ public:
 	};
 
 	CachePersistence(storage::Database& database, cache::PacketCache& cache, const CachePersistenceSettings& settings,
-					 Clock clock = nullptr);
+					 stats::UnixClock clock = {});
 	~CachePersistence();
 
 	CachePersistence(const CachePersistence&) = delete;
@@ -109,7 +108,7 @@ private:
 	storage::Database& _database;
 	cache::PacketCache& _cache;
 	CachePersistenceSettings _settings;
-	Clock _clock;
+	stats::UnixClock _clock;
 	std::unique_ptr<storage::CacheSnapshotStore> _store;
 	Poco::Logger& _logger;
 
