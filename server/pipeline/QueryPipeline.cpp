@@ -287,7 +287,7 @@ bool QueryPipeline::answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>
 void QueryPipeline::countAnswer(const std::vector<uint8_t>& message)
 {
 	if (message.size() >= dns::HEADER_SIZE)
-		_stats.countAnswer(message[3] & 0x0f);
+		_stats.countAnswer(dns::readRcode(message.data()));
 }
 
 bool QueryPipeline::answerFromSecondLevel(Request& request, std::vector<uint8_t>&& message)
@@ -346,7 +346,7 @@ bool QueryPipeline::answerFromCache(Request& request)
 	if (!_cache || request.cacheKey.empty() || !request.responder)
 		return false;
 	auto hit = _cache->lookup(request.cacheKey, false);
-	if (!hit || (hit->answer[3] & 0x0f) == dns::Rcode::SERVFAIL)
+	if (!hit || dns::readRcode(hit->answer.data()) == dns::Rcode::SERVFAIL)
 		return false;
 	if (request.answered.exchange(true))
 		return true; // the other side (timer or upstream) has answered already
@@ -417,7 +417,7 @@ void QueryPipeline::shapeInPlace(std::vector<uint8_t>& message, const uint8_t* q
 		{
 			// PacketCache keeps the OPT last and self-contained: dropping it is a resize.
 			message.resize(a.edns.rrOffset);
-			dns::writeU16(message.data() + 10, static_cast<uint16_t>(a.header.arcount - 1));
+			dns::writeArcount(message.data(), static_cast<uint16_t>(a.header.arcount - 1));
 		}
 		else if (!q.edns.present)
 			rewritten = dns::removeOpt(message.data(), message.size());
