@@ -2,18 +2,17 @@
 #pragma once
 
 #include "cache/CacheRecord.h"
+#include "common/WorkerThread.h"
 #include "stats/UnixClock.h"
 
 #include <Poco/Logger.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 namespace dnsproxy::cache
 {
@@ -115,10 +114,7 @@ private:
 	std::mutex _flushMutex;
 	bool _needFullSync = false; ///< a flush failed: the next one rewrites everything (under _flushMutex)
 
-	std::mutex _threadMutex;
-	std::condition_variable _wake;
-	bool _stopping = false;
-	std::thread _thread;
+	common::WorkerThread _flusher;
 
 	std::atomic<uint64_t> _persisted{0};
 	std::atomic<uint64_t> _loaded{0};

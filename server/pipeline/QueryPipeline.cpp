@@ -1,6 +1,7 @@
 // QueryPipeline.cpp - validation, cache, forwarding, serve-stale timer and answer shaping.
 #include "pipeline/QueryPipeline.h"
 
+#include "common/WorkerThread.h"
 #include "dns/AnswerPatch.h"
 #include "dns/Constants.h"
 #include "dns/Edns.h"
@@ -11,12 +12,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <queue>
 #include <random>
-#include <thread>
 
 namespace dnsproxy::pipeline
 {
@@ -38,28 +37,23 @@ class QueryPipeline::StaleTimer
 {
 public:
 	explicit StaleTimer(QueryPipeline& pipeline):
-		_pipeline(pipeline),
-		_thread([this] { run(); })
+		_pipeline(pipeline)
 	{
+		_worker.start([this] { run(); });
 	}
 
 	~StaleTimer()
 	{
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			_stop = true;
-		}
-		_wake.notify_one();
-		_thread.join();
+		_worker.stop();
 	}
 
 	void schedule(std::chrono::steady_clock::time_point deadline, std::weak_ptr<Request> request)
 	{
 		{
-			std::lock_guard<std::mutex> lock(_mutex);
+			std::lock_guard<std::mutex> lock(_worker.mutex());
 			_queue.push(Item{deadline, std::move(request)});
 		}
-		_wake.notify_one();
+		_worker.notifyOne();
 	}
 
 private:
@@ -75,18 +69,18 @@ private:
 
 	void run()
 	{
-		std::unique_lock<std::mutex> lock(_mutex);
-		while (!_stop)
+		std::unique_lock<std::mutex> lock(_worker.mutex());
+		while (!_worker.stopping())
 		{
 			if (_queue.empty())
 			{
-				_wake.wait(lock);
+				_worker.condition().wait(lock);
 				continue;
 			}
 			const auto deadline = _queue.top().deadline;
 			if (std::chrono::steady_clock::now() < deadline)
 			{
-				_wake.wait_until(lock, deadline);
+				_worker.condition().wait_until(lock, deadline);
 				continue;
 			}
 			std::shared_ptr<Request> request = _queue.top().request.lock();
@@ -100,11 +94,8 @@ private:
 	}
 
 	QueryPipeline& _pipeline;
-	std::mutex _mutex;
-	std::condition_variable _wake;
 	std::priority_queue<Item, std::vector<Item>, std::greater<Item>> _queue;
-	bool _stop = false;
-	std::thread _thread; // last: started once everything above exists
+	common::WorkerThread _worker; ///< its mutex() also guards _queue
 };
 
 namespace
