@@ -249,13 +249,14 @@ int DnsProxyApp::serve(const Config& config)
 		Poco::Logger::get("dnsproxy.query").setLevel(Poco::Message::PRIO_INFORMATION);
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
 
-	// open() drops privileges before start() creates the first thread; a failed step stops what
+	// Privileges are dropped before start() creates the first thread; a failed step stops what
 	// already runs in the same order as SIGTERM does (Services::stop), then exits 2 with one line.
 	Services services(config,
 					  {makePoolSettings(config), makeCacheSettings(config.cache), makeAcl(config.server.allow)});
 	try
 	{
 		services.open();
+		services.dropPrivileges();
 		services.start();
 	}
 	catch (const StartError& e)

@@ -43,23 +43,21 @@ void Services::open()
 {
 	// Least privilege (Privileges): a root-started proxy decides now whom it becomes, opens the
 	// database and reads the CA bundle as root, and drops before the first thread starts.
-	const bool root = ::geteuid() == 0;
-	std::optional<Privileges::Account> account;
-	std::string stayReason; // why a root-started proxy keeps uid 0
-	if (root)
+	_root = ::geteuid() == 0;
+	if (_root)
 	{
 		try
 		{
-			account = Privileges::target(_config.server.user);
+			_account = Privileges::target(_config.server.user);
 		}
 		catch (const PrivilegeError& e)
 		{
 			throw StartError(std::string("server.user: ") + e.what());
 		}
-		if (!account)
-			stayReason = std::string("no user '") + Privileges::DEFAULT_USER + "' on this system; set [server] user";
+		if (!_account)
+			_stayReason = std::string("no user '") + Privileges::DEFAULT_USER + "' on this system; set [server] user";
 	}
-	openStorage(account, stayReason);
+	openStorage();
 
 	try
 	{
@@ -73,10 +71,9 @@ void Services::open()
 	{
 		throw StartError("tls.ca_file: cannot load '" + _config.tls.caFile + "': " + e.displayText());
 	}
-	dropPrivileges(root, account, stayReason);
 }
 
-void Services::openStorage(std::optional<Privileges::Account>& account, std::string& stayReason)
+void Services::openStorage()
 {
 	// One SQLite file for the cache snapshot and the pin store (SPEC sections 4 and 5), opened even
 	// with [cache] enabled = false because the pins live there too. Database moves a corrupt file
@@ -89,6 +86,7 @@ void Services::openStorage(std::optional<Privileges::Account>& account, std::str
 	{
 		throw StartError(std::string("storage.path: ") + e.what());
 	}
+	std::optional<Privileges::Account>& account = _account;
 	if (account && account->uid != 0)
 	{
 		// The new user must write the database and create and delete its -wal and -shm files. The
@@ -111,7 +109,7 @@ void Services::openStorage(std::optional<Privileges::Account>& account, std::str
 				_database->giveTo(account->uid, account->gid);
 			else
 			{
-				stayReason = "user " + account->name + " could not write " + directory;
+				_stayReason = "user " + account->name + " could not write " + directory;
 				account.reset();
 			}
 		}
@@ -125,19 +123,19 @@ void Services::openStorage(std::optional<Privileges::Account>& account, std::str
 	_pinManager = std::make_unique<PinManager>(_config.tls, _pinStore.get());
 }
 
-void Services::dropPrivileges(bool root, const std::optional<Privileges::Account>& account,
-							  const std::string& stayReason)
+void Services::dropPrivileges()
 {
 	// Now, before the first thread (capabilities are per thread; later threads inherit them). Said
 	// once everything is bound, so that a start that fails prints only its one line (SPEC 2).
-	if (!root && !_config.server.user.empty())
+	if (!_root && !_config.server.user.empty())
 		_privileges =
 			"privileges: not started as root, nothing to drop (server.user " + _config.server.user + " ignored)";
-	if (!root)
+	if (!_root)
 		return;
 	try
 	{
-		_privileges = "privileges: " + Privileges::drop(account) + (stayReason.empty() ? "" : " (" + stayReason + ")");
+		_privileges =
+			"privileges: " + Privileges::drop(_account) + (_stayReason.empty() ? "" : " (" + _stayReason + ")");
 	}
 	catch (const PrivilegeError& e)
 	{
@@ -233,9 +231,10 @@ void Services::startPersistence()
 	_cachePersistence->start();
 }
 
-void Services::startAdmin()
+void Services::buildStatsCollector()
 {
-	// Admin API (SPEC section 6): started once the front end is up, stopped first at shutdown.
+	// What GET /stats and /metrics show: the front end's and the pool's counters plus one filler
+	// per part that is on.
 	pipeline::QueryPipeline& pipeline = *_pipeline;
 	_statsCollector =
 		std::make_unique<StatsCollector>(*_frontendStats, *_pool, [&pipeline] { return pipeline.pending(); });
@@ -264,6 +263,12 @@ void Services::startAdmin()
 		fleet::Fleet& fleet = *_fleet;
 		_statsCollector->addFiller([&fleet](stats::StatsSnapshot& s) { fleet.fillStats(s.fleet); });
 	}
+}
+
+void Services::startAdmin()
+{
+	// Admin API (SPEC section 6): started once the front end is up, stopped first at shutdown.
+	buildStatsCollector();
 	_adminBridge = std::make_unique<AdminBridge>(*_statsCollector, *_pool);
 	admin::AdminSources sources;
 	sources.stats = _adminBridge.get();
@@ -291,6 +296,7 @@ void Services::startAdmin()
 	}
 	catch (const admin::AdminBindError& e)
 	{
+		_adminServer.reset(); // nothing bound, nothing to stop
 		throw StartError(std::string("admin.listen: ") + e.what());
 	}
 }

@@ -77,11 +77,11 @@ struct MappedSettings
 /// Owns storage, the pin manager, the fleet, the upstream pool, the cache and its persistence, the
 /// pipeline, the front end and the admin server (SPEC sections 2 to 6).
 ///
-/// open() does the single-threaded part: it opens the database and reads the CA bundle (as root
-/// when started as root), then drops privileges (Privileges) -- before any thread exists, because
-/// capabilities are per thread and drop() refuses a process with several. start() then builds and
-/// starts the rest: fleet, upstream pool, pipeline, front end (binding its sockets), the cache
-/// snapshot load and its flush thread, and the admin server.
+/// The single-threaded part comes first: open() opens the database and reads the CA bundle (as
+/// root when started as root), then dropPrivileges() switches user (Privileges) -- before any
+/// thread exists, because capabilities are per thread and drop() refuses a process with several.
+/// start() then builds and starts the rest: fleet, upstream pool, pipeline, front end (binding its
+/// sockets), the cache snapshot load and its flush thread, and the admin server.
 ///
 /// stop() is the only shutdown sequence, used by SIGTERM and by every failed start alike:
 ///   1. stop accepting: the admin server, then the front end (its workers finish their queries);
@@ -101,8 +101,13 @@ public:
 	Services(const Services&) = delete;
 	Services& operator=(const Services&) = delete;
 
-	/// Opens the database, reads the CA bundle and drops privileges. Throws StartError.
+	/// Opens the database (handing it to [server] user when started as root) and reads the CA
+	/// bundle. Throws StartError.
 	void open();
+
+	/// After open(), before start(): a root-started proxy becomes [server] user keeping only
+	/// CAP_NET_BIND_SERVICE (Privileges::drop); anyone else keeps what it has. Throws StartError.
+	void dropPrivileges();
 
 	/// Builds and starts everything that runs threads; after open(). Throws StartError; the
 	/// caller then calls stop(), like after a SIGTERM.
@@ -128,18 +133,21 @@ public:
 	}
 
 private:
-	void openStorage(std::optional<Privileges::Account>& account, std::string& stayReason);
-	void dropPrivileges(bool root, const std::optional<Privileges::Account>& account, const std::string& stayReason);
+	void openStorage();
 	void startFleet();
 	void buildPipeline();
 	void startFrontend();
 	void startPersistence();
+	void buildStatsCollector();
 	void startAdmin();
 
 	const Config _config;
 	const MappedSettings _mapped;
 	std::vector<std::string> _stoppedSteps;
 	std::string _privileges;
+	bool _root = false;                          ///< started with effective uid 0
+	std::optional<Privileges::Account> _account; ///< whom a root-started proxy becomes; none = stays uid 0
+	std::string _stayReason;                     ///< why a root-started proxy keeps uid 0
 
 	// Declaration order is construction order; stop() tears them down in its own defined order.
 	std::unique_ptr<storage::Database> _database;
