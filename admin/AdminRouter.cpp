@@ -17,7 +17,6 @@
 
 #include <arpa/inet.h>
 
-#include <chrono>
 #include <cstring>
 #include <exception>
 
@@ -97,18 +96,12 @@ std::string authName(const std::string& name)
 
 } // namespace
 
-AdminRouter::AdminRouter(AdminSources sources, TokenAuth auth, std::function<int64_t()> clock):
+AdminRouter::AdminRouter(AdminSources sources, TokenAuth auth, stats::UnixClock clock):
 	_sources(sources),
 	_auth(std::move(auth)),
-	_clock(std::move(clock)),
+	_clock(stats::orSystemClock(std::move(clock))),
 	_logger(Poco::Logger::get("dnsproxy.admin"))
 {
-	if (!_clock)
-		_clock = [] {
-			return static_cast<int64_t>(
-				std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-					.count());
-		};
 }
 
 bool AdminRouter::isAllowedHost(const std::string& host)

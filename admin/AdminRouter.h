@@ -2,6 +2,7 @@
 #pragma once
 
 #include "admin/TokenAuth.h"
+#include "stats/UnixClock.h"
 
 #include <Poco/Logger.h>
 
@@ -69,7 +70,7 @@ public:
 	static constexpr size_t MAX_BODY = 64 * 1024;
 
 	/// `clock` gives unix seconds for pin approvals (injected for tests).
-	AdminRouter(AdminSources sources, TokenAuth auth, std::function<int64_t()> clock = {});
+	AdminRouter(AdminSources sources, TokenAuth auth, stats::UnixClock clock = {});
 
 	AdminResponse handle(const AdminRequest& request) const;
 
@@ -95,7 +96,7 @@ private:
 
 	AdminSources _sources;
 	TokenAuth _auth;
-	std::function<int64_t()> _clock;
+	stats::UnixClock _clock;
 	Poco::Logger& _logger;
 };
 

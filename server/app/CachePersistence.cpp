@@ -9,18 +9,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
 namespace dnsproxy::app
 {
 
 namespace
 {
-
-int64_t systemNow()
-{
-	return static_cast<int64_t>(std::time(nullptr));
-}
 
 storage::CacheRow toRow(cache::CacheRecord&& record)
 {
@@ -37,11 +31,11 @@ cache::CacheRecord toRecord(const storage::CacheRowView& row)
 } // namespace
 
 CachePersistence::CachePersistence(storage::Database& database, cache::PacketCache& cache,
-								   const CachePersistenceSettings& settings, Clock clock):
+								   const CachePersistenceSettings& settings, stats::UnixClock clock):
 	_database(database),
 	_cache(cache),
 	_settings(settings),
-	_clock(clock ? std::move(clock) : Clock(systemNow)),
+	_clock(stats::orSystemClock(std::move(clock))),
 	_store(std::make_unique<storage::CacheSnapshotStore>(database)),
 	_logger(Poco::Logger::get("dnsproxy.storage"))
 {
@@ -86,22 +80,12 @@ CachePersistence::LoadResult CachePersistence::loadInto()
 
 void CachePersistence::start()
 {
-	std::lock_guard<std::mutex> lock(_threadMutex);
-	if (_thread.joinable())
-		return;
-	_stopping = false;
-	_thread = std::thread([this] { run(); });
+	_flusher.start([this] { run(); });
 }
 
 void CachePersistence::stop()
 {
-	{
-		std::lock_guard<std::mutex> lock(_threadMutex);
-		_stopping = true;
-	}
-	_wake.notify_all();
-	if (_thread.joinable())
-		_thread.join();
+	_flusher.stop();
 }
 
 void CachePersistence::run()
@@ -112,10 +96,10 @@ void CachePersistence::run()
 	// enough changes wait.
 	const auto poll = std::min<steady_clock::duration>(interval, milliseconds(100));
 	auto due = steady_clock::now() + interval;
-	std::unique_lock<std::mutex> lock(_threadMutex);
-	while (!_stopping)
+	std::unique_lock<std::mutex> lock(_flusher.mutex());
+	while (!_flusher.stopping())
 	{
-		if (_wake.wait_for(lock, poll, [this] { return _stopping; }))
+		if (_flusher.condition().wait_for(lock, poll, [this] { return _flusher.stopping(); }))
 			break;
 		if (steady_clock::now() < due && _cache.pendingChanges() < _settings.earlyFlushChanges)
 			continue;

@@ -2,17 +2,17 @@
 #pragma once
 
 #include "cache/CacheRecord.h"
+#include "common/WorkerThread.h"
+#include "stats/UnixClock.h"
 
 #include <Poco/Logger.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 namespace dnsproxy::cache
 {
@@ -55,8 +55,6 @@ struct CachePersistenceSettings
 class CachePersistence
 {
 public:
-	using Clock = std::function<int64_t()>; ///< unix seconds
-
 	struct LoadResult
 	{
 		size_t records = 0; ///< rows read and handed to the cache (it may drop some itself)
@@ -64,7 +62,7 @@ public:
 	};
 
 	CachePersistence(storage::Database& database, cache::PacketCache& cache, const CachePersistenceSettings& settings,
-					 Clock clock = nullptr);
+					 stats::UnixClock clock = {});
 	~CachePersistence();
 
 	CachePersistence(const CachePersistence&) = delete;
@@ -109,17 +107,14 @@ private:
 	storage::Database& _database;
 	cache::PacketCache& _cache;
 	CachePersistenceSettings _settings;
-	Clock _clock;
+	stats::UnixClock _clock;
 	std::unique_ptr<storage::CacheSnapshotStore> _store;
 	Poco::Logger& _logger;
 
 	std::mutex _flushMutex;
 	bool _needFullSync = false; ///< a flush failed: the next one rewrites everything (under _flushMutex)
 
-	std::mutex _threadMutex;
-	std::condition_variable _wake;
-	bool _stopping = false;
-	std::thread _thread;
+	common::WorkerThread _flusher;
 
 	std::atomic<uint64_t> _persisted{0};
 	std::atomic<uint64_t> _loaded{0};

@@ -13,10 +13,10 @@ namespace dnsproxy::app
 struct Config;
 
 /// A thin ServerApplication: handleOption() only records what the command line said; main()
-/// loads and validates the configuration (exit 2 with one line on any error), builds the upstream
-/// pool, the pipeline and the front end, logs one line per listener and protocol, then waits for
-/// SIGTERM/SIGINT and stops the front end before the upstreams, so every query in flight is
-/// answered or failed before the process exits.
+/// loads and validates the configuration (exit 2 with one line on any error), has Services open
+/// storage, drop privileges and start everything, logs one line per listener and protocol, then
+/// waits for SIGTERM/SIGINT and calls Services::stop(), the one shutdown order (stop accepting,
+/// answer or fail what is in flight, flush the cache, close storage) that a failed start uses too.
 class DnsProxyApp: public Poco::Util::ServerApplication
 {
 public:
@@ -35,6 +35,7 @@ protected:
 
 private:
 	int serve(const Config& config);
+	static void logListeners(const Config& config, const std::string& target);
 	void setupLogging(const std::string& level);
 
 	std::string _configPath;

@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <ctime>
 #include <iterator>
 #include <sstream>
 
@@ -75,10 +74,10 @@ std::string shown(const upstream::PeerChain& chain)
 
 } // namespace
 
-PinManager::PinManager(const TlsConfig& config, storage::PinStore* store, Clock clock):
+PinManager::PinManager(const TlsConfig& config, storage::PinStore* store, stats::UnixClock clock):
 	_policy(config.pinPolicy),
 	_store(store),
-	_clock(std::move(clock)),
+	_clock(stats::orSystemClock(std::move(clock))),
 	_logger(Poco::Logger::get("dnsproxy.pins"))
 {
 	std::vector<std::pair<std::string, std::string>> configured;
@@ -100,7 +99,7 @@ std::string PinManager::lower(std::string text)
 
 int64_t PinManager::now() const
 {
-	return _clock ? _clock() : static_cast<int64_t>(std::time(nullptr));
+	return _clock();
 }
 
 void PinManager::reload()

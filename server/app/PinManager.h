@@ -4,6 +4,7 @@
 #include "admin/PinAdmin.h"
 #include "app/Config.h"
 #include "fleet/KeyLayout.h"
+#include "stats/UnixClock.h"
 #include "upstream/PinSource.h"
 
 #include <Poco/Logger.h>
@@ -41,9 +42,7 @@ namespace dnsproxy::app
 class PinManager: public upstream::PinSource, public admin::PinAdmin
 {
 public:
-	using Clock = std::function<int64_t()>; ///< unix seconds
-
-	PinManager(const TlsConfig& config, storage::PinStore* store, Clock clock = nullptr);
+	PinManager(const TlsConfig& config, storage::PinStore* store, stats::UnixClock clock = {});
 
 	// upstream::PinSource
 	bool accept(const std::string& name, const upstream::PeerChain& chain, std::string& reason) override;
@@ -94,7 +93,7 @@ private:
 
 	PinPolicy _policy;
 	storage::PinStore* _store;
-	Clock _clock;
+	stats::UnixClock _clock;
 	Poco::Logger& _logger;
 	mutable std::mutex _mutex;
 	std::map<std::string, std::set<std::string>> _configured; ///< name -> digests from [tls] pins

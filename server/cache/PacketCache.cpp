@@ -8,7 +8,6 @@
 #include "dns/TtlWalker.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -283,10 +282,10 @@ bool keyHasName(std::string_view key, const std::vector<uint8_t>& wire)
 
 } // namespace
 
-PacketCache::PacketCache(const CacheSettings& settings, Clock clock):
+PacketCache::PacketCache(const CacheSettings& settings, stats::UnixClock clock):
 	_settings(settings),
 	_policy(settings),
-	_clock(std::move(clock))
+	_clock(stats::orSystemClock(std::move(clock)))
 {
 	const size_t maxEntries = std::max<size_t>(1, _settings.maxEntries);
 	const size_t shards = maxEntries < 1024 ? 1 : std::max<size_t>(1, _settings.shards);
@@ -297,15 +296,6 @@ PacketCache::PacketCache(const CacheSettings& settings, Clock clock):
 }
 
 PacketCache::~PacketCache() = default;
-
-PacketCache::Clock PacketCache::systemClock()
-{
-	return [] {
-		return static_cast<int64_t>(
-			std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-				.count());
-	};
-}
 
 uint32_t PacketCache::hashKey(std::string_view key)
 {

@@ -6,6 +6,7 @@
 #include "cache/CacheSettings.h"
 #include "cache/TtlPolicy.h"
 #include "stats/StatsSnapshot.h"
+#include "stats/UnixClock.h"
 
 #include <atomic>
 #include <cstdint>
@@ -60,9 +61,6 @@ struct CacheHit
 class PacketCache
 {
 public:
-	/// Unix time in seconds; tests pass a fake one.
-	using Clock = std::function<int64_t()>;
-
 	struct Counters
 	{
 		std::atomic<uint64_t> hits{0};
@@ -77,12 +75,11 @@ public:
 		std::atomic<uint64_t> loadRejected{0}; ///< records load() dropped (too old or malformed)
 	};
 
-	explicit PacketCache(const CacheSettings& settings, Clock clock = systemClock());
+	/// `clock`: unix seconds (empty = the system clock); tests pass a fake one.
+	explicit PacketCache(const CacheSettings& settings, stats::UnixClock clock = {});
 	~PacketCache();
 	PacketCache(const PacketCache&) = delete;
 	PacketCache& operator=(const PacketCache&) = delete;
-
-	static Clock systemClock();
 
 	// --- hot path --------------------------------------------------------------------------
 
@@ -184,7 +181,7 @@ private:
 
 	CacheSettings _settings;
 	TtlPolicy _policy;
-	Clock _clock;
+	stats::UnixClock _clock;
 	size_t _perShard;
 	std::vector<std::unique_ptr<Shard>> _shards;
 	std::atomic<int64_t> _entries{0};

@@ -17,7 +17,8 @@ bool patchAnswerForClient(uint8_t* answer, size_t answerLength, const MessageInf
 	writeId(answer, queryInfo.header.id);
 	// RFC 1035 4.1.1: RD is copied from the query. Upstream queries always ask for recursion
 	// (SPEC 4), so the answer carries RD=1 whatever the client sent.
-	answer[2] = static_cast<uint8_t>((answer[2] & ~(Header::RD >> 8)) | (queryInfo.header.rd() ? Header::RD >> 8 : 0));
+	uint8_t& flagsHigh = answer[Header::FLAGS_OFFSET]; // QR, OPCODE, AA, TC, RD
+	flagsHigh = static_cast<uint8_t>((flagsHigh & ~(Header::RD >> 8)) | (queryInfo.header.rd() ? Header::RD >> 8 : 0));
 	const MessageInfo& a = answerInfo;
 	const MessageInfo& q = queryInfo;
 	if (a.header.qdcount != 1 || a.qnameCompressed || q.qnameCompressed || a.qnameLength != q.qnameLength ||

@@ -34,6 +34,9 @@ constexpr uint16_t CLIENT_SUBNET = 8, COOKIE = 10, TCP_KEEPALIVE = 11, PADDING =
 } // namespace EdnsOptionCode
 
 constexpr size_t HEADER_SIZE = 12;
+/// A resource record after its owner name (RFC 1035 4.1.3): type, class, ttl, rdlength, then rdata.
+constexpr size_t RR_TYPE_OFFSET = 0, RR_CLASS_OFFSET = 2, RR_TTL_OFFSET = 4, RR_RDLENGTH_OFFSET = 8;
+constexpr size_t RR_FIXED_SIZE = 10;
 constexpr size_t MAX_NAME_LENGTH = 255;
 constexpr size_t MAX_LABEL_LENGTH = 63;
 /// Largest DNS message (the TCP length prefix is 16 bits, RFC 1035 4.2.2).

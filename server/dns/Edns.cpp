@@ -202,7 +202,7 @@ bool buildOptions(const uint8_t* msg, const MessageInfo& info, const std::vector
 
 void setArcount(std::vector<uint8_t>& message, uint16_t arcount)
 {
-	writeU16(message.data() + 10, arcount);
+	writeArcount(message.data(), arcount);
 }
 
 struct OptFields

@@ -6,12 +6,12 @@ namespace dnsproxy::dns
 
 void Header::setOpcode(uint8_t opcode)
 {
-	flags = static_cast<uint16_t>((flags & ~0x7800) | ((opcode & 0x0F) << 11));
+	flags = static_cast<uint16_t>((flags & ~(OPCODE_MASK << OPCODE_SHIFT)) | ((opcode & OPCODE_MASK) << OPCODE_SHIFT));
 }
 
 void Header::setRcode(uint8_t rcode)
 {
-	flags = static_cast<uint16_t>((flags & ~0x000F) | (rcode & 0x0F));
+	flags = static_cast<uint16_t>((flags & ~RCODE_MASK) | (rcode & RCODE_MASK));
 }
 
 std::optional<Header> Header::parse(const uint8_t* data, size_t len)
@@ -19,23 +19,23 @@ std::optional<Header> Header::parse(const uint8_t* data, size_t len)
 	if (data == nullptr || len < HEADER_SIZE)
 		return std::nullopt;
 	Header h;
-	h.id = readU16(data);
-	h.flags = readU16(data + 2);
-	h.qdcount = readU16(data + 4);
-	h.ancount = readU16(data + 6);
-	h.nscount = readU16(data + 8);
-	h.arcount = readU16(data + 10);
+	h.id = readU16(data + ID_OFFSET);
+	h.flags = readU16(data + FLAGS_OFFSET);
+	h.qdcount = readU16(data + QDCOUNT_OFFSET);
+	h.ancount = readU16(data + ANCOUNT_OFFSET);
+	h.nscount = readU16(data + NSCOUNT_OFFSET);
+	h.arcount = readU16(data + ARCOUNT_OFFSET);
 	return h;
 }
 
 void Header::write(uint8_t* out) const
 {
-	writeU16(out, id);
-	writeU16(out + 2, flags);
-	writeU16(out + 4, qdcount);
-	writeU16(out + 6, ancount);
-	writeU16(out + 8, nscount);
-	writeU16(out + 10, arcount);
+	writeU16(out + ID_OFFSET, id);
+	writeU16(out + FLAGS_OFFSET, flags);
+	writeU16(out + QDCOUNT_OFFSET, qdcount);
+	writeU16(out + ANCOUNT_OFFSET, ancount);
+	writeU16(out + NSCOUNT_OFFSET, nscount);
+	writeU16(out + ARCOUNT_OFFSET, arcount);
 }
 
 } // namespace dnsproxy::dns

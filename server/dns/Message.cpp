@@ -9,7 +9,6 @@ namespace dnsproxy::dns
 namespace
 {
 
-constexpr size_t RR_FIXED_SIZE = 10;      // type, class, ttl, rdlength
 constexpr size_t QUESTION_FIXED_SIZE = 4; // qtype, qclass
 
 ParseError parseOptions(const uint8_t* data, size_t start, size_t end, EdnsInfo& edns)
@@ -135,7 +134,7 @@ ParseError parseMessage(const uint8_t* data, size_t len, MessageInfo& out, bool 
 		if (len - pos < RR_FIXED_SIZE)
 			return ParseError::TRUNCATED;
 		const uint16_t type = readU16(data + pos);
-		const uint16_t rdlength = readU16(data + pos + 8);
+		const uint16_t rdlength = readU16(data + pos + RR_RDLENGTH_OFFSET);
 		const size_t rdataStart = pos + RR_FIXED_SIZE;
 		if (rdlength > len - rdataStart)
 			return ParseError::TRUNCATED;

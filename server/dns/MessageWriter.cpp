@@ -117,7 +117,7 @@ bool MessageWriter::addRecord(int section, const uint8_t* name, size_t nameLen, 
 		}
 	}
 	const size_t ownerBytes = literal == nameLen ? nameLen : literal + 2;
-	if (size() + ownerBytes + 10 + rdlen > _maxSize)
+	if (size() + ownerBytes + RR_FIXED_SIZE + rdlen > _maxSize)
 		return false;
 	if (!enterSection(section))
 		return false;
@@ -129,12 +129,12 @@ bool MessageWriter::addRecord(int section, const uint8_t* name, size_t nameLen, 
 		_body.push_back(static_cast<uint8_t>(0xC0 | (pointer >> 8)));
 		_body.push_back(static_cast<uint8_t>(pointer & 0xFF));
 	}
-	uint8_t fixed[10];
-	writeU16(fixed, type);
-	writeU16(fixed + 2, klass);
-	writeU32(fixed + 4, ttl);
-	writeU16(fixed + 8, static_cast<uint16_t>(rdlen));
-	_body.insert(_body.end(), fixed, fixed + 10);
+	uint8_t fixed[RR_FIXED_SIZE];
+	writeU16(fixed + RR_TYPE_OFFSET, type);
+	writeU16(fixed + RR_CLASS_OFFSET, klass);
+	writeU32(fixed + RR_TTL_OFFSET, ttl);
+	writeU16(fixed + RR_RDLENGTH_OFFSET, static_cast<uint16_t>(rdlen));
+	_body.insert(_body.end(), fixed, fixed + RR_FIXED_SIZE);
 	if (rdlen > 0)
 		_body.insert(_body.end(), rdata, rdata + rdlen);
 	rememberName(name, nameLen, offset, literal == nameLen ? nameLen : literal);

@@ -59,14 +59,14 @@ template <typename Visitor> bool walkRecords(const uint8_t* data, size_t len, Vi
 			RecordView rr;
 			rr.section = section;
 			rr.ownerOffset = pos;
-			if (readName(data, len, pos, nullptr, nullptr, &budget) != ParseError::NONE || len - pos < 10)
+			if (readName(data, len, pos, nullptr, nullptr, &budget) != ParseError::NONE || len - pos < RR_FIXED_SIZE)
 				return false;
 			rr.fixedOffset = pos;
-			rr.type = readU16(data + pos);
-			rr.klass = readU16(data + pos + 2);
-			rr.ttl = readU32(data + pos + 4);
-			rr.rdlength = readU16(data + pos + 8);
-			rr.rdataOffset = pos + 10;
+			rr.type = readU16(data + pos + RR_TYPE_OFFSET);
+			rr.klass = readU16(data + pos + RR_CLASS_OFFSET);
+			rr.ttl = readU32(data + pos + RR_TTL_OFFSET);
+			rr.rdlength = readU16(data + pos + RR_RDLENGTH_OFFSET);
+			rr.rdataOffset = pos + RR_FIXED_SIZE;
 			if (rr.rdlength > len - rr.rdataOffset)
 				return false;
 			pos = rr.end();

@@ -42,18 +42,12 @@ void Fleet::start()
 	_writer->start();
 	_cache->start();
 	_pins->start();
-	_prober = std::thread([this] { probe(); });
+	_prober.start([this] { probe(); });
 }
 
 void Fleet::stop()
 {
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_stop = true;
-	}
-	_wake.notify_all();
-	if (_prober.joinable())
-		_prober.join();
+	_prober.stop();
 	_pins->stop();
 	_cache->stop();
 	_writer->stop();
@@ -64,13 +58,13 @@ void Fleet::probe()
 	RedisConnection connection(_context.url, _context.timeoutMs);
 	bool reportedDown = false;
 	uint64_t attempt = 0;
-	std::unique_lock<std::mutex> lock(_mutex);
-	while (!_stop)
+	std::unique_lock<std::mutex> lock(_prober.mutex());
+	while (!_prober.stopping())
 	{
 		if (!_context.breaker.probeDue())
 		{
 			const auto wait = std::min(_context.breaker.untilProbe(), std::chrono::milliseconds(100));
-			_wake.wait_for(lock, std::max(wait, std::chrono::milliseconds(5)));
+			_prober.condition().wait_for(lock, std::max(wait, std::chrono::milliseconds(5)));
 			continue;
 		}
 		lock.unlock();

@@ -2,16 +2,15 @@
 #pragma once
 
 #include "cache/CacheSettings.h"
+#include "common/WorkerThread.h"
 #include "fleet/FleetContext.h"
 #include "fleet/PinChannel.h"
 #include "fleet/RedisWriter.h"
 #include "fleet/SharedCache.h"
 #include "stats/StatsSnapshot.h"
 
-#include <condition_variable>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 namespace dnsproxy::fleet
 {
@@ -66,11 +65,9 @@ private:
 	std::unique_ptr<RedisWriter> _writer;
 	std::unique_ptr<SharedCache> _cache;
 	std::unique_ptr<PinChannel> _pins;
-	std::mutex _mutex;
-	std::condition_variable _wake;
-	bool _stop = false;
+	std::mutex _mutex; ///< guards _started
 	bool _started = false;
-	std::thread _prober;
+	common::WorkerThread _prober;
 };
 
 } // namespace dnsproxy::fleet

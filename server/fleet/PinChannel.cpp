@@ -22,19 +22,12 @@ PinChannel::~PinChannel()
 
 void PinChannel::start()
 {
-	if (!_thread.joinable())
-		_thread = std::thread([this] { run(); });
+	_subscriber.start([this] { run(); });
 }
 
 void PinChannel::stop()
 {
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_stop = true;
-	}
-	_wake.notify_all();
-	if (_thread.joinable())
-		_thread.join();
+	_subscriber.stop();
 }
 
 void PinChannel::publish(PinEvent event)
@@ -180,11 +173,11 @@ void PinChannel::resync()
 
 void PinChannel::run()
 {
-	std::unique_lock<std::mutex> lock(_mutex);
-	while (!_stop)
+	std::unique_lock<std::mutex> lock(_subscriber.mutex());
+	while (!_subscriber.stopping())
 	{
-		_wake.wait_for(lock, std::chrono::milliseconds(100));
-		if (_stop)
+		_subscriber.condition().wait_for(lock, std::chrono::milliseconds(100));
+		if (_subscriber.stopping())
 			break;
 		lock.unlock();
 		if (!_context.breaker.allow())

@@ -1,15 +1,14 @@
 // PinChannel.h - the shared pin store: pins in Redis hashes, changes on a pub/sub channel.
 #pragma once
 
+#include "common/WorkerThread.h"
 #include "fleet/FleetContext.h"
 #include "fleet/RedisConnection.h"
 #include "fleet/RedisWriter.h"
 
 #include <atomic>
-#include <condition_variable>
 #include <functional>
 #include <mutex>
-#include <thread>
 
 namespace dnsproxy::fleet
 {
@@ -62,10 +61,7 @@ private:
 	RedisConnection _scan;
 	std::atomic<bool> _subscribed{false};
 	uint64_t _subscribedGeneration = 0; ///< breaker generation of the subscription (subscriber thread only)
-	std::mutex _mutex;
-	std::condition_variable _wake;
-	bool _stop = false;
-	std::thread _thread;
+	common::WorkerThread _subscriber;
 };
 
 } // namespace dnsproxy::fleet

@@ -27,30 +27,23 @@ RedisWriter::~RedisWriter()
 
 void RedisWriter::start()
 {
-	if (!_thread.joinable())
-		_thread = std::thread([this] { run(); });
+	_sender.start([this] { run(); });
 }
 
 void RedisWriter::stop()
 {
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_stop = true;
-	}
-	_wake.notify_all();
-	if (_thread.joinable())
-		_thread.join();
+	_sender.stop();
 }
 
 bool RedisWriter::push(Item&& item)
 {
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		if (_queue.size() < _capacity && !_stop)
+		std::lock_guard<std::mutex> lock(_sender.mutex());
+		if (_queue.size() < _capacity && !_sender.stopping())
 		{
 			item.queued = std::chrono::steady_clock::now();
 			_queue.push_back(std::move(item));
-			_wake.notify_one();
+			_sender.notifyOne();
 			return true;
 		}
 	}
@@ -60,21 +53,21 @@ bool RedisWriter::push(Item&& item)
 
 size_t RedisWriter::queued() const
 {
-	std::lock_guard<std::mutex> lock(_mutex);
+	std::lock_guard<std::mutex> lock(_sender.mutex());
 	return _queue.size();
 }
 
 void RedisWriter::run()
 {
-	std::unique_lock<std::mutex> lock(_mutex);
+	std::unique_lock<std::mutex> lock(_sender.mutex());
 	for (;;)
 	{
 		if (_queue.empty() || !_context.breaker.allow())
 		{
-			if (_stop)
+			if (_sender.stopping())
 				break;
 			// The breaker closes without telling anyone: look again every 50 ms while items wait.
-			_wake.wait_for(lock, std::chrono::milliseconds(50));
+			_sender.condition().wait_for(lock, std::chrono::milliseconds(50));
 			continue;
 		}
 		std::vector<Item> batch;
@@ -83,7 +76,7 @@ void RedisWriter::run()
 			batch.push_back(std::move(_queue.front()));
 			_queue.pop_front();
 		}
-		const bool last = _stop;
+		const bool last = _sender.stopping();
 		lock.unlock();
 		send(batch);
 		lock.lock();
@@ -137,7 +130,7 @@ void RedisWriter::send(std::vector<Item>& batch)
 	catch (const Poco::Exception& e)
 	{
 		_context.failed("write", e);
-		std::lock_guard<std::mutex> lock(_mutex);
+		std::lock_guard<std::mutex> lock(_sender.mutex());
 		for (auto it = batch.rbegin(); it != batch.rend(); ++it)
 		{
 			if (it->cacheKey.empty() && _queue.size() < _capacity)

@@ -2,15 +2,14 @@
 #pragma once
 
 #include "cache/TtlPolicy.h"
+#include "common/WorkerThread.h"
 #include "fleet/FleetContext.h"
 #include "fleet/RedisConnection.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace dnsproxy::fleet
@@ -57,11 +56,8 @@ private:
 	cache::TtlPolicy _policy;
 	size_t _capacity;
 	RedisConnection _connection;
-	mutable std::mutex _mutex;
-	std::condition_variable _wake;
+	mutable common::WorkerThread _sender; ///< its mutex() also guards _queue
 	std::deque<Item> _queue;
-	bool _stop = false;
-	std::thread _thread;
 };
 
 } // namespace dnsproxy::fleet

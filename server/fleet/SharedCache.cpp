@@ -29,26 +29,15 @@ SharedCache::~SharedCache()
 
 void SharedCache::start()
 {
-	std::lock_guard<std::mutex> lock(_mutex);
-	if (!_workers.empty())
-		return;
-	for (size_t i = 0; i < _threads; ++i)
-		_workers.emplace_back([this] { run(); });
+	_workers.start([this] { run(); }, _threads);
 }
 
 void SharedCache::stop()
 {
 	std::deque<Lookup> left;
+	_workers.stop();
 	{
-		std::lock_guard<std::mutex> lock(_mutex);
-		_stop = true;
-	}
-	_wake.notify_all();
-	for (auto& worker : _workers)
-		worker.join();
-	_workers.clear();
-	{
-		std::lock_guard<std::mutex> lock(_mutex);
+		std::lock_guard<std::mutex> lock(_workers.mutex());
 		left.swap(_queue);
 	}
 	for (auto& lookup : left)
@@ -59,12 +48,12 @@ void SharedCache::lookup(const std::string& key, Callback done)
 {
 	if (_context.breaker.allow())
 	{
-		std::unique_lock<std::mutex> lock(_mutex);
-		if (!_stop && _queue.size() < _capacity)
+		std::unique_lock<std::mutex> lock(_workers.mutex());
+		if (!_workers.stopping() && _queue.size() < _capacity)
 		{
 			_queue.push_back(Lookup{key, std::move(done), std::chrono::steady_clock::now()});
 			lock.unlock();
-			_wake.notify_one();
+			_workers.notifyOne();
 			return;
 		}
 	}
@@ -83,11 +72,11 @@ void SharedCache::store(const std::string& key, const uint8_t* answer, size_t le
 void SharedCache::run()
 {
 	RedisConnection connection(_context.url, _context.timeoutMs);
-	std::unique_lock<std::mutex> lock(_mutex);
+	std::unique_lock<std::mutex> lock(_workers.mutex());
 	for (;;)
 	{
-		_wake.wait(lock, [this] { return _stop || !_queue.empty(); });
-		if (_stop)
+		_workers.condition().wait(lock, [this] { return _workers.stopping() || !_queue.empty(); });
+		if (_workers.stopping())
 			return;
 		std::vector<Lookup> batch;
 		while (!_queue.empty() && batch.size() < BATCH)

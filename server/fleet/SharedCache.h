@@ -2,17 +2,16 @@
 #pragma once
 
 #include "cache/TtlPolicy.h"
+#include "common/WorkerThread.h"
 #include "fleet/FleetContext.h"
 #include "fleet/RedisConnection.h"
 #include "fleet/RedisWriter.h"
 #include "pipeline/SecondLevelCache.h"
 
 #include <chrono>
-#include <condition_variable>
 #include <deque>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 namespace dnsproxy::fleet
@@ -67,11 +66,8 @@ private:
 	cache::TtlPolicy _policy;
 	size_t _threads;
 	size_t _capacity;
-	std::mutex _mutex;
-	std::condition_variable _wake;
+	common::WorkerThread _workers; ///< its mutex() also guards _queue
 	std::deque<Lookup> _queue;
-	bool _stop = false;
-	std::vector<std::thread> _workers;
 };
 
 } // namespace dnsproxy::fleet

@@ -1,6 +1,7 @@
 // QueryPipeline.cpp - validation, cache, forwarding, serve-stale timer and answer shaping.
 #include "pipeline/QueryPipeline.h"
 
+#include "common/WorkerThread.h"
 #include "dns/AnswerPatch.h"
 #include "dns/Constants.h"
 #include "dns/Edns.h"
@@ -11,12 +12,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <queue>
 #include <random>
-#include <thread>
 
 namespace dnsproxy::pipeline
 {
@@ -38,28 +37,23 @@ class QueryPipeline::StaleTimer
 {
 public:
 	explicit StaleTimer(QueryPipeline& pipeline):
-		_pipeline(pipeline),
-		_thread([this] { run(); })
+		_pipeline(pipeline)
 	{
+		_worker.start([this] { run(); });
 	}
 
 	~StaleTimer()
 	{
-		{
-			std::lock_guard<std::mutex> lock(_mutex);
-			_stop = true;
-		}
-		_wake.notify_one();
-		_thread.join();
+		_worker.stop();
 	}
 
 	void schedule(std::chrono::steady_clock::time_point deadline, std::weak_ptr<Request> request)
 	{
 		{
-			std::lock_guard<std::mutex> lock(_mutex);
+			std::lock_guard<std::mutex> lock(_worker.mutex());
 			_queue.push(Item{deadline, std::move(request)});
 		}
-		_wake.notify_one();
+		_worker.notifyOne();
 	}
 
 private:
@@ -75,18 +69,18 @@ private:
 
 	void run()
 	{
-		std::unique_lock<std::mutex> lock(_mutex);
-		while (!_stop)
+		std::unique_lock<std::mutex> lock(_worker.mutex());
+		while (!_worker.stopping())
 		{
 			if (_queue.empty())
 			{
-				_wake.wait(lock);
+				_worker.condition().wait(lock);
 				continue;
 			}
 			const auto deadline = _queue.top().deadline;
 			if (std::chrono::steady_clock::now() < deadline)
 			{
-				_wake.wait_until(lock, deadline);
+				_worker.condition().wait_until(lock, deadline);
 				continue;
 			}
 			std::shared_ptr<Request> request = _queue.top().request.lock();
@@ -100,11 +94,8 @@ private:
 	}
 
 	QueryPipeline& _pipeline;
-	std::mutex _mutex;
-	std::condition_variable _wake;
 	std::priority_queue<Item, std::vector<Item>, std::greater<Item>> _queue;
-	bool _stop = false;
-	std::thread _thread; // last: started once everything above exists
+	common::WorkerThread _worker; ///< its mutex() also guards _queue
 };
 
 namespace
@@ -287,7 +278,7 @@ bool QueryPipeline::answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>
 void QueryPipeline::countAnswer(const std::vector<uint8_t>& message)
 {
 	if (message.size() >= dns::HEADER_SIZE)
-		_stats.countAnswer(message[3] & 0x0f);
+		_stats.countAnswer(dns::readRcode(message.data()));
 }
 
 bool QueryPipeline::answerFromSecondLevel(Request& request, std::vector<uint8_t>&& message)
@@ -346,7 +337,7 @@ bool QueryPipeline::answerFromCache(Request& request)
 	if (!_cache || request.cacheKey.empty() || !request.responder)
 		return false;
 	auto hit = _cache->lookup(request.cacheKey, false);
-	if (!hit || (hit->answer[3] & 0x0f) == dns::Rcode::SERVFAIL)
+	if (!hit || dns::readRcode(hit->answer.data()) == dns::Rcode::SERVFAIL)
 		return false;
 	if (request.answered.exchange(true))
 		return true; // the other side (timer or upstream) has answered already
@@ -417,7 +408,7 @@ void QueryPipeline::shapeInPlace(std::vector<uint8_t>& message, const uint8_t* q
 		{
 			// PacketCache keeps the OPT last and self-contained: dropping it is a resize.
 			message.resize(a.edns.rrOffset);
-			dns::writeU16(message.data() + 10, static_cast<uint16_t>(a.header.arcount - 1));
+			dns::writeArcount(message.data(), static_cast<uint16_t>(a.header.arcount - 1));
 		}
 		else if (!q.edns.present)
 			rewritten = dns::removeOpt(message.data(), message.size());

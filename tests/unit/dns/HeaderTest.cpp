@@ -18,6 +18,8 @@ class HeaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSettersChangeOnlyTheirBits);
 	CPPUNIT_TEST(testRcodeSetterKeepsLowFourBits);
 	CPPUNIT_TEST(testReadsAndWritesIdBigEndian);
+	CPPUNIT_TEST(testReadsRcodeWithoutParsing);
+	CPPUNIT_TEST(testWritesArcountInPlace);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -113,6 +115,29 @@ public:
 		CPPUNIT_ASSERT_EQUAL(uint8_t(0x12), query[0]);
 		CPPUNIT_ASSERT_EQUAL(uint8_t(0x34), query[1]);
 		CPPUNIT_ASSERT_EQUAL(uint16_t(0x1234), readId(query.data()));
+	}
+
+	void testReadsRcodeWithoutParsing()
+	{
+		auto query = loadHexCapture("dig_example_a_dnssec_query.hex");
+		Header header = *Header::parse(query.data(), query.size());
+		header.setRcode(Rcode::NXDOMAIN);
+		header.setQr(true);
+		header.write(query.data());
+		CPPUNIT_ASSERT_EQUAL(Rcode::NXDOMAIN, readRcode(query.data()));
+		header.setRcode(Rcode::SERVFAIL);
+		header.write(query.data());
+		CPPUNIT_ASSERT_EQUAL(Rcode::SERVFAIL, readRcode(query.data()));
+	}
+
+	void testWritesArcountInPlace()
+	{
+		auto query = loadHexCapture("dig_example_a_dnssec_query.hex");
+		writeArcount(query.data(), 0x0102);
+		const auto header = Header::parse(query.data(), query.size());
+		CPPUNIT_ASSERT_EQUAL(uint16_t(0x0102), header->arcount);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(1), header->qdcount);
+		CPPUNIT_ASSERT_EQUAL(uint16_t(0xd59a), header->id);
 	}
 };
 
