@@ -107,7 +107,13 @@ for row, u in zip(p.rows, stats["upstreams"]):
     want = [u["address"], u["address"], u["name"], u["state"], str(u["queries"])]
     if row[:5] != want:
         errors.append("upstream row %r, /stats says %r" % (row[:5], want))
-    if row[9] != "%.2f" % u["latency_ms"]["p50"]:
+    # The page rounds with JavaScript's toFixed(2) (half away from zero: 0.625 -> "0.63"), Python's
+    # "%.2f" rounds half to even (0.625 -> "0.62"): compare the number, to within the rounding.
+    try:
+        shown = float(row[9])
+    except ValueError:
+        shown = None
+    if shown is None or abs(shown - u["latency_ms"]["p50"]) > 0.005 + 1e-9:
         errors.append("p50 %r, /stats says %r" % (row[9], u["latency_ms"]["p50"]))
 if t.get("error"):
     errors.append("page shows an error: " + t["error"])
