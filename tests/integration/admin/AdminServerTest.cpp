@@ -202,4 +202,5 @@ private:
 	std::unique_ptr<AdminServer> _server;
 };
 
-CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(AdminServerTest, "integration");
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(AdminServerTest, "admin");
+CPPUNIT_REGISTRY_ADD("admin", "integration");

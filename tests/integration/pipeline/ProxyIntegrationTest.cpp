@@ -345,6 +345,7 @@ private:
 	}
 };
 
-CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(ProxyIntegrationTest, "integration");
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(ProxyIntegrationTest, "pipeline");
+CPPUNIT_REGISTRY_ADD("pipeline", "integration");
 
 } // namespace dnsproxy::test

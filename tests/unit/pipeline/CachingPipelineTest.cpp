@@ -1,7 +1,6 @@
 // CachingPipelineTest.cpp - QueryPipeline with a PacketCache and a fake upstream: hits, serve-stale, prefetch.
 #include "pipeline/QueryPipeline.h"
 
-#include "CachePackets.h"
 #include "cache/PacketCache.h"
 #include "dns/Constants.h"
 #include "dns/Header.h"
@@ -9,6 +8,7 @@
 #include "support/FakeUpstream.h"
 #include "support/TestAcl.h"
 #include "support/WaitFor.h"
+#include "unit/cache/CachePackets.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -207,4 +207,4 @@ private:
 	std::unique_ptr<pipeline::QueryPipeline> _pipeline;
 };
 
-CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(CachingPipelineTest, "cache");
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(CachingPipelineTest, "pipeline");
