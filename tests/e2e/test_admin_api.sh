@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig curl openssl ss
 require_binary
 "$PY" -c 'import prometheus_client.parser' 2>/dev/null ||
-	fail "python3-prometheus-client is not installed (scripts/test installs it)"
+	skip "python3-prometheus-client is not installed (scripts/test installs it)"
 
 use_test_pki
 TOKEN=secret
