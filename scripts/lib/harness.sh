@@ -143,11 +143,11 @@ wait_for()
 # kernel's ephemeral range so outgoing connections cannot take it. Each port is reserved
 # machine-wide (mkdir in $E2E_PORT_DIR, released in the EXIT trap) so tests running at the
 # same time (ctest -j) never pick the same one; reservations older than 15 min are stale.
-# The reservation logic is tests/support/reserve.py.
+# The reservation logic is scripts/lib/reserve.py.
 E2E_PORT_DIR=${TMPDIR:-/tmp}/dnsproxy-e2e-ports
 pick_port()
 {
-	"$PY" "$SUPPORT_DIR/reserve.py" port --ip "${1:-127.0.0.1}" --dir "$E2E_PORT_DIR" --used "$TEST_TMP/.ports"
+	"$PY" "$DNSPROXY_SOURCE/scripts/lib/reserve.py" port --ip "${1:-127.0.0.1}" --dir "$E2E_PORT_DIR" --used "$TEST_TMP/.ports"
 }
 
 # tcp_listening IP PORT: true when something listens on IP:PORT (TCP).

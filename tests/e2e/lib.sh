@@ -92,7 +92,7 @@ dot_stat_is()
 # own port 53 there (opportunistic fallback target) even when tests run in parallel.
 pick_loopback_ip()
 {
-	"$PY" "$SUPPORT_DIR/reserve.py" loopback-ip --port 53 --dir "$E2E_PORT_DIR" --used "$TEST_TMP/.ports"
+	"$PY" "$DNSPROXY_SOURCE/scripts/lib/reserve.py" loopback-ip --port 53 --dir "$E2E_PORT_DIR" --used "$TEST_TMP/.ports"
 }
 
 # start_clear_dns IP [PORT]: tests/support/clear_dns_server.py, a clear-text DNS responder on

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/support/reserve.py - reserves a free port, or a free loopback address, machine-wide for
+# scripts/lib/reserve.py - reserves a free port, or a free loopback address, machine-wide for
 # one end-to-end test, so tests running at the same time (ctest -j) never get the same one.
 #
 #   python3 reserve.py port [--ip IP] --dir DIR --used FILE         prints PORT
