@@ -11,7 +11,7 @@
 # (53 by default) is free for TCP and UDP, so a test can own that port there.
 #
 # A reservation is the directory DIR/<port> or DIR/ip-<address> (mkdir is atomic); its name is
-# appended to FILE, and tests/e2e/lib.sh's EXIT trap removes every name listed there. A
+# appended to FILE, and scripts/lib/harness.sh's EXIT trap removes every name listed there. A
 # reservation older than 15 minutes is stale (its test died without cleaning up) and is taken
 # over. Exits non-zero after 1000 candidates without success.
 import argparse
