@@ -2,7 +2,7 @@
 // bodiless POSTs, bind failures, concurrent clients and stop() with a client connected.
 #include "admin/AdminServer.h"
 
-#include "unit/admin/AdminTestData.h"
+#include "support/AdminTestData.h"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>

@@ -1,7 +1,7 @@
 // CachePersistenceTest.cpp - a real PacketCache written to and loaded from a temp SQLite file.
 #include "integration/storage/StorageTestDir.h"
+#include "support/CachePackets.h"
 #include "support/WaitFor.h"
-#include "unit/cache/CachePackets.h"
 
 #include "app/CachePersistence.h"
 #include "cache/PacketCache.h"

@@ -4,12 +4,12 @@
 #include "cache/PacketCache.h"
 #include "dns/Constants.h"
 #include "dns/Header.h"
+#include "support/CachePackets.h"
 #include "support/CapturingResponder.h"
 #include "support/FakeUpstream.h"
 #include "support/MessageFields.h"
 #include "support/TestAcl.h"
 #include "support/WaitFor.h"
-#include "unit/cache/CachePackets.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
