@@ -85,6 +85,23 @@ dot_stat_is()
 	test "$(dot_stat "$1")" "$2" "$3"
 }
 
+# --- the proxy's own figures -------------------------------------------------------------
+
+# client_stat KEY: one counter of the "clients" object of /stats (pending, over_limit, refused,
+# tcp_connections...) from the admin API on 127.0.0.1:$APORT.
+client_stat()
+{
+	curl -s -m 5 "http://127.0.0.1:$APORT/stats" |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["clients"][sys.argv[1]])' "$1"
+}
+
+# client_stat_is KEY OP N: for wait_for, which must re-read the value on every try
+# (wait_for test "$(client_stat KEY)" ... would read it once).
+client_stat_is() { test "$(client_stat "$1")" "$2" "$3"; }
+
+# rss_kib [PID]: resident set size in KiB of PID ($DNSPROXY_PID by default).
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$DNSPROXY_PID}/status"; }
+
 # --- TLS security tests: own loopback addresses, clear-text servers, SPKI digests --------
 
 # pick_loopback_ip: a random address in 127.0.0.0/8 (not 127.0.0.x) whose port 53 is free for
