@@ -27,12 +27,7 @@ assert_eq 200 "$(curl -s -m 10 -o "$TEST_TMP/pins.json" -w '%{http_code}' "$ADMI
 
 pins_json() { curl -s -m 10 "$ADMIN/pins${1:-}"; }
 # source_of DIGEST: the source recorded for DIGEST under $NAME, or "none".
-source_of()
-{
-	pins_json "/$NAME" | "$PY" -c 'import json,sys
-d = [x["source"] for n in json.load(sys.stdin)["pins"] for x in n["digests"] if x["sha256"] == sys.argv[1]]
-print(d[0] if d else "none")' "$1"
-}
+source_of() { pin_field "$1" source; }
 answers_ok() { [[ $(kdig_short "$P" "$1" A) == 192.0.2.1 ]]; }
 
 assert_eq 192.0.2.1 "$(kdig_short "$P" first.zone.example A)" "first query over a verified connection"
