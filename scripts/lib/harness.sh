@@ -156,6 +156,12 @@ tcp_listening()
 	[[ -n $(ss -tlnH "( sport = :$2 )" 2>/dev/null | awk -v a="$1:$2" '$4 == a') ]]
 }
 
+# udp_listening PORT: true when a UDP socket is bound to PORT.
+udp_listening()
+{
+	[[ -n $(ss -ulnH "( sport = :$1 )" 2>/dev/null) ]]
+}
+
 # established_to PORT: number of established TCP connections whose peer port is PORT.
 established_to()
 {
