@@ -85,6 +85,15 @@ dot_stat_is()
 	test "$(dot_stat "$1")" "$2" "$3"
 }
 
+# --- zones for unbound ------------------------------------------------------------------
+
+# CACHE_TEST_ZONE: UNBOUND_EXTRA_CONF lines for the zone cache.test. with an SOA of TTL 3600 and
+# MINIMUM 60, so negative answers live 60 s (RFC 2308 5). Append the zone's local-data lines:
+#   UNBOUND_EXTRA_CONF=$CACHE_TEST_ZONE'
+#   	local-data: "a.cache.test. 300 IN A 192.0.2.10"'
+CACHE_TEST_ZONE='	local-zone: "cache.test." static
+	local-data: "cache.test. 3600 IN SOA ns.cache.test. hostmaster.cache.test. 1 3600 1200 604800 60"'
+
 # --- the proxy's own figures -------------------------------------------------------------
 
 # client_stat KEY: one counter of the "clients" object of /stats (pending, over_limit, refused,
