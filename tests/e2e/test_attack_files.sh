@@ -10,10 +10,7 @@
 #    the database as the new user), it flushes to the database at shutdown and the entries are
 #    there after a restart, and the folder made by a root-run proxy is handed to the new user.
 source "$(dirname "$0")/lib.sh"
-if ((EUID != 0)); then
-	log "skip: dropping privileges is tested as root only"
-	exit 77
-fi
+require_root "dropping privileges is tested as root only"
 require_tool unbound unbound-control kdig curl openssl ss
 require_binary
 

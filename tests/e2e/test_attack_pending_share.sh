@@ -15,19 +15,16 @@ start_dot_server "$DPORT" "$CERT" "$KEY" --delay-all 2000
 APORT=$(pick_port)
 start_proxy "127.0.0.1:$DPORT#$NAME" -D server.max_pending=40 -D upstream.timeout_ms=6000 \
 	-D "admin.listen=127.0.0.1:$APORT"
-stat() { curl -s -m 5 "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["clients"][sys.argv[1]])' "$1"; }
-# stat_is KEY OP N: for wait_for, which must re-read the value on every try.
-stat_is() { test "$(stat "$1")" "$2" "$3"; }
 rcode_count() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["rcodes"].get(sys.argv[2], 0))' "$1" "$2"; }
 
 # Attack: a flood holds its share; a second source asks meanwhile.
-before=$(stat over_limit)
+before=$(client_stat over_limit)
 "$PY" "$SUPPORT_DIR/hostile_client.py" burst --port "$PROXY_PORT" --count 1500 --timeout 5 \
 	>"$TEST_TMP/flood.out" 2>&1 &
 FLOOD_PID=$!
 E2E_PIDS+=("$FLOOD_PID")
 show_on_fail "$TEST_TMP/flood.out"
-wait_for -t 10 stat_is over_limit -gt "$before" || fail "the flood was never limited"
+wait_for -t 10 client_stat_is over_limit -gt "$before" || fail "the flood was never limited"
 for i in 1 2 3; do
 	kdig_rcode "$PROXY_PORT" -b 127.0.0.2 "second$i.zone.example" >"$TEST_TMP/second$i.out" &
 	E2E_PIDS+=("$!")
@@ -39,10 +36,10 @@ done
 wait "$FLOOD_PID" || true
 log "flood: $(cat "$TEST_TMP/flood.out")"
 assert_ge 1 "$(rcode_count "$(cat "$TEST_TMP/flood.out")" REFUSED)" "the flood itself was held to its share"
-wait_for -t 10 stat_is pending -eq 0 || fail "queries still pending after the attack"
+wait_for -t 10 client_stat_is pending -eq 0 || fail "queries still pending after the attack"
 
 # Control: the flooding source alone. 200 queries leave in ~30 ms, long before the first answer.
-before_control=$(stat over_limit)
+before_control=$(client_stat over_limit)
 out=$("$PY" "$SUPPORT_DIR/hostile_client.py" burst --port "$PROXY_PORT" --count 200 --timeout 8)
 log "flood alone: $out"
 noerror=$(rcode_count "$out" NOERROR)
@@ -51,6 +48,6 @@ assert_eq 0 "$(json_field "$out" lost)" "control: every flood query answered"
 ((noerror >= 10 && noerror <= 12)) || fail "control: $noerror flood queries went upstream, expected its share (10 of max_pending 40)"
 pass "control: the flood alone got its share of max_pending ($noerror answered), no more"
 assert_ge 188 "$refused" "control: the rest of the flood ($refused) REFUSED"
-assert_ge "$((before_control + refused))" "$(stat over_limit)" "control: refusals counted as over_limit"
+assert_ge "$((before_control + refused))" "$(client_stat over_limit)" "control: refusals counted as over_limit"
 
 stop_pid "$DNSPROXY_PID" dnsproxy

@@ -13,9 +13,6 @@ require_binary
 use_test_pki
 DPORT=$(pick_port)
 start_dot_server "$DPORT" "$CERT" "$KEY"
-stat() { curl -s -m 5 "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["clients"][sys.argv[1]])' "$1"; }
-stat_is() { test "$(stat "$1")" "$2" "$3"; }
-keep_field() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }
 
 # start_keepers NAME: four idle allowed connections from 127.0.0.1 that query once $TEST_TMP/NAME.go exists.
 start_keepers()
@@ -26,7 +23,7 @@ start_keepers()
 	E2E_PIDS+=("$KEEP_PID")
 	show_on_fail "$TEST_TMP/$1.out"
 	wait_for -t 10 test -s "$TEST_TMP/$1.json" || fail "$1: the allowed connections were not opened"
-	wait_for -t 5 stat_is tcp_connections -eq 4 || fail "$1: the proxy does not hold the 4 allowed connections"
+	wait_for -t 5 client_stat_is tcp_connections -eq 4 || fail "$1: the proxy does not hold the 4 allowed connections"
 }
 
 # Attack.
@@ -37,10 +34,10 @@ start_keepers keep
 out=$("$PY" "$SUPPORT_DIR/hostile_client.py" keep --port "$PROXY_PORT" --count 12 --source 127.0.0.2)
 log "refused source: $out"
 assert_eq 0 "$(json_field "$out" answered)" "the 12 connections from 127.0.0.2 got no answer"
-assert_ge 12 "$(stat refused)" "the refused connections are counted in clients.refused"
-assert_eq 0 "$(stat tcp_refused)" "no connection refused for want of a slot"
-assert_eq "[]" "$(keep_field "$TEST_TMP/keep.json" closed_early)" "no allowed connection was closed for the refused source"
-assert_eq 4 "$(stat tcp_connections)" "the 4 allowed connections still hold the slots"
+assert_ge 12 "$(client_stat refused)" "the refused connections are counted in clients.refused"
+assert_eq 0 "$(client_stat tcp_refused)" "no connection refused for want of a slot"
+assert_eq "[]" "$(json_stat "$TEST_TMP/keep.json" closed_early)" "no allowed connection was closed for the refused source"
+assert_eq 4 "$(client_stat tcp_connections)" "the 4 allowed connections still hold the slots"
 touch "$TEST_TMP/keep.go"
 wait "$KEEP_PID" || true
 log "allowed clients: $(cat "$TEST_TMP/keep.out")"
@@ -56,12 +53,12 @@ start_keepers control
 out=$("$PY" "$SUPPORT_DIR/hostile_client.py" keep --port "$PROXY_PORT" --count 2 --source 127.0.0.2)
 log "allowed second source: $out"
 assert_eq 2 "$(json_field "$out" answered)" "control: the 2 connections from 127.0.0.2 are served"
-keep_field_is() { test "$(keep_field "$1" "$2")" = "$3"; }
+keep_field_is() { test "$(json_stat "$1" "$2")" = "$3"; }
 wait_for -t 5 keep_field_is "$TEST_TMP/control.json" closed_early "[0, 1]" ||
-	fail "control: expected the two idlest allowed connections closed, got $(keep_field "$TEST_TMP/control.json" closed_early)"
+	fail "control: expected the two idlest allowed connections closed, got $(json_stat "$TEST_TMP/control.json" closed_early)"
 pass "control: the two idlest connections were closed to make room"
 touch "$TEST_TMP/control.go"
 wait "$KEEP_PID" || true
 assert_eq 2 "$(json_field "$(cat "$TEST_TMP/control.out")" answered)" "control: the two remaining allowed connections answer"
-assert_eq 0 "$(stat refused)" "control: nothing refused by the ACL"
+assert_eq 0 "$(client_stat refused)" "control: nothing refused by the ACL"
 stop_pid "$DNSPROXY_PID" dnsproxy

@@ -10,8 +10,7 @@ require_binary
 use_test_pki
 UPORT=$(pick_port)
 # cache.test: an SOA with TTL 3600 and MINIMUM 60, so negative answers live 60 s (RFC 2308 5).
-UNBOUND_EXTRA_CONF='	local-zone: "cache.test." static
-	local-data: "cache.test. 3600 IN SOA ns.cache.test. hostmaster.cache.test. 1 3600 1200 604800 60"
+UNBOUND_EXTRA_CONF=$CACHE_TEST_ZONE'
 	local-data: "long.cache.test. 300 IN A 192.0.2.10"
 	local-data: "short.cache.test. 3 IN A 192.0.2.3"'
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"

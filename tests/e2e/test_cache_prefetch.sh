@@ -8,8 +8,7 @@ require_binary
 
 use_test_pki
 UPORT=$(pick_port)
-UNBOUND_EXTRA_CONF='	local-zone: "cache.test." static
-	local-data: "cache.test. 3600 IN SOA ns.cache.test. hostmaster.cache.test. 1 3600 1200 604800 60"
+UNBOUND_EXTRA_CONF=$CACHE_TEST_ZONE'
 	local-data: "pf.cache.test. 20 IN A 192.0.2.30"'
 start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 start_proxy "127.0.0.1:$UPORT#$NAME"

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control openssl ss
 require_binary
-"$PY" -c 'import dns.message' 2>/dev/null || fail "python3-dnspython is not installed for $PY"
+"$PY" -c 'import dns.message' 2>/dev/null || skip "python3-dnspython is not installed for $PY (scripts/test installs it)"
 
 use_test_pki
 UPORT=$(pick_port)

@@ -16,13 +16,8 @@ start_fleet_proxy B "$TEST_TMP/b.db" "$REDIS_URL" "${COMMON[@]}"
 wait_for -t 10 fleet_ready "$A_ADMIN" || fail "proxy A did not start using Redis"
 wait_for -t 10 fleet_ready "$B_ADMIN" || fail "proxy B did not start using Redis"
 
-# source_of ADMIN DIGEST: the source GET /pins shows for DIGEST under $NAME, or "none".
-source_of()
-{
-	curl -s -m 5 "$1/pins/$NAME" | "$PY" -c 'import json,sys
-d = [x["source"] for n in json.load(sys.stdin)["pins"] for x in n["digests"] if x["sha256"] == sys.argv[1]]
-print(d[0] if d else "none")' "$2"
-}
+# source_of ADMIN DIGEST: the source GET /pins on ADMIN shows for DIGEST under $NAME, or "none".
+source_of() { ADMIN=$1 pin_field "$2" source; }
 source_is() { [[ $(source_of "$1" "$2") == "$3" ]]; }
 answers_ok() { [[ $(kdig_short "$1" "$2" A) == 192.0.2.1 ]]; }
 

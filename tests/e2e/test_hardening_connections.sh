@@ -15,7 +15,6 @@ start_unbound_dot "$TEST_TMP/unbound" "$UPORT" "$CERT" "$KEY"
 APORT=$(pick_port)
 start_proxy "127.0.0.1:$UPORT#$NAME" -D server.tcp_idle_timeout_ms=1000 -D server.threads=2 \
 	-D "admin.listen=127.0.0.1:$APORT"
-stat() { curl -s "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys; d=json.load(sys.stdin); print(d["clients"][sys.argv[1]])' "$1"; }
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" warm.zone.example)" "warm-up query answered"
 
 HOLD=$TEST_TMP/hold.json
@@ -63,7 +62,7 @@ log "small non-reader: $out"
 [[ $(json_field "$out" closed_after) != None ]] || fail "the small non-reader was not closed"
 pass "the small non-reader was closed after $(json_field "$out" closed_after)s (no answer octet written for 1 s)"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" +tcp after.zone.example)" "TCP answered after the siege"
-assert_eq 0 "$(stat tcp_connections)" "no client connection left open"
+assert_eq 0 "$(client_stat tcp_connections)" "no client connection left open"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
 # max_tcp_connections = 100 with four workers: the limit and the choice of the idlest connection
@@ -78,14 +77,14 @@ HOLD_PID=$!
 E2E_PIDS+=("$HOLD_PID")
 show_on_fail "$TEST_TMP/hold100.out"
 wait_for -t 10 test -s "$HOLD" || fail "the 100 connections were not opened"
-wait_for -t 5 test "$(stat tcp_connections)" -eq 100 || fail "the proxy does not hold 100 connections"
+wait_for -t 5 client_stat_is tcp_connections -eq 100 || fail "the proxy does not hold 100 connections"
 pass "100 idle connections held (the limit)"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" +tcp conn101.zone.example)" "connection 101 served"
 wait_for -t 5 "$PY" -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["closed"] >= 1 else 1)' "$HOLD" ||
 	fail "no idle connection was closed to make room"
 assert_eq "[0]" "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["closed_index"])' "$HOLD")" \
 	"exactly the idlest (first opened) connection was closed for it"
-assert_eq 0 "$(stat tcp_refused)" "nothing refused while idle connections could make room"
+assert_eq 0 "$(client_stat tcp_refused)" "nothing refused while idle connections could make room"
 kill "$HOLD_PID" 2>/dev/null || true
 wait "$HOLD_PID" 2>/dev/null || true
 stop_pid "$DNSPROXY_PID" dnsproxy

@@ -13,7 +13,6 @@ UPORT=$(pick_port)
 start_unbound_dot "$TEST_TMP/unbound" "$UPORT" "$CERT" "$KEY"
 start_proxy "127.0.0.1:$UPORT#$NAME" -D server.threads=2
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$DNSPROXY_PID/status"; }
 
 # Warm up (TLS connection, cache, thread stacks) so the baseline is the steady state.
 for i in 1 2 3; do

@@ -111,7 +111,7 @@ if ((EUID == 0)); then
 	assert_eq "0 0" "$(json_stat "$SNIFF_STATS" tcp_connections) $(json_stat "$SNIFF_STATS" udp_packets)" \
 		"opportunistic + pin refusal: nothing sent to port 53 of the upstream's address"
 else
-	log "not root: skipping the opportunistic CA-pin check that listens on port 53"
+	skip_part "not root: the opportunistic CA-pin check that listens on port 53"
 fi
 
 # --- 8. bad pins stop the start ---------------------------------------------------------------

@@ -11,7 +11,7 @@
 source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss
 require_binary
-((EUID == 0)) || { echo "# SKIP $E2E_NAME: must run as root to listen on port 53"; exit 0; }
+require_root "listens on port 53"
 
 use_test_pki
 PKI=$TEST_TMP/pki

@@ -50,14 +50,14 @@ ports=$SPORT
 if ((EUID == 0)); then
 	ports+=",53"
 else
-	log "not root: cannot listen on $SNIFF_IP:53, checking only the upstream port"
+	skip_part "not root: cannot listen on $SNIFF_IP:53, checking only the upstream port"
 fi
 start_sniffer "$SNIFF_IP" "$ports" cleartextprobe7
 start_proxy "$SNIFF_IP:$SPORT#$NAME" -D upstream.timeout_ms=1000
 assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" cleartextprobe7.zone.example A)" "upstream without TLS: SERVFAIL over UDP"
 assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp cleartextprobe7.nx.zone.example A)" "upstream without TLS: SERVFAIL over TCP"
 stop_pid "$DNSPROXY_PID" dnsproxy
-sniff() { "$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$SNIFF_STATS" "$1"; }
+sniff() { json_stat "$SNIFF_STATS" "$1"; }
 assert_ge 1 "$(sniff tls_client_hellos)" "the proxy did try TLS to the upstream address"
-assert_eq False "$(sniff needle_seen)" "the query name was never sent in clear text"
+assert_eq false "$(sniff needle_seen)" "the query name was never sent in clear text"
 assert_eq 0 "$(sniff udp_packets)" "no clear-text UDP to the upstream address"

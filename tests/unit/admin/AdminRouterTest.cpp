@@ -2,7 +2,7 @@
 #include "admin/AdminRouter.h"
 
 #include "admin/DnsNames.h"
-#include "unit/admin/AdminTestData.h"
+#include "support/AdminTestData.h"
 
 #include <Poco/JSON/Parser.h>
 

@@ -1,7 +1,7 @@
 // JsonViewTest.cpp - unit tests of JsonView: /stats layout and values, pins grouped by name, cache entries.
 #include "admin/JsonView.h"
 
-#include "unit/admin/AdminTestData.h"
+#include "support/AdminTestData.h"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>

@@ -1,7 +1,7 @@
 // PrometheusViewTest.cpp - unit tests of PrometheusView: names, HELP/TYPE, labels, cumulative histogram.
 #include "admin/PrometheusView.h"
 
-#include "unit/admin/AdminTestData.h"
+#include "support/AdminTestData.h"
 
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,8 +1,8 @@
 // CacheKeyTest.cpp - building and splitting cache keys.
 #include "cache/CacheKey.h"
 
-#include "CachePackets.h"
 #include "dns/Constants.h"
+#include "support/CachePackets.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -2,9 +2,9 @@
 // persistence API.
 #include "cache/PacketCache.h"
 
-#include "CachePackets.h"
 #include "dns/Constants.h"
 #include "dns/Header.h"
+#include "support/CachePackets.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,7 +1,7 @@
 // AnswerPatchTest.cpp - tests of dns::patchAnswerForClient: the client's ID, RD bit and name case, nothing else.
 #include "dns/AnswerPatch.h"
-#include "DnsTestTraits.h"
 #include "dns/Header.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,8 +1,8 @@
 // DnsTestHelpers.h - helpers shared by the dns tests that check what our own code produced.
 #pragma once
 
-#include "DnsTestTraits.h"
 #include "dns/Message.h"
+#include "support/DnsTestTraits.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 

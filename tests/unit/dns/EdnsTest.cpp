@@ -1,9 +1,9 @@
 // EdnsTest.cpp - tests of OPT rewriting, removal and RFC 7830/8467 padding.
 #include "dns/Edns.h"
 #include "DnsTestHelpers.h"
-#include "DnsTestTraits.h"
 #include "dns/Message.h"
 #include "dns/Name.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,6 +1,6 @@
 // HeaderTest.cpp - tests of dns::Header parsing, flag accessors and ID helpers against captured packets.
 #include "dns/Header.h"
-#include "DnsTestTraits.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,6 +1,6 @@
 // MessageTest.cpp - tests of parseMessage on captured and hand-built messages, valid and malformed.
 #include "dns/Message.h"
-#include "DnsTestTraits.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,8 +1,8 @@
 // MessageWriterTest.cpp - tests of message building: counts, owner-name compression, OPT, limits.
 #include "dns/MessageWriter.h"
-#include "DnsTestTraits.h"
 #include "dns/Message.h"
 #include "dns/Name.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

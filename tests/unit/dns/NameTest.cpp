@@ -1,6 +1,6 @@
 // NameTest.cpp - tests of name decompression limits (loops, bad pointers, lengths) and name helpers.
 #include "dns/Name.h"
-#include "DnsTestTraits.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

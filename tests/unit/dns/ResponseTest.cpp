@@ -1,8 +1,8 @@
 // ResponseTest.cpp - tests of error answers (FORMERR, SERVFAIL, ...) and TC=1 truncated answers.
 #include "dns/Response.h"
 #include "DnsTestHelpers.h"
-#include "DnsTestTraits.h"
 #include "dns/Message.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

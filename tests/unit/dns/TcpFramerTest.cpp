@@ -1,6 +1,6 @@
 // TcpFramerTest.cpp - tests of dns::TcpFramer: reassembly from pieces, pipelining, zero-length frames.
 #include "dns/TcpFramer.h"
-#include "DnsTestTraits.h"
+#include "support/DnsTestTraits.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 

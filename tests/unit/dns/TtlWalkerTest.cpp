@@ -1,7 +1,7 @@
 // TtlWalkerTest.cpp - tests of TTL visiting, ageing, clamping and RFC 2308 negative TTLs.
 #include "dns/TtlWalker.h"
-#include "DnsTestTraits.h"
 #include "dns/Constants.h"
+#include "support/DnsTestTraits.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>

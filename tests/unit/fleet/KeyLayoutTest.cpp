@@ -1,7 +1,7 @@
 // KeyLayoutTest.cpp - the Redis key names and pin channel messages of the fleet (SPEC 4b).
 #include "fleet/KeyLayout.h"
 
-#include "../cache/CachePackets.h"
+#include "support/CachePackets.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,9 +1,9 @@
 // SecondLevelPipelineTest.cpp - QueryPipeline's second-level cache hook (fleet L2, SPEC 4b) with fakes.
 #include "pipeline/QueryPipeline.h"
 
-#include "../cache/CachePackets.h"
 #include "cache/PacketCache.h"
 #include "dns/Header.h"
+#include "support/CachePackets.h"
 #include "support/CapturingResponder.h"
 #include "support/FakeUpstream.h"
 #include "support/TestAcl.h"

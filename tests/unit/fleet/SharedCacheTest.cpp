@@ -1,7 +1,7 @@
 // SharedCacheTest.cpp - turning a value read from Redis into an answer with the remaining TTL.
 #include "fleet/SharedCache.h"
 
-#include "../cache/CachePackets.h"
+#include "support/CachePackets.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 

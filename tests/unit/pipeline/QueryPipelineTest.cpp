@@ -4,10 +4,10 @@
 #include "dns/Constants.h"
 #include "dns/Message.h"
 #include "support/CapturingResponder.h"
+#include "support/DnsTestTraits.h"
 #include "support/FakeUpstream.h"
 #include "support/PacketBuilder.h"
 #include "support/TestAcl.h"
-#include "unit/dns/DnsTestTraits.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -3,9 +3,9 @@
 
 #include "dns/Constants.h"
 #include "pipeline/QueryPipeline.h"
+#include "support/CachePackets.h"
 #include "support/CapturingResponder.h"
 #include "support/FakeUpstream.h"
-#include "unit/cache/CachePackets.h"
 
 #include <Poco/Net/SocketAddress.h>
 

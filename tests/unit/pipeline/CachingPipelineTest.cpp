@@ -1,12 +1,13 @@
 // CachingPipelineTest.cpp - QueryPipeline with a PacketCache and a fake upstream: hits, serve-stale, prefetch.
 #include "pipeline/QueryPipeline.h"
 
-#include "CachePackets.h"
 #include "cache/PacketCache.h"
 #include "dns/Constants.h"
 #include "dns/Header.h"
+#include "support/CachePackets.h"
 #include "support/CapturingResponder.h"
 #include "support/FakeUpstream.h"
+#include "support/MessageFields.h"
 #include "support/TestAcl.h"
 #include "support/WaitFor.h"
 
@@ -20,16 +21,7 @@ using namespace dnsproxy::test::cachepackets;
 using dnsproxy::test::allowLoopback;
 using dnsproxy::test::CapturingResponder;
 using dnsproxy::test::FakeUpstream;
-
-namespace
-{
-
-uint8_t rcodeOf(const std::vector<uint8_t>& msg)
-{
-	return msg.at(3) & 0x0f;
-}
-
-} // namespace
+using dnsproxy::test::rcodeOf;
 
 class CachingPipelineTest: public CppUnit::TestFixture
 {
@@ -101,9 +93,9 @@ public:
 		auto cacheKeep = std::move(_cache);
 		_pipeline = std::make_unique<pipeline::QueryPipeline>(settings, _acl, *_upstream, _stats, cacheKeep.get());
 		auto hit = ask(query("www.example.com", dns::Type::A));
-		CPPUNIT_ASSERT_EQUAL(uint8_t(dns::Rcode::NOERROR), rcodeOf(hit->answer()));
+		CPPUNIT_ASSERT_EQUAL(int(dns::Rcode::NOERROR), rcodeOf(hit->answer()));
 		auto miss = ask(query("other.example.com", dns::Type::A));
-		CPPUNIT_ASSERT_EQUAL(uint8_t(dns::Rcode::REFUSED), rcodeOf(miss->answer()));
+		CPPUNIT_ASSERT_EQUAL(int(dns::Rcode::REFUSED), rcodeOf(miss->answer()));
 		_pipeline.reset();
 		_cache = std::move(cacheKeep);
 	}
@@ -118,7 +110,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(size_t(0), responder->count());
 		_upstream->complete(1, upstream::UpstreamResult::Status::TIMEOUT);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), responder->count());
-		CPPUNIT_ASSERT_EQUAL(uint8_t(dns::Rcode::NOERROR), rcodeOf(responder->answer()));
+		CPPUNIT_ASSERT_EQUAL(int(dns::Rcode::NOERROR), rcodeOf(responder->answer()));
 		CPPUNIT_ASSERT_EQUAL(uint32_t(30), ttls(responder->answer())[0]);
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), _cache->counters().staleServed.load());
 	}
@@ -131,7 +123,7 @@ public:
 		auto responder = ask(query("www.example.com", dns::Type::A));
 		_upstream->complete(1, upstream::UpstreamResult::Status::OK,
 							rcodeOnly("www.example.com", dns::Type::A, dns::Rcode::SERVFAIL));
-		CPPUNIT_ASSERT_EQUAL(uint8_t(dns::Rcode::NOERROR), rcodeOf(responder->answer()));
+		CPPUNIT_ASSERT_EQUAL(int(dns::Rcode::NOERROR), rcodeOf(responder->answer()));
 		CPPUNIT_ASSERT_EQUAL(uint32_t(30), ttls(responder->answer())[0]);
 	}
 
@@ -144,7 +136,7 @@ public:
 		_now += 120;
 		auto responder = ask(query("www.example.com", dns::Type::A));
 		_upstream->complete(1, upstream::UpstreamResult::Status::FAILED);
-		CPPUNIT_ASSERT_EQUAL(uint8_t(dns::Rcode::SERVFAIL), rcodeOf(responder->answer()));
+		CPPUNIT_ASSERT_EQUAL(int(dns::Rcode::SERVFAIL), rcodeOf(responder->answer()));
 	}
 
 	void testServesStaleAfterClientResponseTimer()
@@ -207,4 +199,4 @@ private:
 	std::unique_ptr<pipeline::QueryPipeline> _pipeline;
 };
 
-CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(CachingPipelineTest, "cache");
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(CachingPipelineTest, "pipeline");

@@ -1,4 +1,5 @@
-// AdminTestData.h - a StatsSnapshot with known figures and fake admin sources for the admin unit tests.
+// AdminTestData.h - a StatsSnapshot with known figures and fake admin sources, for the admin
+// unit tests and AdminServerTest.
 #pragma once
 
 #include "admin/CacheControl.h"

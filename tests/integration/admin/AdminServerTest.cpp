@@ -2,7 +2,7 @@
 // bodiless POSTs, bind failures, concurrent clients and stop() with a client connected.
 #include "admin/AdminServer.h"
 
-#include "unit/admin/AdminTestData.h"
+#include "support/AdminTestData.h"
 
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -202,4 +202,5 @@ private:
 	std::unique_ptr<AdminServer> _server;
 };
 
-CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(AdminServerTest, "integration");
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(AdminServerTest, "admin");
+CPPUNIT_REGISTRY_ADD("admin", "integration");

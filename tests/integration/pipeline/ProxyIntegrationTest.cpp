@@ -3,6 +3,7 @@
 #include "support/DnsClient.h"
 #include "support/FakeDotServer.h"
 #include "support/InProcessProxy.h"
+#include "support/MessageFields.h"
 #include "support/PacketBuilder.h"
 #include "support/WaitFor.h"
 
@@ -34,21 +35,6 @@ constexpr int RCODE_REFUSED = 5;
 std::vector<uint8_t> makeQuery(uint16_t id, const std::string& name, uint16_t flags = FLAG_RD)
 {
 	return PacketBuilder().header(id, flags, 1, 0, 0, 0).question(name, TYPE_A).data();
-}
-
-int idOf(const std::vector<uint8_t>& message)
-{
-	return (message.at(0) << 8) | message.at(1);
-}
-
-int rcodeOf(const std::vector<uint8_t>& message)
-{
-	return message.at(3) & 0x0f;
-}
-
-bool isResponse(const std::vector<uint8_t>& message)
-{
-	return (message.at(2) & 0x80) != 0;
 }
 
 std::string hex(const uint8_t* data, size_t length)
@@ -345,6 +331,7 @@ private:
 	}
 };
 
-CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(ProxyIntegrationTest, "integration");
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(ProxyIntegrationTest, "pipeline");
+CPPUNIT_REGISTRY_ADD("pipeline", "integration");
 
 } // namespace dnsproxy::test

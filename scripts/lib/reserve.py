@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# tests/support/reserve.py - reserves a free port, or a free loopback address, machine-wide for
+# scripts/lib/reserve.py - reserves a free port, or a free loopback address, machine-wide for
 # one end-to-end test, so tests running at the same time (ctest -j) never get the same one.
 #
 #   python3 reserve.py port [--ip IP] --dir DIR --used FILE         prints PORT
@@ -11,7 +11,7 @@
 # (53 by default) is free for TCP and UDP, so a test can own that port there.
 #
 # A reservation is the directory DIR/<port> or DIR/ip-<address> (mkdir is atomic); its name is
-# appended to FILE, and tests/e2e/lib.sh's EXIT trap removes every name listed there. A
+# appended to FILE, and scripts/lib/harness.sh's EXIT trap removes every name listed there. A
 # reservation older than 15 minutes is stale (its test died without cleaning up) and is taken
 # over. Exits non-zero after 1000 candidates without success.
 import argparse

@@ -1,4 +1,5 @@
-// CachePackets.h - queries and upstream answers for the cache tests, built with PacketBuilder.
+// CachePackets.h - queries and upstream answers built with PacketBuilder, for the cache, pipeline,
+// fleet and cache persistence tests.
 #pragma once
 
 #include "cache/CacheKey.h"
