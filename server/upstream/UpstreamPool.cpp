@@ -18,7 +18,6 @@ namespace dnsproxy::upstream
 
 namespace
 {
-constexpr uint64_t PROBE_EVERY = 16;
 /// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
 constexpr size_t QUERY_PADDING_BLOCK = 128;
 
@@ -59,46 +58,34 @@ struct UpstreamPool::Flight
 	std::vector<Waiter> waiters;
 };
 
+bool UpstreamPool::Server::connectable() const
+{
+	return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
+}
+
 bool UpstreamPool::Server::usable() const
 {
-	return downUntil.load(std::memory_order_relaxed) == 0 &&
-		   std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
+	return selector->up(index) && connectable();
 }
 
-void UpstreamPool::recordSuccess(Server& server)
+void UpstreamPool::report(Server& server, const UpstreamSelector::Change& change)
 {
-	server.lastSuccess.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-	if (server.downUntil.exchange(0, std::memory_order_relaxed) != 0)
-		Poco::Logger::get("dnsproxy.upstream").information("upstream %s is up again", server.endpoint.url());
-	server.downCount.store(0, std::memory_order_relaxed);
-}
-
-void UpstreamPool::recordFailure(Server& server, std::chrono::steady_clock::time_point sent)
-{
-	// One slow name is not a dead server: only when nothing at all was answered since this query
-	// went out is the server taken out of rotation.
-	if (server.lastSuccess.load(std::memory_order_relaxed) >= sent.time_since_epoch().count())
-		return;
-	auto now = std::chrono::steady_clock::now();
-	uint32_t count = server.downCount.load(std::memory_order_relaxed);
-	auto backoff = std::chrono::milliseconds(std::min<uint64_t>(30000, 1000ull << std::min(count, 5u)));
-	int64_t until = (now + backoff).time_since_epoch().count();
-	if (server.downUntil.exchange(until, std::memory_order_relaxed) == 0)
-		Poco::Logger::get("dnsproxy.upstream")
-			.warning("upstream %s marked down for %ld ms", server.endpoint.url(), static_cast<long>(backoff.count()));
+	auto& logger = Poco::Logger::get("dnsproxy.upstream");
+	if (change.cameUp)
+		logger.information("upstream %s is up again", server.endpoint.url());
+	if (change.markedDownFor.count() > 0)
+		logger.warning("upstream %s marked down for %ld ms", server.endpoint.url(),
+					   static_cast<long>(change.markedDownFor.count()));
 }
 
 void UpstreamPool::probeIfDue(Server& server)
 {
-	int64_t until = server.downUntil.load(std::memory_order_relaxed);
-	if (until == 0 || std::chrono::steady_clock::now().time_since_epoch().count() < until)
-		return;
-	if (server.probing.exchange(true))
+	if (!_selector.claimProbe(server.index, std::chrono::steady_clock::now()))
 		return;
 	// ". IN NS" with RD: every resolver answers it, and it says nothing about any client.
 	dns::Header header;
-	header.id = static_cast<uint16_t>(_roundRobin.load() * 2654435761u);
-	header.flags = 0x0100;
+	header.id = static_cast<uint16_t>(_selector.ticks() * 2654435761u);
+	header.flags = dns::Header::RD;
 	dns::MessageWriter writer;
 	writer.setHeader(header);
 	const uint8_t root[] = {0};
@@ -108,33 +95,29 @@ void UpstreamPool::probeIfDue(Server& server)
 	std::optional<std::vector<uint8_t>> prepared;
 	if (dns::parseMessage(probe.data(), probe.size(), info) == dns::ParseError::NONE)
 		prepared = prepareQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
+	auto sent = std::chrono::steady_clock::now();
 	if (!prepared)
 	{
-		server.probing.store(false);
+		_selector.probeDone(server.index, false, sent, sent);
 		return;
 	}
-	auto sent = std::chrono::steady_clock::now();
 	auto done = [this, &server, sent](UpstreamResult&& result) {
-		if (result.status == UpstreamResult::Status::OK)
-			recordSuccess(server);
-		else
-		{
-			server.downCount.fetch_add(1, std::memory_order_relaxed);
-			server.downUntil.store(0, std::memory_order_relaxed); // re-armed by recordFailure with a longer back-off
-			recordFailure(server, sent);
-		}
-		server.probing.store(false);
+		report(server, _selector.probeDone(server.index, result.status == UpstreamResult::Status::OK, sent,
+										   std::chrono::steady_clock::now()));
 	};
 	pickConnection(server).submit(std::move(*prepared), SentQuestion::of(info), std::move(done));
 }
 
 UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins):
-	_settings(settings)
+	_settings(settings),
+	_selector(settings.strategy, settings.servers.size(), std::chrono::milliseconds(settings.connection.timeoutMs))
 {
 	for (const auto& endpoint : _settings.servers)
 	{
 		auto server = std::make_unique<Server>();
 		server->endpoint = endpoint;
+		server->index = _servers.size();
+		server->selector = &_selector;
 		for (uint32_t i = 0; i < std::max<uint32_t>(1, _settings.connectionsPerServer); ++i)
 			server->connections.push_back(
 				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins));
@@ -201,32 +184,13 @@ std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query, const dns
 
 std::vector<size_t> UpstreamPool::order()
 {
-	std::vector<size_t> result(_servers.size());
-	for (size_t i = 0; i < result.size(); ++i)
-		result[i] = i;
-	uint64_t tick = _roundRobin.fetch_add(1, std::memory_order_relaxed);
+	std::vector<bool> connectable(_servers.size());
 	for (auto& server : _servers)
+	{
 		probeIfDue(*server);
-	if (_settings.strategy == SelectionStrategy::ROUND_ROBIN && !result.empty())
-	{
-		std::rotate(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(tick % result.size()), result.end());
+		connectable[server->index] = server->connectable();
 	}
-	else if (_settings.strategy == SelectionStrategy::FASTEST && result.size() > 1)
-	{
-		// Servers without a sample yet sort first, so each gets measured.
-		std::stable_sort(result.begin(), result.end(), [this](size_t a, size_t b) {
-			return _servers[a]->srttMicros.load(std::memory_order_relaxed) <
-				   _servers[b]->srttMicros.load(std::memory_order_relaxed);
-		});
-		if (tick % PROBE_EVERY == PROBE_EVERY - 1)
-		{
-			size_t other = 1 + (tick / PROBE_EVERY) % (result.size() - 1);
-			std::swap(result[0], result[other]);
-		}
-	}
-	// Servers that are backing off after connect failures are tried last, in the same relative order.
-	std::stable_partition(result.begin(), result.end(), [this](size_t i) { return _servers[i]->usable(); });
-	return result;
+	return _selector.order(connectable);
 }
 
 DotConnection& UpstreamPool::pickConnection(Server& server)
@@ -326,24 +290,15 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 	auto sent = std::chrono::steady_clock::now();
 	pickConnection(server).submit(
 		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
+			auto now = std::chrono::steady_clock::now();
 			if (result.status == UpstreamResult::Status::OK)
 			{
-				recordSuccess(server);
-				auto micros = static_cast<uint32_t>(
-					std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent)
-						.count());
-				uint32_t old = server.srttMicros.load(std::memory_order_relaxed);
-				server.srttMicros.store(old == 0 ? micros : (old * 7 + micros) / 8, std::memory_order_relaxed);
+				report(server, _selector.answered(server.index, sent, now));
 				Callback done = std::move(attempt->done);
 				done(std::move(result));
 				return;
 			}
-			// A server that timed out counts as slow for `fastest`.
-			if (result.status == UpstreamResult::Status::TIMEOUT)
-				server.srttMicros.store(
-					std::max<uint32_t>(server.srttMicros.load() * 2, _settings.connection.timeoutMs * 1000u),
-					std::memory_order_relaxed);
-			recordFailure(server, sent);
+			report(server, _selector.failed(server.index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
 			attempt->lastStatus = result.status;
 			tryNext(attempt);
 		});

@@ -5,6 +5,7 @@
 #include "upstream/DotConnection.h"
 #include "upstream/PinSource.h"
 #include "upstream/UpstreamClient.h"
+#include "upstream/UpstreamSelector.h"
 #include "upstream/UpstreamSettings.h"
 
 #include <Poco/Net/Context.h>
@@ -32,10 +33,8 @@ namespace dnsproxy::upstream
 ///   and RD no longer differs upstream) are sent once; every waiting client gets the answer with
 ///   its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
-///   strategy's order is tried, so the client waits at most `timeoutMs` times the servers tried.
-///   Servers backing off after connect failures go last (they are probed again when the back-off
-///   expires). `fastest` orders by smoothed latency and sends one query in 16 to another server
-///   first, so a server that got faster is noticed.
+///   UpstreamSelector's order is tried, so the client waits at most `timeoutMs` times the servers
+///   tried. The selector also keeps the servers' health; the pool sends the probes it asks for.
 ///
 /// Threading: resolve() from any thread; the retry to the next server happens in the callback of
 /// the previous attempt, on that connection's I/O thread. `_flightsMutex` guards the coalescing map.
@@ -47,14 +46,11 @@ public:
 		ServerEndpoint endpoint;
 		stats::UpstreamStats stats;
 		std::vector<std::unique_ptr<DotConnection>> connections;
-		std::atomic<uint32_t> srttMicros{0}; ///< smoothed latency of answered queries; 0 = no sample yet
-		/// Health: a server that fails or times out with no answer since the query was sent is marked
-		/// down until `downUntil`; then ONE background probe (". NS") decides whether it is up again.
-		std::atomic<int64_t> lastSuccess{0}; ///< steady_clock ticks of the last answer
-		std::atomic<int64_t> downUntil{0};   ///< 0 = up
-		std::atomic<uint32_t> downCount{0};  ///< consecutive failed probes (back-off exponent)
-		std::atomic<bool> probing{false};
+		size_t index = 0;                           ///< in the selector
+		const UpstreamSelector* selector = nullptr; ///< health: down marking and probes
+		/// Up (not marked down by the selector) and at least one connection not backing off.
 		bool usable() const;
+		bool connectable() const;
 	};
 
 	/// `pins` (may be null) is asked during every handshake; it must outlive the pool.
@@ -96,13 +92,12 @@ private:
 	std::vector<size_t> order();
 	DotConnection& pickConnection(Server& server);
 	void land(const std::string& key, UpstreamResult&& result);
-	void recordFailure(Server& server, std::chrono::steady_clock::time_point sent);
-	void recordSuccess(Server& server);
+	void report(Server& server, const UpstreamSelector::Change& change);
 	void probeIfDue(Server& server);
 
 	PoolSettings _settings;
 	std::vector<std::unique_ptr<Server>> _servers;
-	std::atomic<uint64_t> _roundRobin{0};
+	UpstreamSelector _selector;
 	std::atomic<uint64_t> _coalesced{0};
 	std::mutex _flightsMutex;
 	std::unordered_map<std::string, std::shared_ptr<Flight>> _flights;
