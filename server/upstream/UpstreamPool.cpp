@@ -47,17 +47,6 @@ struct UpstreamPool::Attempt
 	UpstreamResult::Status lastStatus = UpstreamResult::Status::FAILED;
 };
 
-/// Clients waiting for the same question; the first one's query went upstream.
-struct UpstreamPool::Flight
-{
-	struct Waiter
-	{
-		uint16_t id;
-		Callback done;
-	};
-	std::vector<Waiter> waiters;
-};
-
 bool UpstreamPool::Server::connectable() const
 {
 	return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
@@ -167,21 +156,6 @@ std::optional<std::vector<uint8_t>> UpstreamPool::prepareQuery(std::vector<uint8
 	return std::move(query);
 }
 
-std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query, const dns::MessageInfo& info)
-{
-	if (info.qnameCompressed || info.qnameOffset + info.qnameLength > query.size())
-		return {};
-	std::string key(reinterpret_cast<const char*>(query.data() + info.qnameOffset), info.qnameLength);
-	dns::toLowerWire(reinterpret_cast<uint8_t*>(key.data()), key.size());
-	key.push_back(static_cast<char>(info.qtype >> 8));
-	key.push_back(static_cast<char>(info.qtype & 0xff));
-	key.push_back(static_cast<char>(info.qclass >> 8));
-	key.push_back(static_cast<char>(info.qclass & 0xff));
-	key.push_back(
-		static_cast<char>((info.edns.dnssecOk ? 2 : 0) | (info.header.cd() ? 4 : 0) | (info.edns.present ? 8 : 0)));
-	return key;
-}
-
 std::vector<size_t> UpstreamPool::order()
 {
 	std::vector<bool> connectable(_servers.size());
@@ -218,47 +192,15 @@ void UpstreamPool::resolve(std::vector<uint8_t>&& query, Callback done)
 
 void UpstreamPool::resolveParsed(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
 {
-	std::string key = flightKey(query, info);
+	std::string key = FlightCoalescer::key(query, info);
 	if (key.empty())
 	{
 		start(std::move(query), info, std::move(done));
 		return;
 	}
-	{
-		std::lock_guard<std::mutex> lock(_flightsMutex);
-		auto it = _flights.find(key);
-		if (it != _flights.end())
-		{
-			it->second->waiters.push_back({dns::readId(query.data()), std::move(done)});
-			_coalesced.fetch_add(1, std::memory_order_relaxed);
-			return;
-		}
-		auto flight = std::make_shared<Flight>();
-		flight->waiters.push_back({dns::readId(query.data()), std::move(done)});
-		_flights.emplace(key, std::move(flight));
-	}
-	start(std::move(query), info, [this, key](UpstreamResult&& result) { land(key, std::move(result)); });
-}
-
-void UpstreamPool::land(const std::string& key, UpstreamResult&& result)
-{
-	std::shared_ptr<Flight> flight;
-	{
-		std::lock_guard<std::mutex> lock(_flightsMutex);
-		auto it = _flights.find(key);
-		if (it == _flights.end())
-			return;
-		flight = std::move(it->second);
-		_flights.erase(it);
-	}
-	auto& waiters = flight->waiters;
-	for (size_t i = 0; i < waiters.size(); ++i)
-	{
-		UpstreamResult copy{result.status, i + 1 == waiters.size() ? std::move(result.answer) : result.answer};
-		if (copy.answer.size() >= dns::HEADER_SIZE)
-			dns::writeId(copy.answer.data(), waiters[i].id);
-		waiters[i].done(std::move(copy));
-	}
+	if (!_flights.join(key, dns::readId(query.data()), std::move(done)))
+		return;
+	start(std::move(query), info, [this, key](UpstreamResult&& result) { _flights.land(key, std::move(result)); });
 }
 
 void UpstreamPool::start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)

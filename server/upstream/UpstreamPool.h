@@ -3,6 +3,7 @@
 
 #include "stats/Stats.h"
 #include "upstream/DotConnection.h"
+#include "upstream/FlightCoalescer.h"
 #include "upstream/PinSource.h"
 #include "upstream/UpstreamClient.h"
 #include "upstream/UpstreamSelector.h"
@@ -29,15 +30,14 @@ namespace dnsproxy::upstream
 ///   gets its own RD back when the answer is shaped), client EDNS options that tell about the
 ///   client or belong to its hop (ECS, cookie, keepalive, padding) are dropped, and the proxy's
 ///   keepalive and padding are added, in one copy. DO, CD, the UDP size and other options stay.
-/// - Identical questions in flight (name case-insensitive, type, class, DO, CD; as the cache key,
-///   and RD no longer differs upstream) are sent once; every waiting client gets the answer with
-///   its own ID.
+/// - Identical questions in flight (FlightCoalescer: the cache key's rule) are sent once; every
+///   waiting client gets the answer with its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
 ///   UpstreamSelector's order is tried, so the client waits at most `timeoutMs` times the servers
 ///   tried. The selector also keeps the servers' health; the pool sends the probes it asks for.
 ///
 /// Threading: resolve() from any thread; the retry to the next server happens in the callback of
-/// the previous attempt, on that connection's I/O thread. `_flightsMutex` guards the coalescing map.
+/// the previous attempt, on that connection's I/O thread.
 class UpstreamPool: public UpstreamClient
 {
 public:
@@ -70,7 +70,7 @@ public:
 	}
 	uint64_t coalesced() const
 	{
-		return _coalesced.load(std::memory_order_relaxed);
+		return _flights.coalesced();
 	}
 
 	/// The query as it goes upstream: RD=1, client-private and connection EDNS options replaced by
@@ -80,27 +80,19 @@ public:
 	static std::optional<std::vector<uint8_t>> prepareQuery(std::vector<uint8_t>&& query, const dns::MessageInfo& info,
 															bool keepalive, bool padding);
 
-	/// Coalescing key: lower-cased name, type, class, DO, CD (RD is always 1 upstream); empty when
-	/// the name is compressed.
-	static std::string flightKey(const std::vector<uint8_t>& query, const dns::MessageInfo& info);
-
 private:
 	struct Attempt;
-	struct Flight;
 	void start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done);
 	void tryNext(std::shared_ptr<Attempt> attempt);
 	std::vector<size_t> order();
 	DotConnection& pickConnection(Server& server);
-	void land(const std::string& key, UpstreamResult&& result);
 	void report(Server& server, const UpstreamSelector::Change& change);
 	void probeIfDue(Server& server);
 
 	PoolSettings _settings;
 	std::vector<std::unique_ptr<Server>> _servers;
 	UpstreamSelector _selector;
-	std::atomic<uint64_t> _coalesced{0};
-	std::mutex _flightsMutex;
-	std::unordered_map<std::string, std::shared_ptr<Flight>> _flights;
+	FlightCoalescer _flights;
 };
 
 } // namespace dnsproxy::upstream

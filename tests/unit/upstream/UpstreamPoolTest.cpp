@@ -1,4 +1,4 @@
-// UpstreamPoolTest.cpp - the query as it goes upstream (RD=1, no client-private EDNS options) and the coalescing key.
+// UpstreamPoolTest.cpp - the query as it goes upstream (RD=1, no client-private EDNS options).
 #include "upstream/UpstreamPool.h"
 #include "dns/Edns.h"
 #include "dns/Header.h"
@@ -56,8 +56,6 @@ class UpstreamPoolTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testPrepareKeepsDoCdAndOtherOptions);
 	CPPUNIT_TEST(testPrepareAddsKeepaliveAndPadsInOneGo);
 	CPPUNIT_TEST(testPrepareRefusesQueryWhoseClientSubnetCannotBeRemoved);
-	CPPUNIT_TEST(testFlightKeyIgnoresRdAndClientSubnet);
-	CPPUNIT_TEST(testFlightKeySeparatesDoAndCd);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -127,25 +125,6 @@ public:
 			if (out)
 				CPPUNIT_ASSERT(parsedQuery(*out).header.rd());
 		}
-	}
-
-	void testFlightKeyIgnoresRdAndClientSubnet()
-	{
-		const auto rd0 = makeQuery(0x0000, false, {});
-		const auto rd1 = makeQuery(0x0100, false, ECS, "WWW.example.com");
-		const std::string key = UpstreamPool::flightKey(rd0, parsedQuery(rd0));
-		CPPUNIT_ASSERT(!key.empty());
-		CPPUNIT_ASSERT(key == UpstreamPool::flightKey(rd1, parsedQuery(rd1)));
-	}
-
-	void testFlightKeySeparatesDoAndCd()
-	{
-		const auto plain = makeQuery(0x0100, false, {});
-		const auto dnssec = makeQuery(0x0100, true, {});
-		const auto cd = makeQuery(0x0100 | dns::Header::CD, false, {});
-		const std::string key = UpstreamPool::flightKey(plain, parsedQuery(plain));
-		CPPUNIT_ASSERT(key != UpstreamPool::flightKey(dnssec, parsedQuery(dnssec)));
-		CPPUNIT_ASSERT(key != UpstreamPool::flightKey(cd, parsedQuery(cd)));
 	}
 };
 
