@@ -18,6 +18,8 @@ namespace dnsproxy::upstream
 
 namespace
 {
+/// Knuth's multiplicative hash constant: spreads consecutive query counts over the probe IDs.
+constexpr uint64_t PROBE_ID_MULTIPLIER = 2654435761u;
 /// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
 constexpr size_t QUERY_PADDING_BLOCK = 128;
 
@@ -69,11 +71,11 @@ void UpstreamPool::report(Server& server, const UpstreamSelector::Change& change
 
 void UpstreamPool::probeIfDue(Server& server)
 {
-	if (!_selector.claimProbe(server.index, std::chrono::steady_clock::now()))
+	if (!_selector.claimProbe(server.index, _clock()))
 		return;
 	// ". IN NS" with RD: every resolver answers it, and it says nothing about any client.
 	dns::Header header;
-	header.id = static_cast<uint16_t>(_selector.ticks() * 2654435761u);
+	header.id = static_cast<uint16_t>(_selector.ticks() * PROBE_ID_MULTIPLIER);
 	header.flags = dns::Header::RD;
 	dns::MessageWriter writer;
 	writer.setHeader(header);
@@ -84,21 +86,22 @@ void UpstreamPool::probeIfDue(Server& server)
 	std::optional<std::vector<uint8_t>> prepared;
 	if (dns::parseMessage(probe.data(), probe.size(), info) == dns::ParseError::NONE)
 		prepared = prepareQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
-	auto sent = std::chrono::steady_clock::now();
+	auto sent = _clock();
 	if (!prepared)
 	{
 		_selector.probeDone(server.index, false, sent, sent);
 		return;
 	}
 	auto done = [this, &server, sent](UpstreamResult&& result) {
-		report(server, _selector.probeDone(server.index, result.status == UpstreamResult::Status::OK, sent,
-										   std::chrono::steady_clock::now()));
+		report(server, _selector.probeDone(server.index, result.status == UpstreamResult::Status::OK, sent, _clock()));
 	};
 	pickConnection(server).submit(std::move(*prepared), SentQuestion::of(info), std::move(done));
 }
 
-UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins):
+UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins,
+						   DotConnection::ClockSource clock):
 	_settings(settings),
+	_clock(std::move(clock)),
 	_selector(settings.strategy, settings.servers.size(), std::chrono::milliseconds(settings.connection.timeoutMs))
 {
 	for (const auto& endpoint : _settings.servers)
@@ -109,7 +112,7 @@ UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr
 		server->selector = &_selector;
 		for (uint32_t i = 0; i < std::max<uint32_t>(1, _settings.connectionsPerServer); ++i)
 			server->connections.push_back(
-				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins));
+				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins, _clock));
 		_servers.push_back(std::move(server));
 	}
 }
@@ -229,10 +232,10 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 	}
 	Server& server = *_servers[attempt->order[attempt->next++]];
 	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
-	auto sent = std::chrono::steady_clock::now();
+	auto sent = _clock();
 	pickConnection(server).submit(
 		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
-			auto now = std::chrono::steady_clock::now();
+			auto now = _clock();
 			if (result.status == UpstreamResult::Status::OK)
 			{
 				report(server, _selector.answered(server.index, sent, now));

@@ -53,8 +53,10 @@ public:
 		bool connectable() const;
 	};
 
-	/// `pins` (may be null) is asked during every handshake; it must outlive the pool.
-	UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins = nullptr);
+	/// `pins` (may be null) is asked during every handshake; it must outlive the pool. `clock` is
+	/// the time source of the pool and its connections.
+	UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins = nullptr,
+				 DotConnection::ClockSource clock = &std::chrono::steady_clock::now);
 	~UpstreamPool() override;
 
 	void resolve(std::vector<uint8_t>&& query, Callback done) override;
@@ -90,6 +92,7 @@ private:
 	void probeIfDue(Server& server);
 
 	PoolSettings _settings;
+	DotConnection::ClockSource _clock;
 	std::vector<std::unique_ptr<Server>> _servers;
 	UpstreamSelector _selector;
 	FlightCoalescer _flights;
