@@ -1,5 +1,7 @@
-// UpstreamPool.cpp - server selection, failover and coalescing across DoT connections.
+// UpstreamPool.cpp - failover across DoT connections: selection, probes, coalescing, query preparation.
 #include "upstream/UpstreamPool.h"
+
+#include "upstream/UpstreamQuery.h"
 
 #include "dns/Constants.h"
 #include "dns/Edns.h"
@@ -20,23 +22,6 @@ namespace
 {
 /// Knuth's multiplicative hash constant: spreads consecutive query counts over the probe IDs.
 constexpr uint64_t PROBE_ID_MULTIPLIER = 2654435761u;
-/// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
-constexpr size_t QUERY_PADDING_BLOCK = 128;
-
-/// What a client's query loses on the way upstream: options that tell about the client (ECS,
-/// cookie) and those of the client's own connection (keepalive, padding; ours replace them).
-/// Everything else (NSID, DNSSEC signalling, unknown codes) is passed on, as SPEC 4 "Answers"
-/// requires of the OPT.
-const std::vector<uint16_t>& upstreamDropOptions()
-{
-	static const std::vector<uint16_t> codes = [] {
-		std::vector<uint16_t> all = dns::clientPrivateOptions();
-		const auto& hop = dns::connectionOptions();
-		all.insert(all.end(), hop.begin(), hop.end());
-		return all;
-	}();
-	return codes;
-}
 } // namespace
 
 struct UpstreamPool::Attempt
@@ -85,7 +70,7 @@ void UpstreamPool::probeIfDue(Server& server)
 	dns::MessageInfo info;
 	std::optional<std::vector<uint8_t>> prepared;
 	if (dns::parseMessage(probe.data(), probe.size(), info) == dns::ParseError::NONE)
-		prepared = prepareQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
+		prepared = prepareUpstreamQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
 	auto sent = _clock();
 	if (!prepared)
 	{
@@ -132,31 +117,6 @@ void UpstreamPool::stop()
 bool UpstreamPool::healthy() const
 {
 	return std::any_of(_servers.begin(), _servers.end(), [](const auto& s) { return s->usable(); });
-}
-
-std::optional<std::vector<uint8_t>> UpstreamPool::prepareQuery(std::vector<uint8_t>&& query,
-															   const dns::MessageInfo& info, bool keepalive,
-															   bool padding)
-{
-	if (query.size() < dns::HEADER_SIZE)
-		return std::nullopt;
-	// SPEC 4: always ask for recursion. Header and question stay in place through the rewrite.
-	query[2] = static_cast<uint8_t>(query[2] | (dns::Header::RD >> 8));
-	const bool clientPrivate = dns::hasOption(query.data(), info.edns, dns::clientPrivateOptions());
-	if (!keepalive && !padding && !clientPrivate && !dns::hasOption(query.data(), info.edns, dns::connectionOptions()))
-		return std::move(query);
-	std::vector<dns::EdnsOption> add;
-	if (keepalive)
-		add.push_back({dns::EdnsOptionCode::TCP_KEEPALIVE, {}}); // RFC 7828 3.2.1: empty in queries
-	auto rewritten = dns::rewriteOpt(query.data(), query.size(), info, dns::DEFAULT_UDP_PAYLOAD_SIZE,
-									 upstreamDropOptions(), add, padding ? QUERY_PADDING_BLOCK : 0);
-	if (rewritten)
-		return rewritten;
-	// Crafted only (a name running into the OPT, or 64 KB already): never forward what tells
-	// about the client; anything else goes as the client wrote it, as before.
-	if (clientPrivate)
-		return std::nullopt;
-	return std::move(query);
 }
 
 std::vector<size_t> UpstreamPool::order()
@@ -208,7 +168,7 @@ void UpstreamPool::resolveParsed(std::vector<uint8_t>&& query, const dns::Messag
 
 void UpstreamPool::start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
 {
-	auto prepared = prepareQuery(std::move(query), info, _settings.keepalive, _settings.padding);
+	auto prepared = prepareUpstreamQuery(std::move(query), info, _settings.keepalive, _settings.padding);
 	if (!prepared)
 	{
 		done(UpstreamResult{UpstreamResult::Status::FAILED, {}});

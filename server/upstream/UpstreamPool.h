@@ -14,10 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace dnsproxy::upstream
@@ -25,11 +23,8 @@ namespace dnsproxy::upstream
 
 /// Implements UpstreamClient over `connectionsPerServer` DotConnections per server.
 ///
-/// - Each query is parsed once (or taken parsed from the caller) and made the proxy's own: RD=1
-///   (SPEC 4: a client's RD=0 must not put a non-recursive answer in the shared cache; the client
-///   gets its own RD back when the answer is shaped), client EDNS options that tell about the
-///   client or belong to its hop (ECS, cookie, keepalive, padding) are dropped, and the proxy's
-///   keepalive and padding are added, in one copy. DO, CD, the UDP size and other options stay.
+/// - Each query is parsed once (or taken parsed from the caller) and made the proxy's own by
+///   prepareUpstreamQuery (RD=1, the proxy's EDNS options instead of the client's private ones).
 /// - Identical questions in flight (FlightCoalescer: the cache key's rule) are sent once; every
 ///   waiting client gets the answer with its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
@@ -74,13 +69,6 @@ public:
 	{
 		return _flights.coalesced();
 	}
-
-	/// The query as it goes upstream: RD=1, client-private and connection EDNS options replaced by
-	/// the proxy's own (keepalive, RFC 8467 padding to 128 octets). `info` describes `query`.
-	/// Public for tests. When the OPT cannot be rewritten (crafted messages only) the query goes
-	/// as it is unless it carries a client-private option: then nullopt, it is not sent at all.
-	static std::optional<std::vector<uint8_t>> prepareQuery(std::vector<uint8_t>&& query, const dns::MessageInfo& info,
-															bool keepalive, bool padding);
 
 private:
 	struct Attempt;

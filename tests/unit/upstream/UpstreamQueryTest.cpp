@@ -1,5 +1,5 @@
-// UpstreamPoolTest.cpp - the query as it goes upstream (RD=1, no client-private EDNS options).
-#include "upstream/UpstreamPool.h"
+// UpstreamQueryTest.cpp - the query as it goes upstream (RD=1, no client-private EDNS options).
+#include "upstream/UpstreamQuery.h"
 #include "dns/Edns.h"
 #include "dns/Header.h"
 #include "support/PacketBuilder.h"
@@ -12,7 +12,6 @@
 using namespace dnsproxy;
 using dnsproxy::test::ednsOption;
 using dnsproxy::test::PacketBuilder;
-using upstream::UpstreamPool;
 
 namespace
 {
@@ -41,16 +40,16 @@ dns::MessageInfo parsedQuery(const std::vector<uint8_t>& query)
 std::vector<uint8_t> prepared(std::vector<uint8_t> query, bool keepalive, bool padding)
 {
 	const dns::MessageInfo info = parsedQuery(query);
-	auto out = UpstreamPool::prepareQuery(std::move(query), info, keepalive, padding);
+	auto out = upstream::prepareUpstreamQuery(std::move(query), info, keepalive, padding);
 	CPPUNIT_ASSERT(out.has_value());
 	return *out;
 }
 
 } // namespace
 
-class UpstreamPoolTest: public CppUnit::TestFixture
+class UpstreamQueryTest: public CppUnit::TestFixture
 {
-	CPPUNIT_TEST_SUITE(UpstreamPoolTest);
+	CPPUNIT_TEST_SUITE(UpstreamQueryTest);
 	CPPUNIT_TEST(testPrepareAsksForRecursion);
 	CPPUNIT_TEST(testPrepareDropsClientSubnetAndCookie);
 	CPPUNIT_TEST(testPrepareKeepsDoCdAndOtherOptions);
@@ -120,7 +119,7 @@ public:
 			b.opt(1232, false, ecs ? ECS : NSID);
 			std::vector<uint8_t> query = b.data();
 			const dns::MessageInfo info = parsedQuery(query);
-			const auto out = UpstreamPool::prepareQuery(std::move(query), info, true, true);
+			const auto out = upstream::prepareUpstreamQuery(std::move(query), info, true, true);
 			CPPUNIT_ASSERT_EQUAL(!ecs, out.has_value());
 			if (out)
 				CPPUNIT_ASSERT(parsedQuery(*out).header.rd());
@@ -128,4 +127,4 @@ public:
 	}
 };
 
-CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(UpstreamPoolTest, "upstream");
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(UpstreamQueryTest, "upstream");
