@@ -1,5 +1,7 @@
-// UpstreamPool.cpp - server selection, failover and coalescing across DoT connections.
+// UpstreamPool.cpp - failover across DoT connections: selection, probes, coalescing, query preparation.
 #include "upstream/UpstreamPool.h"
+
+#include "upstream/UpstreamQuery.h"
 
 #include "dns/Constants.h"
 #include "dns/Edns.h"
@@ -18,24 +20,8 @@ namespace dnsproxy::upstream
 
 namespace
 {
-constexpr uint64_t PROBE_EVERY = 16;
-/// RFC 8467 4.1: block-length padding of queries to a multiple of 128 octets.
-constexpr size_t QUERY_PADDING_BLOCK = 128;
-
-/// What a client's query loses on the way upstream: options that tell about the client (ECS,
-/// cookie) and those of the client's own connection (keepalive, padding; ours replace them).
-/// Everything else (NSID, DNSSEC signalling, unknown codes) is passed on, as SPEC 4 "Answers"
-/// requires of the OPT.
-const std::vector<uint16_t>& upstreamDropOptions()
-{
-	static const std::vector<uint16_t> codes = [] {
-		std::vector<uint16_t> all = dns::clientPrivateOptions();
-		const auto& hop = dns::connectionOptions();
-		all.insert(all.end(), hop.begin(), hop.end());
-		return all;
-	}();
-	return codes;
-}
+/// Knuth's multiplicative hash constant: spreads consecutive query counts over the probe IDs.
+constexpr uint64_t PROBE_ID_MULTIPLIER = 2654435761u;
 } // namespace
 
 struct UpstreamPool::Attempt
@@ -48,57 +34,34 @@ struct UpstreamPool::Attempt
 	UpstreamResult::Status lastStatus = UpstreamResult::Status::FAILED;
 };
 
-/// Clients waiting for the same question; the first one's query went upstream.
-struct UpstreamPool::Flight
+bool UpstreamPool::Server::connectable() const
 {
-	struct Waiter
-	{
-		uint16_t id;
-		Callback done;
-	};
-	std::vector<Waiter> waiters;
-};
+	return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
+}
 
 bool UpstreamPool::Server::usable() const
 {
-	return downUntil.load(std::memory_order_relaxed) == 0 &&
-		   std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
+	return selector->up(index) && connectable();
 }
 
-void UpstreamPool::recordSuccess(Server& server)
+void UpstreamPool::report(Server& server, const UpstreamSelector::Change& change)
 {
-	server.lastSuccess.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
-	if (server.downUntil.exchange(0, std::memory_order_relaxed) != 0)
-		Poco::Logger::get("dnsproxy.upstream").information("upstream %s is up again", server.endpoint.url());
-	server.downCount.store(0, std::memory_order_relaxed);
-}
-
-void UpstreamPool::recordFailure(Server& server, std::chrono::steady_clock::time_point sent)
-{
-	// One slow name is not a dead server: only when nothing at all was answered since this query
-	// went out is the server taken out of rotation.
-	if (server.lastSuccess.load(std::memory_order_relaxed) >= sent.time_since_epoch().count())
-		return;
-	auto now = std::chrono::steady_clock::now();
-	uint32_t count = server.downCount.load(std::memory_order_relaxed);
-	auto backoff = std::chrono::milliseconds(std::min<uint64_t>(30000, 1000ull << std::min(count, 5u)));
-	int64_t until = (now + backoff).time_since_epoch().count();
-	if (server.downUntil.exchange(until, std::memory_order_relaxed) == 0)
-		Poco::Logger::get("dnsproxy.upstream")
-			.warning("upstream %s marked down for %ld ms", server.endpoint.url(), static_cast<long>(backoff.count()));
+	auto& logger = Poco::Logger::get("dnsproxy.upstream");
+	if (change.cameUp)
+		logger.information("upstream %s is up again", server.endpoint.url());
+	if (change.markedDownFor.count() > 0)
+		logger.warning("upstream %s marked down for %ld ms", server.endpoint.url(),
+					   static_cast<long>(change.markedDownFor.count()));
 }
 
 void UpstreamPool::probeIfDue(Server& server)
 {
-	int64_t until = server.downUntil.load(std::memory_order_relaxed);
-	if (until == 0 || std::chrono::steady_clock::now().time_since_epoch().count() < until)
-		return;
-	if (server.probing.exchange(true))
+	if (!_selector.claimProbe(server.index, _clock()))
 		return;
 	// ". IN NS" with RD: every resolver answers it, and it says nothing about any client.
 	dns::Header header;
-	header.id = static_cast<uint16_t>(_roundRobin.load() * 2654435761u);
-	header.flags = 0x0100;
+	header.id = static_cast<uint16_t>(_selector.ticks() * PROBE_ID_MULTIPLIER);
+	header.flags = dns::Header::RD;
 	dns::MessageWriter writer;
 	writer.setHeader(header);
 	const uint8_t root[] = {0};
@@ -107,37 +70,34 @@ void UpstreamPool::probeIfDue(Server& server)
 	dns::MessageInfo info;
 	std::optional<std::vector<uint8_t>> prepared;
 	if (dns::parseMessage(probe.data(), probe.size(), info) == dns::ParseError::NONE)
-		prepared = prepareQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
+		prepared = prepareUpstreamQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
+	auto sent = _clock();
 	if (!prepared)
 	{
-		server.probing.store(false);
+		_selector.probeDone(server.index, false, sent, sent);
 		return;
 	}
-	auto sent = std::chrono::steady_clock::now();
 	auto done = [this, &server, sent](UpstreamResult&& result) {
-		if (result.status == UpstreamResult::Status::OK)
-			recordSuccess(server);
-		else
-		{
-			server.downCount.fetch_add(1, std::memory_order_relaxed);
-			server.downUntil.store(0, std::memory_order_relaxed); // re-armed by recordFailure with a longer back-off
-			recordFailure(server, sent);
-		}
-		server.probing.store(false);
+		report(server, _selector.probeDone(server.index, result.status == UpstreamResult::Status::OK, sent, _clock()));
 	};
 	pickConnection(server).submit(std::move(*prepared), SentQuestion::of(info), std::move(done));
 }
 
-UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins):
-	_settings(settings)
+UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins,
+						   DotConnection::ClockSource clock):
+	_settings(settings),
+	_clock(std::move(clock)),
+	_selector(settings.strategy, settings.servers.size(), std::chrono::milliseconds(settings.connection.timeoutMs))
 {
 	for (const auto& endpoint : _settings.servers)
 	{
 		auto server = std::make_unique<Server>();
 		server->endpoint = endpoint;
+		server->index = _servers.size();
+		server->selector = &_selector;
 		for (uint32_t i = 0; i < std::max<uint32_t>(1, _settings.connectionsPerServer); ++i)
 			server->connections.push_back(
-				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins));
+				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins, _clock));
 		_servers.push_back(std::move(server));
 	}
 }
@@ -159,74 +119,15 @@ bool UpstreamPool::healthy() const
 	return std::any_of(_servers.begin(), _servers.end(), [](const auto& s) { return s->usable(); });
 }
 
-std::optional<std::vector<uint8_t>> UpstreamPool::prepareQuery(std::vector<uint8_t>&& query,
-															   const dns::MessageInfo& info, bool keepalive,
-															   bool padding)
-{
-	if (query.size() < dns::HEADER_SIZE)
-		return std::nullopt;
-	// SPEC 4: always ask for recursion. Header and question stay in place through the rewrite.
-	query[2] = static_cast<uint8_t>(query[2] | (dns::Header::RD >> 8));
-	const bool clientPrivate = dns::hasOption(query.data(), info.edns, dns::clientPrivateOptions());
-	if (!keepalive && !padding && !clientPrivate && !dns::hasOption(query.data(), info.edns, dns::connectionOptions()))
-		return std::move(query);
-	std::vector<dns::EdnsOption> add;
-	if (keepalive)
-		add.push_back({dns::EdnsOptionCode::TCP_KEEPALIVE, {}}); // RFC 7828 3.2.1: empty in queries
-	auto rewritten = dns::rewriteOpt(query.data(), query.size(), info, dns::DEFAULT_UDP_PAYLOAD_SIZE,
-									 upstreamDropOptions(), add, padding ? QUERY_PADDING_BLOCK : 0);
-	if (rewritten)
-		return rewritten;
-	// Crafted only (a name running into the OPT, or 64 KB already): never forward what tells
-	// about the client; anything else goes as the client wrote it, as before.
-	if (clientPrivate)
-		return std::nullopt;
-	return std::move(query);
-}
-
-std::string UpstreamPool::flightKey(const std::vector<uint8_t>& query, const dns::MessageInfo& info)
-{
-	if (info.qnameCompressed || info.qnameOffset + info.qnameLength > query.size())
-		return {};
-	std::string key(reinterpret_cast<const char*>(query.data() + info.qnameOffset), info.qnameLength);
-	dns::toLowerWire(reinterpret_cast<uint8_t*>(key.data()), key.size());
-	key.push_back(static_cast<char>(info.qtype >> 8));
-	key.push_back(static_cast<char>(info.qtype & 0xff));
-	key.push_back(static_cast<char>(info.qclass >> 8));
-	key.push_back(static_cast<char>(info.qclass & 0xff));
-	key.push_back(
-		static_cast<char>((info.edns.dnssecOk ? 2 : 0) | (info.header.cd() ? 4 : 0) | (info.edns.present ? 8 : 0)));
-	return key;
-}
-
 std::vector<size_t> UpstreamPool::order()
 {
-	std::vector<size_t> result(_servers.size());
-	for (size_t i = 0; i < result.size(); ++i)
-		result[i] = i;
-	uint64_t tick = _roundRobin.fetch_add(1, std::memory_order_relaxed);
+	std::vector<bool> connectable(_servers.size());
 	for (auto& server : _servers)
+	{
 		probeIfDue(*server);
-	if (_settings.strategy == SelectionStrategy::ROUND_ROBIN && !result.empty())
-	{
-		std::rotate(result.begin(), result.begin() + static_cast<std::ptrdiff_t>(tick % result.size()), result.end());
+		connectable[server->index] = server->connectable();
 	}
-	else if (_settings.strategy == SelectionStrategy::FASTEST && result.size() > 1)
-	{
-		// Servers without a sample yet sort first, so each gets measured.
-		std::stable_sort(result.begin(), result.end(), [this](size_t a, size_t b) {
-			return _servers[a]->srttMicros.load(std::memory_order_relaxed) <
-				   _servers[b]->srttMicros.load(std::memory_order_relaxed);
-		});
-		if (tick % PROBE_EVERY == PROBE_EVERY - 1)
-		{
-			size_t other = 1 + (tick / PROBE_EVERY) % (result.size() - 1);
-			std::swap(result[0], result[other]);
-		}
-	}
-	// Servers that are backing off after connect failures are tried last, in the same relative order.
-	std::stable_partition(result.begin(), result.end(), [this](size_t i) { return _servers[i]->usable(); });
-	return result;
+	return _selector.order(connectable);
 }
 
 DotConnection& UpstreamPool::pickConnection(Server& server)
@@ -254,52 +155,20 @@ void UpstreamPool::resolve(std::vector<uint8_t>&& query, Callback done)
 
 void UpstreamPool::resolveParsed(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
 {
-	std::string key = flightKey(query, info);
+	std::string key = FlightCoalescer::key(query, info);
 	if (key.empty())
 	{
 		start(std::move(query), info, std::move(done));
 		return;
 	}
-	{
-		std::lock_guard<std::mutex> lock(_flightsMutex);
-		auto it = _flights.find(key);
-		if (it != _flights.end())
-		{
-			it->second->waiters.push_back({dns::readId(query.data()), std::move(done)});
-			_coalesced.fetch_add(1, std::memory_order_relaxed);
-			return;
-		}
-		auto flight = std::make_shared<Flight>();
-		flight->waiters.push_back({dns::readId(query.data()), std::move(done)});
-		_flights.emplace(key, std::move(flight));
-	}
-	start(std::move(query), info, [this, key](UpstreamResult&& result) { land(key, std::move(result)); });
-}
-
-void UpstreamPool::land(const std::string& key, UpstreamResult&& result)
-{
-	std::shared_ptr<Flight> flight;
-	{
-		std::lock_guard<std::mutex> lock(_flightsMutex);
-		auto it = _flights.find(key);
-		if (it == _flights.end())
-			return;
-		flight = std::move(it->second);
-		_flights.erase(it);
-	}
-	auto& waiters = flight->waiters;
-	for (size_t i = 0; i < waiters.size(); ++i)
-	{
-		UpstreamResult copy{result.status, i + 1 == waiters.size() ? std::move(result.answer) : result.answer};
-		if (copy.answer.size() >= dns::HEADER_SIZE)
-			dns::writeId(copy.answer.data(), waiters[i].id);
-		waiters[i].done(std::move(copy));
-	}
+	if (!_flights.join(key, dns::readId(query.data()), std::move(done)))
+		return;
+	start(std::move(query), info, [this, key](UpstreamResult&& result) { _flights.land(key, std::move(result)); });
 }
 
 void UpstreamPool::start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
 {
-	auto prepared = prepareQuery(std::move(query), info, _settings.keepalive, _settings.padding);
+	auto prepared = prepareUpstreamQuery(std::move(query), info, _settings.keepalive, _settings.padding);
 	if (!prepared)
 	{
 		done(UpstreamResult{UpstreamResult::Status::FAILED, {}});
@@ -323,27 +192,18 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 	}
 	Server& server = *_servers[attempt->order[attempt->next++]];
 	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
-	auto sent = std::chrono::steady_clock::now();
+	auto sent = _clock();
 	pickConnection(server).submit(
 		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
+			auto now = _clock();
 			if (result.status == UpstreamResult::Status::OK)
 			{
-				recordSuccess(server);
-				auto micros = static_cast<uint32_t>(
-					std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - sent)
-						.count());
-				uint32_t old = server.srttMicros.load(std::memory_order_relaxed);
-				server.srttMicros.store(old == 0 ? micros : (old * 7 + micros) / 8, std::memory_order_relaxed);
+				report(server, _selector.answered(server.index, sent, now));
 				Callback done = std::move(attempt->done);
 				done(std::move(result));
 				return;
 			}
-			// A server that timed out counts as slow for `fastest`.
-			if (result.status == UpstreamResult::Status::TIMEOUT)
-				server.srttMicros.store(
-					std::max<uint32_t>(server.srttMicros.load() * 2, _settings.connection.timeoutMs * 1000u),
-					std::memory_order_relaxed);
-			recordFailure(server, sent);
+			report(server, _selector.failed(server.index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
 			attempt->lastStatus = result.status;
 			tryNext(attempt);
 		});

@@ -3,8 +3,10 @@
 
 #include "stats/Stats.h"
 #include "upstream/DotConnection.h"
+#include "upstream/FlightCoalescer.h"
 #include "upstream/PinSource.h"
 #include "upstream/UpstreamClient.h"
+#include "upstream/UpstreamSelector.h"
 #include "upstream/UpstreamSettings.h"
 
 #include <Poco/Net/Context.h>
@@ -12,10 +14,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 namespace dnsproxy::upstream
@@ -23,22 +23,16 @@ namespace dnsproxy::upstream
 
 /// Implements UpstreamClient over `connectionsPerServer` DotConnections per server.
 ///
-/// - Each query is parsed once (or taken parsed from the caller) and made the proxy's own: RD=1
-///   (SPEC 4: a client's RD=0 must not put a non-recursive answer in the shared cache; the client
-///   gets its own RD back when the answer is shaped), client EDNS options that tell about the
-///   client or belong to its hop (ECS, cookie, keepalive, padding) are dropped, and the proxy's
-///   keepalive and padding are added, in one copy. DO, CD, the UDP size and other options stay.
-/// - Identical questions in flight (name case-insensitive, type, class, DO, CD; as the cache key,
-///   and RD no longer differs upstream) are sent once; every waiting client gets the answer with
-///   its own ID.
+/// - Each query is parsed once (or taken parsed from the caller) and made the proxy's own by
+///   prepareUpstreamQuery (RD=1, the proxy's EDNS options instead of the client's private ones).
+/// - Identical questions in flight (FlightCoalescer: the cache key's rule) are sent once; every
+///   waiting client gets the answer with its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
-///   strategy's order is tried, so the client waits at most `timeoutMs` times the servers tried.
-///   Servers backing off after connect failures go last (they are probed again when the back-off
-///   expires). `fastest` orders by smoothed latency and sends one query in 16 to another server
-///   first, so a server that got faster is noticed.
+///   UpstreamSelector's order is tried, so the client waits at most `timeoutMs` times the servers
+///   tried. The selector also keeps the servers' health; the pool sends the probes it asks for.
 ///
 /// Threading: resolve() from any thread; the retry to the next server happens in the callback of
-/// the previous attempt, on that connection's I/O thread. `_flightsMutex` guards the coalescing map.
+/// the previous attempt, on that connection's I/O thread.
 class UpstreamPool: public UpstreamClient
 {
 public:
@@ -47,18 +41,17 @@ public:
 		ServerEndpoint endpoint;
 		stats::UpstreamStats stats;
 		std::vector<std::unique_ptr<DotConnection>> connections;
-		std::atomic<uint32_t> srttMicros{0}; ///< smoothed latency of answered queries; 0 = no sample yet
-		/// Health: a server that fails or times out with no answer since the query was sent is marked
-		/// down until `downUntil`; then ONE background probe (". NS") decides whether it is up again.
-		std::atomic<int64_t> lastSuccess{0}; ///< steady_clock ticks of the last answer
-		std::atomic<int64_t> downUntil{0};   ///< 0 = up
-		std::atomic<uint32_t> downCount{0};  ///< consecutive failed probes (back-off exponent)
-		std::atomic<bool> probing{false};
+		size_t index = 0;                           ///< in the selector
+		const UpstreamSelector* selector = nullptr; ///< health: down marking and probes
+		/// Up (not marked down by the selector) and at least one connection not backing off.
 		bool usable() const;
+		bool connectable() const;
 	};
 
-	/// `pins` (may be null) is asked during every handshake; it must outlive the pool.
-	UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins = nullptr);
+	/// `pins` (may be null) is asked during every handshake; it must outlive the pool. `clock` is
+	/// the time source of the pool and its connections.
+	UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins = nullptr,
+				 DotConnection::ClockSource clock = &std::chrono::steady_clock::now);
 	~UpstreamPool() override;
 
 	void resolve(std::vector<uint8_t>&& query, Callback done) override;
@@ -74,38 +67,23 @@ public:
 	}
 	uint64_t coalesced() const
 	{
-		return _coalesced.load(std::memory_order_relaxed);
+		return _flights.coalesced();
 	}
-
-	/// The query as it goes upstream: RD=1, client-private and connection EDNS options replaced by
-	/// the proxy's own (keepalive, RFC 8467 padding to 128 octets). `info` describes `query`.
-	/// Public for tests. When the OPT cannot be rewritten (crafted messages only) the query goes
-	/// as it is unless it carries a client-private option: then nullopt, it is not sent at all.
-	static std::optional<std::vector<uint8_t>> prepareQuery(std::vector<uint8_t>&& query, const dns::MessageInfo& info,
-															bool keepalive, bool padding);
-
-	/// Coalescing key: lower-cased name, type, class, DO, CD (RD is always 1 upstream); empty when
-	/// the name is compressed.
-	static std::string flightKey(const std::vector<uint8_t>& query, const dns::MessageInfo& info);
 
 private:
 	struct Attempt;
-	struct Flight;
 	void start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done);
 	void tryNext(std::shared_ptr<Attempt> attempt);
 	std::vector<size_t> order();
 	DotConnection& pickConnection(Server& server);
-	void land(const std::string& key, UpstreamResult&& result);
-	void recordFailure(Server& server, std::chrono::steady_clock::time_point sent);
-	void recordSuccess(Server& server);
+	void report(Server& server, const UpstreamSelector::Change& change);
 	void probeIfDue(Server& server);
 
 	PoolSettings _settings;
+	DotConnection::ClockSource _clock;
 	std::vector<std::unique_ptr<Server>> _servers;
-	std::atomic<uint64_t> _roundRobin{0};
-	std::atomic<uint64_t> _coalesced{0};
-	std::mutex _flightsMutex;
-	std::unordered_map<std::string, std::shared_ptr<Flight>> _flights;
+	UpstreamSelector _selector;
+	FlightCoalescer _flights;
 };
 
 } // namespace dnsproxy::upstream

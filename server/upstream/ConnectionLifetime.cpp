@@ -1,0 +1,70 @@
+// ConnectionLifetime.cpp - connect back-off, idle closing and the learned server idle limit.
+#include "upstream/ConnectionLifetime.h"
+
+#include <algorithm>
+
+namespace dnsproxy::upstream
+{
+
+namespace
+{
+/// Doublings of FIRST_CONNECT_BACKOFF before MAX_CONNECT_BACKOFF caps it (250 ms << 3 = 2 s).
+constexpr unsigned MAX_CONNECT_DOUBLINGS = 3;
+} // namespace
+
+ConnectionLifetime::ConnectionLifetime(std::chrono::milliseconds idleTimeout, Clock::time_point now):
+	_idleTimeout(idleTimeout),
+	_lastUse(now),
+	_lastReceive(now)
+{
+}
+
+std::chrono::milliseconds ConnectionLifetime::connectFailed(Clock::time_point now)
+{
+	++_connectFailures;
+	auto backoff = std::min(MAX_CONNECT_BACKOFF,
+							FIRST_CONNECT_BACKOFF * (1u << std::min(_connectFailures - 1, MAX_CONNECT_DOUBLINGS)));
+	_retryAt.store((now + backoff).time_since_epoch().count(), std::memory_order_relaxed);
+	return backoff;
+}
+
+void ConnectionLifetime::opened(Clock::time_point now)
+{
+	_connectFailures = 0;
+	_retryAt.store(0, std::memory_order_relaxed);
+	_lastUse = _lastReceive = now;
+}
+
+bool ConnectionLifetime::learnIdleLimit(uint32_t ms)
+{
+	uint32_t limit = _serverIdleMs ? std::min(_serverIdleMs, ms) : ms;
+	if (limit == _serverIdleMs)
+		return false;
+	_serverIdleMs = limit;
+	return true;
+}
+
+bool ConnectionLifetime::learnFromClose(Clock::time_point now)
+{
+	auto idle = std::chrono::duration_cast<std::chrono::milliseconds>(now - std::max(_lastUse, _lastReceive));
+	if (idle < MIN_LEARNED_IDLE)
+		return false;
+	return learnIdleLimit(static_cast<uint32_t>(idle.count()));
+}
+
+bool ConnectionLifetime::nearServerIdleLimit(Clock::time_point now) const
+{
+	if (_serverIdleMs == 0)
+		return false;
+	uint32_t margin =
+		std::max<uint32_t>(static_cast<uint32_t>(MIN_IDLE_MARGIN.count()), _serverIdleMs / IDLE_MARGIN_DIVISOR);
+	auto reuseFor = std::chrono::milliseconds(_serverIdleMs > margin ? _serverIdleMs - margin : 0);
+	return now - std::max(_lastUse, _lastReceive) >= reuseFor;
+}
+
+bool ConnectionLifetime::idleExpired(Clock::time_point now) const
+{
+	return now - _lastUse >= _idleTimeout || nearServerIdleLimit(now);
+}
+
+} // namespace dnsproxy::upstream

@@ -1,0 +1,195 @@
+// UpstreamSelectorTest.cpp - server order per strategy, down marking, probe back-off, smoothed latency; fake clock.
+#include "upstream/UpstreamSelector.h"
+
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <chrono>
+#include <vector>
+
+using namespace dnsproxy;
+using upstream::SelectionStrategy;
+using upstream::UpstreamSelector;
+using namespace std::chrono_literals;
+
+namespace
+{
+
+using Clock = UpstreamSelector::Clock;
+
+/// A fixed origin far from the clock's epoch; tests add durations to it.
+const Clock::time_point T0 = Clock::time_point(1000h);
+
+const std::vector<bool> ALL_CONNECTABLE(3, true);
+
+UpstreamSelector make(SelectionStrategy strategy, size_t servers = 3)
+{
+	return UpstreamSelector(strategy, servers, 2000ms);
+}
+
+} // namespace
+
+class UpstreamSelectorTest: public CppUnit::TestFixture
+{
+	CPPUNIT_TEST_SUITE(UpstreamSelectorTest);
+	CPPUNIT_TEST(testFailoverKeepsConfiguredOrder);
+	CPPUNIT_TEST(testFailoverPutsDownServerLast);
+	CPPUNIT_TEST(testUnconnectableServerGoesLast);
+	CPPUNIT_TEST(testRoundRobinRotatesPerQuery);
+	CPPUNIT_TEST(testFastestPrefersLowestSrttAndMeasuresUnsampledFirst);
+	CPPUNIT_TEST(testFastestExploresOneQueryInSixteen);
+	CPPUNIT_TEST(testTimeoutMakesServerSlowForFastest);
+	CPPUNIT_TEST(testSrttIsSmoothed);
+	CPPUNIT_TEST(testFailureAfterLaterAnswerDoesNotMarkDown);
+	CPPUNIT_TEST(testProbeDueOnlyAfterBackoffAndOnce);
+	CPPUNIT_TEST(testFailedProbesDoubleBackoffUpToLimit);
+	CPPUNIT_TEST(testAnsweredProbeBringsServerUp);
+	CPPUNIT_TEST_SUITE_END();
+
+public:
+	void testFailoverKeepsConfiguredOrder()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER);
+		for (int i = 0; i < 3; ++i)
+			CPPUNIT_ASSERT((std::vector<size_t>{0, 1, 2}) == selector.order(ALL_CONNECTABLE));
+	}
+
+	void testFailoverPutsDownServerLast()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER);
+		auto change = selector.failed(0, true, T0, T0 + 2s);
+		CPPUNIT_ASSERT(!selector.up(0));
+		CPPUNIT_ASSERT(change.markedDownFor == UpstreamSelector::FIRST_DOWN_BACKOFF);
+		CPPUNIT_ASSERT((std::vector<size_t>{1, 2, 0}) == selector.order(ALL_CONNECTABLE));
+		// A second failure while down does not report the server down again.
+		CPPUNIT_ASSERT_EQUAL(0L, static_cast<long>(selector.failed(0, false, T0 + 2s, T0 + 3s).markedDownFor.count()));
+	}
+
+	void testUnconnectableServerGoesLast()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER);
+		CPPUNIT_ASSERT((std::vector<size_t>{0, 2, 1}) == selector.order({true, false, true}));
+		CPPUNIT_ASSERT(selector.up(1));
+	}
+
+	void testRoundRobinRotatesPerQuery()
+	{
+		auto selector = make(SelectionStrategy::ROUND_ROBIN);
+		CPPUNIT_ASSERT((std::vector<size_t>{0, 1, 2}) == selector.order(ALL_CONNECTABLE));
+		CPPUNIT_ASSERT((std::vector<size_t>{1, 2, 0}) == selector.order(ALL_CONNECTABLE));
+		CPPUNIT_ASSERT((std::vector<size_t>{2, 0, 1}) == selector.order(ALL_CONNECTABLE));
+		CPPUNIT_ASSERT((std::vector<size_t>{0, 1, 2}) == selector.order(ALL_CONNECTABLE));
+	}
+
+	void testFastestPrefersLowestSrttAndMeasuresUnsampledFirst()
+	{
+		auto selector = make(SelectionStrategy::FASTEST);
+		selector.answered(0, T0, T0 + 30ms);
+		selector.answered(1, T0, T0 + 10ms);
+		// Server 2 has no sample yet: it is tried first so that it gets one.
+		CPPUNIT_ASSERT((std::vector<size_t>{2, 1, 0}) == selector.order(ALL_CONNECTABLE));
+		selector.answered(2, T0, T0 + 20ms);
+		CPPUNIT_ASSERT((std::vector<size_t>{1, 2, 0}) == selector.order(ALL_CONNECTABLE));
+	}
+
+	void testFastestExploresOneQueryInSixteen()
+	{
+		auto selector = make(SelectionStrategy::FASTEST);
+		selector.answered(0, T0, T0 + 10ms);
+		selector.answered(1, T0, T0 + 20ms);
+		selector.answered(2, T0, T0 + 30ms);
+		size_t notFastestFirst = 0;
+		for (uint64_t i = 0; i < 4 * UpstreamSelector::EXPLORE_EVERY; ++i)
+		{
+			auto order = selector.order(ALL_CONNECTABLE);
+			if (order[0] != 0)
+			{
+				++notFastestFirst;
+				CPPUNIT_ASSERT_EQUAL(UpstreamSelector::EXPLORE_EVERY - 1, i % UpstreamSelector::EXPLORE_EVERY);
+			}
+		}
+		CPPUNIT_ASSERT_EQUAL(size_t(4), notFastestFirst);
+	}
+
+	void testTimeoutMakesServerSlowForFastest()
+	{
+		auto selector = make(SelectionStrategy::FASTEST, 2);
+		selector.answered(0, T0, T0 + 10ms);
+		selector.answered(1, T0, T0 + 50ms);
+		selector.answered(0, T0 + 1s, T0 + 1s + 10ms); // keeps it up: the timeout below is a slow name
+		selector.failed(0, true, T0, T0 + 2s);
+		CPPUNIT_ASSERT(selector.up(0));
+		CPPUNIT_ASSERT_EQUAL(2000000u, selector.srttMicros(0));
+		CPPUNIT_ASSERT((std::vector<size_t>{1, 0}) == selector.order({true, true}));
+	}
+
+	void testSrttIsSmoothed()
+	{
+		auto selector = make(SelectionStrategy::FASTEST, 1);
+		CPPUNIT_ASSERT_EQUAL(0u, selector.srttMicros(0));
+		selector.answered(0, T0, T0 + 8ms);
+		CPPUNIT_ASSERT_EQUAL(8000u, selector.srttMicros(0));
+		selector.answered(0, T0, T0 + 16ms);
+		CPPUNIT_ASSERT_EQUAL(9000u, selector.srttMicros(0)); // (7 * 8000 + 16000) / 8
+	}
+
+	void testFailureAfterLaterAnswerDoesNotMarkDown()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER);
+		selector.answered(0, T0 + 1s, T0 + 1s);
+		// Sent before the answer above: the server answered something meanwhile, so it is alive.
+		CPPUNIT_ASSERT_EQUAL(0L, static_cast<long>(selector.failed(0, true, T0, T0 + 2s).markedDownFor.count()));
+		CPPUNIT_ASSERT(selector.up(0));
+		// Sent after the last answer: nothing answered since, down.
+		CPPUNIT_ASSERT(selector.failed(0, true, T0 + 2s, T0 + 4s).markedDownFor.count() > 0);
+		CPPUNIT_ASSERT(!selector.up(0));
+	}
+
+	void testProbeDueOnlyAfterBackoffAndOnce()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER);
+		CPPUNIT_ASSERT(!selector.claimProbe(0, T0)); // up: nothing to probe
+		selector.failed(0, false, T0, T0);
+		CPPUNIT_ASSERT(!selector.claimProbe(0, T0 + UpstreamSelector::FIRST_DOWN_BACKOFF - 1ms));
+		CPPUNIT_ASSERT(selector.claimProbe(0, T0 + UpstreamSelector::FIRST_DOWN_BACKOFF));
+		CPPUNIT_ASSERT(!selector.claimProbe(0, T0 + 5s)); // one probe at a time
+		CPPUNIT_ASSERT(!selector.up(0));
+	}
+
+	void testFailedProbesDoubleBackoffUpToLimit()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER);
+		auto now = T0;
+		CPPUNIT_ASSERT(selector.failed(0, false, now, now).markedDownFor == 1000ms);
+		std::vector<std::chrono::milliseconds> backoffs;
+		for (int i = 0; i < 7; ++i)
+		{
+			now += UpstreamSelector::MAX_DOWN_BACKOFF;
+			CPPUNIT_ASSERT(selector.claimProbe(0, now));
+			auto change = selector.probeDone(0, false, now, now + 10ms);
+			CPPUNIT_ASSERT(!change.cameUp);
+			backoffs.push_back(change.markedDownFor);
+			now += 10ms;
+			CPPUNIT_ASSERT(!selector.claimProbe(0, now + change.markedDownFor - 1ms));
+		}
+		const std::vector<std::chrono::milliseconds> expected{2000ms,  4000ms,  8000ms, 16000ms,
+															  30000ms, 30000ms, 30000ms};
+		CPPUNIT_ASSERT(expected == backoffs);
+	}
+
+	void testAnsweredProbeBringsServerUp()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER);
+		selector.failed(0, false, T0, T0);
+		CPPUNIT_ASSERT(selector.claimProbe(0, T0 + 1s));
+		auto change = selector.probeDone(0, true, T0 + 1s, T0 + 1s + 5ms);
+		CPPUNIT_ASSERT(change.cameUp);
+		CPPUNIT_ASSERT(selector.up(0));
+		CPPUNIT_ASSERT_EQUAL(0u, selector.srttMicros(0)); // a probe is not a latency sample
+		CPPUNIT_ASSERT((std::vector<size_t>{0, 1, 2}) == selector.order(ALL_CONNECTABLE));
+		// The back-off starts again from the first step.
+		CPPUNIT_ASSERT(selector.failed(0, false, T0 + 2s, T0 + 2s).markedDownFor ==
+					   UpstreamSelector::FIRST_DOWN_BACKOFF);
+	}
+};
+
+CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(UpstreamSelectorTest, "upstream");
