@@ -17,14 +17,14 @@ constexpr size_t POINTER_REACH = 0x4000;
 
 /// NameBudget's memo, one per thread: entry i is valid for the budget whose generation it carries.
 /// Zero-initialised once; a budget never takes generation 0, so nothing is valid at first.
-struct SuffixMemo
+struct WalkedSuffixes
 {
 	uint32_t stamp[POINTER_REACH];
 	NameBudget::Suffix suffix[POINTER_REACH];
 	uint32_t generation;
 };
 
-thread_local SuffixMemo tlsMemo{};
+thread_local WalkedSuffixes tlsMemo{};
 
 } // namespace
 
@@ -38,7 +38,7 @@ NameBudget::NameBudget(size_t messageLength):
 {
 	if (messageLength < MEMO_MIN_MESSAGE)
 		return;
-	SuffixMemo& memo = tlsMemo;
+	WalkedSuffixes& memo = tlsMemo;
 	if (++memo.generation == 0)
 	{
 		// Wrapped after 2^32 budgets on this thread: old stamps could match again.
