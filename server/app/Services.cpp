@@ -182,10 +182,10 @@ void Services::buildPipeline()
 	settings.udpPayloadSize = _config.server.udpPayloadSize;
 	settings.maxPending = _config.server.maxPending;
 	settings.logQueries = _config.log.queries;
-	// RFC 8767 client-response timer (it suggests 1.8 s; 1.5 s leaves room under the 2 s that client
-	// resolvers commonly wait), never later than the whole upstream budget.
+	// The RFC 8767 client-response timer, never later than the whole upstream budget.
 	settings.staleAnswerAfterMs = static_cast<uint32_t>(
-		std::min<uint64_t>(1500, uint64_t(_config.upstream.timeoutMs) * _config.upstream.servers.size()));
+		std::min<uint64_t>(pipeline::PipelineSettings::DEFAULT_STALE_ANSWER_AFTER_MS,
+						   uint64_t(_config.upstream.timeoutMs) * _config.upstream.servers.size()));
 	if (_config.cache.enabled)
 		_cache = std::make_unique<cache::PacketCache>(_mapped.cache);
 	_pipeline = std::make_unique<pipeline::QueryPipeline>(settings, _mapped.acl, *_pool, *_frontendStats, _cache.get());

@@ -27,8 +27,10 @@ struct PipelineSettings
 	bool logQueries = false;
 	/// RFC 8767 5 client-response timer: when a stale answer exists and the upstream has not
 	/// answered after this long, the client gets the stale answer; the upstream answer still
-	/// refreshes the cache when it comes. The app sets min(1800, timeout_ms x servers).
-	uint32_t staleAnswerAfterMs = 1800;
+	/// refreshes the cache when it comes. RFC 8767 suggests 1.8 s; 1.5 s leaves room under the 2 s
+	/// that client resolvers commonly wait. The app sets min(this default, timeout_ms x servers).
+	static constexpr uint32_t DEFAULT_STALE_ANSWER_AFTER_MS = 1500;
+	uint32_t staleAnswerAfterMs = DEFAULT_STALE_ANSWER_AFTER_MS;
 };
 
 /// Implements the front end's QueryHandler:
