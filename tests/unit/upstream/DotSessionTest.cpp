@@ -2,6 +2,8 @@
 // socket.
 #include "upstream/DotSession.h"
 
+#include "support/FakeTime.h"
+
 #include "dns/Header.h"
 #include "support/PacketBuilder.h"
 
@@ -14,6 +16,7 @@
 
 using namespace dnsproxy;
 using dnsproxy::test::PacketBuilder;
+using dnsproxy::test::T0;
 using upstream::DotSession;
 using upstream::UpstreamResult;
 using namespace std::chrono_literals;
@@ -22,8 +25,6 @@ namespace
 {
 
 using Clock = DotSession::Clock;
-const Clock::time_point T0 = Clock::time_point(1000h);
-
 std::vector<uint8_t> makeQuery(uint16_t id, const std::string& name = "example.com")
 {
 	return PacketBuilder().header(id, dns::Header::RD, 1, 0, 0, 0).question(name, dns::Type::A).data();
@@ -99,6 +100,15 @@ struct Harness
 		return unframe(output);
 	}
 
+	/// Two queries sent at T0 with the default timeout: "a" (client ID 1, a.example, upstream ID 100)
+	/// and "b" (client ID 2, b.example, upstream ID 101).
+	void sendTwoNames()
+	{
+		submit("a", 1, T0, 2s, "a.example");
+		submit("b", 2, T0, 2s, "b.example");
+		send(T0);
+	}
+
 	bool deliver(const std::vector<uint8_t>& message, Clock::time_point now)
 	{
 		auto bytes = framed(message);
@@ -161,9 +171,7 @@ public:
 	void testAnswersInAnyOrder()
 	{
 		Harness h;
-		h.submit("a", 1, T0, 2s, "a.example");
-		h.submit("b", 2, T0, 2s, "b.example");
-		h.send(T0);
+		h.sendTwoNames();
 		CPPUNIT_ASSERT(h.deliver(makeAnswer(101, "b.example"), T0 + 1ms));
 		CPPUNIT_ASSERT(h.deliver(makeAnswer(100, "a.example"), T0 + 2ms));
 		CPPUNIT_ASSERT_EQUAL(std::string("b"), h.results.at(0).first);
@@ -253,9 +261,7 @@ public:
 	void testTimeoutAfterReceiveIsNotSilence()
 	{
 		Harness h;
-		h.submit("a", 1, T0, 2s, "a.example");
-		h.submit("b", 2, T0, 2s, "b.example");
-		h.send(T0);
+		h.sendTwoNames();
 		CPPUNIT_ASSERT(h.deliver(makeAnswer(101, "b.example"), T0 + 1s));
 		CPPUNIT_ASSERT(!h.session.expire(T0 + 2s)); // the server is alive, one name is slow
 		CPPUNIT_ASSERT(h.results.at(1).second.status == UpstreamResult::Status::TIMEOUT);
