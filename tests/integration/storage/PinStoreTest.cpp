@@ -129,7 +129,7 @@ public:
 	{
 		_pins->addConfigured(NAME, KEY_A, 1000);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, _pins->approve(NAME, KEY_A, 2000));
-		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, _pins->list(NAME)[0].source);
+		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, listed(1, NAME)[0].source);
 	}
 
 	void testAddConfiguredOverridesLearned()

@@ -135,4 +135,3 @@ public:
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(SourceSharesTest, "pipeline");
-CPPUNIT_REGISTRY_ADD("pipeline", "unit");
