@@ -18,10 +18,7 @@
 #include <string>
 #include <vector>
 
-using dnsproxy::upstream::HandshakeCheck;
-using dnsproxy::upstream::PeerChain;
-using dnsproxy::upstream::PinSource;
-using dnsproxy::upstream::TlsVerifier;
+using namespace dnsproxy::upstream;
 
 namespace
 {
