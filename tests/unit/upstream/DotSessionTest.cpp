@@ -2,9 +2,8 @@
 // socket.
 #include "upstream/DotSession.h"
 
-#include "support/FakeTime.h"
-
 #include "dns/Header.h"
+#include "support/FakeTime.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -17,6 +16,8 @@
 using namespace dnsproxy;
 using dnsproxy::test::PacketBuilder;
 using dnsproxy::test::T0;
+using dnsproxy::test::takeTcpFrame;
+using dnsproxy::test::tcpFramed;
 using upstream::DotSession;
 using upstream::UpstreamResult;
 using namespace std::chrono_literals;
@@ -39,21 +40,16 @@ std::vector<uint8_t> makeAnswer(uint16_t id, const std::string& name = "example.
 		.data();
 }
 
-std::vector<uint8_t> framed(const std::vector<uint8_t>& message)
+/// The messages a session wrote, split off their length prefixes; nothing may be left over.
+std::vector<std::vector<uint8_t>> unframe(std::vector<uint8_t> output)
 {
-	return dns::TcpFramer::frame(message.data(), message.size());
-}
-
-/// The messages a session wrote, split and parsed back.
-std::vector<std::vector<uint8_t>> unframe(const std::vector<uint8_t>& output)
-{
-	dns::TcpFramer framer;
-	framer.append(output.data(), output.size());
 	std::vector<std::vector<uint8_t>> messages;
-	std::vector<uint8_t> message;
-	while (framer.next(message) == dns::TcpFramer::Status::FRAME)
-		messages.push_back(message);
-	CPPUNIT_ASSERT(!framer.partial());
+	while (auto message = takeTcpFrame(output))
+	{
+		CPPUNIT_ASSERT(!message->empty()); // a zero-length prefix is no DNS message
+		messages.push_back(std::move(*message));
+	}
+	CPPUNIT_ASSERT(output.empty());
 	return messages;
 }
 
@@ -111,7 +107,7 @@ struct Harness
 
 	bool deliver(const std::vector<uint8_t>& message, Clock::time_point now)
 	{
-		auto bytes = framed(message);
+		auto bytes = tcpFramed(message);
 		return session.received(bytes.data(), bytes.size(), now);
 	}
 };
@@ -184,7 +180,7 @@ public:
 		Harness h;
 		h.submit("a", 1, T0);
 		h.send(T0);
-		auto bytes = framed(makeAnswer(100));
+		auto bytes = tcpFramed(makeAnswer(100));
 		CPPUNIT_ASSERT(h.session.received(bytes.data(), 1, T0));
 		CPPUNIT_ASSERT(h.session.received(bytes.data() + 1, 10, T0));
 		CPPUNIT_ASSERT(h.results.empty());
