@@ -67,7 +67,7 @@ void assertForwardedAnswer(const std::vector<uint8_t>& query, const std::vector<
 	CPPUNIT_ASSERT(isResponse(answer));
 	CPPUNIT_ASSERT_EQUAL(idOf(query), idOf(answer));
 	CPPUNIT_ASSERT_EQUAL(RCODE_NOERROR, rcodeOf(answer));
-	CPPUNIT_ASSERT_EQUAL(1, (answer[6] << 8) | answer[7]);
+	CPPUNIT_ASSERT_EQUAL(uint16_t(1), headerOf(answer).ancount);
 	CPPUNIT_ASSERT_EQUAL(questionHex(query), questionHex(answer));
 	CPPUNIT_ASSERT_EQUAL(std::string("c0000201"), hex(answer.data() + answer.size() - 4, 4));
 }
