@@ -86,6 +86,13 @@ public:
 		return std::make_unique<PacketCache>(settings, [this] { return _now; });
 	}
 
+	/// answerA(NAME, ttls) stored under NAME's A key; what insert() returned.
+	static bool insertA(PacketCache& cache, std::vector<uint32_t> ttls)
+	{
+		const auto answer = answerA(NAME, std::move(ttls));
+		return cache.insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+	}
+
 	void testMissOnEmptyCache()
 	{
 		auto cache = makeCache();
@@ -139,8 +146,7 @@ public:
 	void testExpiresAtSmallestTtl()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {600, 30});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {600, 30});
 		_now += 29;
 		CPPUNIT_ASSERT(cache->lookup(keyFor(NAME, dns::Type::A))->fresh);
 		_now += 1;
@@ -249,8 +255,7 @@ public:
 	void testDoesNotCacheZeroTtl()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {0});
-		CPPUNIT_ASSERT(!cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+		CPPUNIT_ASSERT(!insertA(*cache, {0}));
 	}
 
 	void testRejectsAnswerToAnotherQuestion()
@@ -284,8 +289,7 @@ public:
 		CacheSettings settings;
 		settings.serveStale = false;
 		auto cache = makeCache(settings);
-		const auto answer = answerA(NAME, {60});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {60});
 		_now += 60;
 		CPPUNIT_ASSERT(!cache->lookup(keyFor(NAME, dns::Type::A)));
 		CPPUNIT_ASSERT_EQUAL(size_t(0), cache->size());
@@ -348,8 +352,7 @@ public:
 	void testPrefetchFlaggedOnceInLastTenPercent()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {100});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {100});
 		_now += 89;
 		CPPUNIT_ASSERT(!cache->lookup(keyFor(NAME, dns::Type::A))->needsPrefetch);
 		_now += 1; // 10 s of 100 left
@@ -365,8 +368,7 @@ public:
 		CacheSettings settings;
 		settings.prefetch = false;
 		auto cache = makeCache(settings);
-		const auto answer = answerA(NAME, {100});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {100});
 		_now += 95;
 		CPPUNIT_ASSERT(!cache->lookup(keyFor(NAME, dns::Type::A))->needsPrefetch);
 	}
@@ -533,8 +535,7 @@ public:
 	void testLoadDoesNotMarkDirty()
 	{
 		auto first = makeCache();
-		const auto answer = answerA(NAME, {300});
-		first->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*first, {300});
 		auto second = makeCache();
 		second->load(first->exportAll(), _now);
 		auto changes = second->drainChanges();
@@ -673,8 +674,7 @@ public:
 	void testProbeTellsFreshStaleAndMiss()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {30});
-		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+		CPPUNIT_ASSERT(insertA(*cache, {30}));
 		std::vector<uint8_t> out;
 		bool prefetch = true;
 		_now += 5;
@@ -755,8 +755,7 @@ public:
 	void testLoadRejectsTimesThatDoNotFit()
 	{
 		auto first = makeCache();
-		const auto answer = answerA(NAME, {300});
-		first->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*first, {300});
 		auto records = first->exportAll();
 		records.push_back(records[0]);
 		records[0].storedAt = -5; // a corrupt row
