@@ -229,7 +229,9 @@ std::optional<AdminResponse> AdminRouter::checkToken(const AdminRequest& request
 	case TokenAuth::Verdict::ALLOWED:
 		break;
 	case TokenAuth::Verdict::NOT_CONFIGURED:
-		return error(403, "no admin token configured: set [admin] token to allow changes");
+		return error(403, "no admin token configured: set " +
+							  (_auth.configuredAt().empty() ? std::string("a token") : _auth.configuredAt()) +
+							  " to allow changes");
 	case TokenAuth::Verdict::MISSING:
 	case TokenAuth::Verdict::WRONG: {
 		AdminResponse response = error(401, "missing or wrong bearer token");

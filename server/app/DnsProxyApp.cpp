@@ -4,6 +4,7 @@
 #include "app/Config.h"
 #include "app/ConfigLoader.h"
 #include "app/ConfigSettings.h"
+#include "app/ConfigTable.h"
 #include "app/Services.h"
 #include "frontend/ClientAcl.h"
 #include "upstream/UpstreamPool.h"
@@ -80,11 +81,12 @@ void DnsProxyApp::defineOptions(Poco::Util::OptionSet& options)
 						  .required(false)
 						  .repeatable(false)
 						  .argument("FILE"));
-	options.addOption(
-		Poco::Util::Option("define", "D", "override one configuration key, e.g. -D server.listen=127.0.0.1:5300")
-			.required(false)
-			.repeatable(true)
-			.argument("section.key=value"));
+	options.addOption(Poco::Util::Option("define", "D",
+										 "override one configuration key, e.g. -D " + keys::SERVER_LISTEN.dotted() +
+											 "=127.0.0.1:5300")
+						  .required(false)
+						  .repeatable(true)
+						  .argument("section.key=value"));
 	options.addOption(
 		Poco::Util::Option("check-config", "", "validate and print the effective configuration, then exit")
 			.required(false)

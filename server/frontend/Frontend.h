@@ -28,7 +28,7 @@ struct FrontendSettings
 	unsigned threads = 1;
 	TcpLimits tcpLimits;
 	uint32_t maxTcpConnections = 1024;
-	uint32_t udpBatchWaitUs = 0; ///< see BatchPacer; the app sets [server] udp_batch_wait_us
+	uint32_t udpBatchWaitUs = 0; ///< see BatchPacer; the app sets it from the configuration
 };
 
 /// A listen address that could not be bound; what() names protocol, address and reason.

@@ -68,7 +68,7 @@ public:
 	bool handleRaw(const frontend::RawQuery& query, std::vector<uint8_t>& answer,
 				   frontend::ResponderFactory& later) override;
 
-	/// [server] allow, for the TCP listener's check at accept.
+	/// The allow list, for the TCP listener's check at accept.
 	bool admits(const sockaddr* peer) const override
 	{
 		return _acl.allows(peer);
