@@ -5,6 +5,7 @@
 #include "app/ConfigText.h"
 #include "app/Privileges.h"
 #include "fleet/RedisUrl.h"
+#include "frontend/QueryHandler.h"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -111,9 +112,9 @@ void toProtocols(const std::string& key, const std::string& value, ServerConfig&
 	for (const auto& item : splitList(value))
 	{
 		const std::string protocol = lower(item);
-		if (protocol == "udp")
+		if (protocol == frontend::transportName(frontend::Transport::UDP))
 			server.udp = true;
-		else if (protocol == "tcp")
+		else if (protocol == frontend::transportName(frontend::Transport::TCP))
 			server.tcp = true;
 		else
 			fail(key, "expected udp and/or tcp, got " + quoted(item));
@@ -274,8 +275,10 @@ std::vector<ConfigKey> makeTable()
 		 [](const C& c) { return listOf(c.server.listen, [](const ListenAddress& a) { return a.toString(); }); }},
 		{"server", "protocols", "udp, tcp", [](C& c, K k, K v) { toProtocols(k, v, c.server); },
 		 [](const C& c) {
-			 return join(c.server.udp && c.server.tcp ? std::vector<std::string>{"udp", "tcp"}
-													  : std::vector<std::string>{c.server.udp ? "udp" : "tcp"});
+			 const std::string udp = frontend::transportName(frontend::Transport::UDP);
+			 const std::string tcp = frontend::transportName(frontend::Transport::TCP);
+			 return join(c.server.udp && c.server.tcp ? std::vector<std::string>{udp, tcp}
+													  : std::vector<std::string>{c.server.udp ? udp : tcp});
 		 }},
 		{"server", "allow", "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
 		 [](C& c, K k, K v) { c.server.allow = toAllow(k, v); },

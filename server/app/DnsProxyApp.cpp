@@ -7,6 +7,7 @@
 #include "app/ConfigTable.h"
 #include "app/Services.h"
 #include "frontend/ClientAcl.h"
+#include "frontend/QueryHandler.h"
 #include "upstream/UpstreamPool.h"
 
 #include <Poco/ConsoleChannel.h>
@@ -231,11 +232,11 @@ void DnsProxyApp::logListeners(const Config& config, const std::string& target)
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
 	for (const auto& address : config.server.listen)
 	{
-		for (const char* protocol : {"udp", "tcp"})
+		for (const auto transport : {frontend::Transport::UDP, frontend::Transport::TCP})
 		{
-			if ((std::string(protocol) == "udp" && !config.server.udp) ||
-				(std::string(protocol) == "tcp" && !config.server.tcp))
+			if (!(transport == frontend::Transport::UDP ? config.server.udp : config.server.tcp))
 				continue;
+			const char* protocol = frontend::transportName(transport);
 			logger.getChannel()->log(Poco::Message("dnsproxy",
 												   std::string(protocol) + "://" + address.toString() + " -> " + target,
 												   Poco::Message::PRIO_NOTICE));

@@ -19,6 +19,12 @@ enum class Transport
 	TCP
 };
 
+/// "udp" or "tcp", as the configuration, the listener lines and the query log write it.
+inline const char* transportName(Transport transport)
+{
+	return transport == Transport::UDP ? "udp" : "tcp";
+}
+
 /// Where a query came from.
 struct ClientInfo
 {

@@ -221,7 +221,7 @@ void QueryPipeline::logQuery(const frontend::RawQuery& raw, const dns::MessageIn
 		return;
 	const Poco::Net::SocketAddress client(raw.peer, static_cast<poco_socklen_t>(raw.peerLength));
 	_queryLogger.information("%s %s %s type %hu", client.toString(),
-							 std::string(raw.transport == frontend::Transport::UDP ? "udp" : "tcp"),
+							 std::string(frontend::transportName(raw.transport)),
 							 dns::nameToString(raw.data + info.qnameOffset, info.qnameLength), info.qtype);
 }
 
