@@ -107,53 +107,66 @@ Object::Ptr cacheSection(const stats::StatsSnapshot& s)
 	return cache;
 }
 
-/// Client connections and refused queries.
-Object::Ptr clientsSection(const stats::StatsSnapshot& s)
+/// A counter of one snapshot section and its JSON name; a section's rows give the key order.
+template <class Section> struct Counter
 {
-	Object::Ptr clients = JsonView::object();
-	clients->set("tcp_connections", s.clients.tcpConnectionsNow);
-	clients->set("tcp_accepted", s.clients.tcpConnectionsAccepted);
-	clients->set("tcp_refused", s.clients.tcpConnectionsRefused);
-	clients->set("tcp_idle_closed", s.clients.tcpIdleClosed);
-	clients->set("refused", s.clients.refusedByAcl);
-	clients->set("over_limit", s.clients.overLimit);
-	clients->set("malformed", s.clients.malformed);
-	clients->set("truncated", s.clients.truncated);
-	clients->set("pending", s.clients.pending);
-	return clients;
-}
+	const char* name;
+	uint64_t Section::*value;
+};
 
-/// The pin store.
-Object::Ptr pinsSection(const stats::StatsSnapshot& s)
+using Snapshot = stats::StatsSnapshot;
+
+const Counter<Snapshot::Clients> CLIENT_COUNTERS[] = {
+	{"tcp_connections", &Snapshot::Clients::tcpConnectionsNow},
+	{"tcp_accepted", &Snapshot::Clients::tcpConnectionsAccepted},
+	{"tcp_refused", &Snapshot::Clients::tcpConnectionsRefused},
+	{"tcp_idle_closed", &Snapshot::Clients::tcpIdleClosed},
+	{"refused", &Snapshot::Clients::refusedByAcl},
+	{"over_limit", &Snapshot::Clients::overLimit},
+	{"malformed", &Snapshot::Clients::malformed},
+	{"truncated", &Snapshot::Clients::truncated},
+	{"pending", &Snapshot::Clients::pending},
+};
+
+const Counter<Snapshot::Pins> PIN_COUNTERS[] = {
+	{"changes_seen", &Snapshot::Pins::changesSeen},
+	{"refusals", &Snapshot::Pins::refusals},
+	{"learned", &Snapshot::Pins::learned},
+	{"expiring_soon", &Snapshot::Pins::expiringSoon},
+};
+
+/// After the fleet's state (enabled, redis, breaker, subscribed).
+const Counter<Snapshot::Fleet> FLEET_COUNTERS[] = {
+	{"hits", &Snapshot::Fleet::hits},
+	{"misses", &Snapshot::Fleet::misses},
+	{"errors", &Snapshot::Fleet::errors},
+	{"skipped", &Snapshot::Fleet::skipped},
+	{"writes", &Snapshot::Fleet::writes},
+	{"writes_dropped", &Snapshot::Fleet::writesDropped},
+	{"breaker_opens", &Snapshot::Fleet::breakerOpens},
+	{"reconnects", &Snapshot::Fleet::reconnects},
+	{"pins_published", &Snapshot::Fleet::pinsPublished},
+	{"pins_applied", &Snapshot::Fleet::pinsApplied},
+	{"bad_messages", &Snapshot::Fleet::badMessages},
+};
+
+template <class Section, size_t N>
+Object::Ptr setAll(Object::Ptr object, const Section& section, const Counter<Section> (&counters)[N])
 {
-	Object::Ptr pins = JsonView::object();
-	pins->set("changes_seen", s.pins.changesSeen);
-	pins->set("refusals", s.pins.refusals);
-	pins->set("learned", s.pins.learned);
-	pins->set("expiring_soon", s.pins.expiringSoon);
-	return pins;
+	for (const auto& counter : counters)
+		object->set(counter.name, section.*counter.value);
+	return object;
 }
 
 /// The shared Redis tier; "breaker" is "off" without one.
-Object::Ptr fleetSection(const stats::StatsSnapshot& s)
+Object::Ptr fleetSection(const Snapshot::Fleet& fleet)
 {
-	Object::Ptr fleet = JsonView::object();
-	fleet->set("enabled", s.fleet.enabled);
-	fleet->set("redis", s.fleet.redis);
-	fleet->set("breaker", s.fleet.enabled ? (s.fleet.breakerOpen ? "open" : "closed") : "off");
-	fleet->set("subscribed", s.fleet.subscribed);
-	fleet->set("hits", s.fleet.hits);
-	fleet->set("misses", s.fleet.misses);
-	fleet->set("errors", s.fleet.errors);
-	fleet->set("skipped", s.fleet.skipped);
-	fleet->set("writes", s.fleet.writes);
-	fleet->set("writes_dropped", s.fleet.writesDropped);
-	fleet->set("breaker_opens", s.fleet.breakerOpens);
-	fleet->set("reconnects", s.fleet.reconnects);
-	fleet->set("pins_published", s.fleet.pinsPublished);
-	fleet->set("pins_applied", s.fleet.pinsApplied);
-	fleet->set("bad_messages", s.fleet.badMessages);
-	return fleet;
+	Object::Ptr o = JsonView::object();
+	o->set("enabled", fleet.enabled);
+	o->set("redis", fleet.redis);
+	o->set("breaker", fleet.enabled ? (fleet.breakerOpen ? "open" : "closed") : "off");
+	o->set("subscribed", fleet.subscribed);
+	return setAll(o, fleet, FLEET_COUNTERS);
 }
 
 } // namespace
@@ -199,9 +212,9 @@ Object::Ptr JsonView::stats(const stats::StatsSnapshot& s)
 		upstreams->add(upstream(u));
 	root->set("upstreams", upstreams);
 	root->set("coalesced", s.coalesced);
-	root->set("clients", clientsSection(s));
-	root->set("pins", pinsSection(s));
-	root->set("fleet", fleetSection(s));
+	root->set("clients", setAll(object(), s.clients, CLIENT_COUNTERS));
+	root->set("pins", setAll(object(), s.pins, PIN_COUNTERS));
+	root->set("fleet", fleetSection(s.fleet));
 	return root;
 }
 
