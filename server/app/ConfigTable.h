@@ -36,7 +36,7 @@ struct KeyName
 	const char* section;
 	const char* name;
 
-	/// "section.name", as error messages begin ("server.listen: ...").
+	/// "section.name", as error messages begin with it.
 	std::string dotted() const
 	{
 		return std::string(section) + "." + name;
@@ -59,7 +59,7 @@ extern const KeyName ADMIN_LISTEN;
 extern const KeyName ADMIN_TOKEN;
 } // namespace keys
 
-/// The pin policy as a line of the INI file says it: "pin_policy = enforce".
+/// The pin policy as a line of the INI file says it: "<key> = <value>".
 std::string pinPolicySetting(PinPolicy policy);
 
 /// Every key of SPEC section 3 in the SPEC's order (toIni prints in this order), plus our own additions at
