@@ -5,6 +5,7 @@
 #include "app/AdminBridge.h"
 #include "app/CachePersistence.h"
 #include "app/ConfigLoader.h"
+#include "app/ConfigTable.h"
 #include "app/PinManager.h"
 #include "app/StatsCollector.h"
 #include "cache/PacketCache.h"
@@ -52,10 +53,11 @@ void Services::open()
 		}
 		catch (const PrivilegeError& e)
 		{
-			throw StartError(std::string("server.user: ") + e.what());
+			throw StartError(keys::SERVER_USER.dotted() + ": " + e.what());
 		}
 		if (!_account)
-			_stayReason = std::string("no user '") + Privileges::DEFAULT_USER + "' on this system; set [server] user";
+			_stayReason = std::string("no user '") + Privileges::DEFAULT_USER + "' on this system; set " +
+						  keys::SERVER_USER.bracketed();
 	}
 	openStorage();
 
@@ -69,14 +71,14 @@ void Services::open()
 	}
 	catch (const Poco::Exception& e)
 	{
-		throw StartError("tls.ca_file: cannot load '" + _config.tls.caFile + "': " + e.displayText());
+		throw StartError(keys::TLS_CA_FILE.dotted() + ": cannot load '" + _config.tls.caFile + "': " + e.displayText());
 	}
 }
 
 void Services::openStorage()
 {
 	// One SQLite file for the cache snapshot and the pin store (SPEC sections 4 and 5), opened even
-	// with [cache] enabled = false because the pins live there too. Database moves a corrupt file
+	// with the cache switched off because the pins live there too. Database moves a corrupt file
 	// aside itself; only an unusable directory stops the start.
 	try
 	{
@@ -84,7 +86,7 @@ void Services::openStorage()
 	}
 	catch (const storage::StorageError& e)
 	{
-		throw StartError(std::string("storage.path: ") + e.what());
+		throw StartError(keys::STORAGE_PATH.dotted() + ": " + e.what());
 	}
 	std::optional<Privileges::Account>& account = _account;
 	if (account && account->uid != 0)
@@ -115,7 +117,7 @@ void Services::openStorage()
 		}
 		catch (const storage::StorageError& e)
 		{
-			throw StartError(std::string("storage.path: ") + e.what());
+			throw StartError(keys::STORAGE_PATH.dotted() + ": " + e.what());
 		}
 	}
 	_pinStore = std::make_unique<storage::PinStore>(*_database);
@@ -128,8 +130,8 @@ void Services::dropPrivileges()
 	// Now, before the first thread (capabilities are per thread; later threads inherit them). Said
 	// once everything is bound, so that a start that fails prints only its one line (SPEC 2).
 	if (!_root && !_config.server.user.empty())
-		_privileges =
-			"privileges: not started as root, nothing to drop (server.user " + _config.server.user + " ignored)";
+		_privileges = "privileges: not started as root, nothing to drop (" + keys::SERVER_USER.dotted() + " " +
+					  _config.server.user + " ignored)";
 	if (!_root)
 		return;
 	try
@@ -139,7 +141,7 @@ void Services::dropPrivileges()
 	}
 	catch (const PrivilegeError& e)
 	{
-		throw StartError(std::string("server.user: cannot drop privileges: ") + e.what());
+		throw StartError(keys::SERVER_USER.dotted() + ": cannot drop privileges: " + e.what());
 	}
 }
 
@@ -163,7 +165,8 @@ void Services::startFleet()
 		return;
 	auto url = fleet::RedisUrl::parse(_config.fleet.redis);
 	if (!url)
-		throw StartError("fleet.redis: expected redis://host:port[/db], got '" + _config.fleet.redis + "'");
+		throw StartError(keys::FLEET_REDIS.dotted() + ": expected redis://host:port[/db], got '" + _config.fleet.redis +
+						 "'");
 	fleet::FleetSettings fleetSettings;
 	fleetSettings.url = *url;
 	fleetSettings.keyPrefix = _config.fleet.keyPrefix;
@@ -212,7 +215,7 @@ void Services::startFrontend()
 	}
 	catch (const frontend::BindError& e)
 	{
-		throw StartError(std::string("server.listen: ") + e.what());
+		throw StartError(keys::SERVER_LISTEN.dotted() + ": " + e.what());
 	}
 }
 
@@ -289,6 +292,7 @@ void Services::startAdmin()
 	admin::AdminSettings settings;
 	settings.listen = _config.admin.listen;
 	settings.token = _config.admin.token;
+	settings.tokenKey = keys::ADMIN_TOKEN.bracketed();
 	_adminServer = std::make_unique<admin::AdminServer>(settings, sources);
 	try
 	{
@@ -297,7 +301,7 @@ void Services::startAdmin()
 	catch (const admin::AdminBindError& e)
 	{
 		_adminServer.reset(); // nothing bound, nothing to stop
-		throw StartError(std::string("admin.listen: ") + e.what());
+		throw StartError(keys::ADMIN_LISTEN.dotted() + ": " + e.what());
 	}
 }
 

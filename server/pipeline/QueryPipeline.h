@@ -70,7 +70,7 @@ public:
 	bool handleRaw(const frontend::RawQuery& query, std::vector<uint8_t>& answer,
 				   frontend::ResponderFactory& later) override;
 
-	/// [server] allow, for the TCP listener's check at accept.
+	/// The allow list, for the TCP listener's check at accept.
 	bool admits(const sockaddr* peer) const override
 	{
 		return _acl.allows(peer);
@@ -98,6 +98,12 @@ private:
 	/// The same, in place. `fromCache`: the message came from PacketCache (OPT last, see CacheHit).
 	void shapeInPlace(std::vector<uint8_t>& message, const uint8_t* query, size_t queryLength,
 					  const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const;
+	/// When query logging is on: one line naming client, transport, name and type.
+	void logQuery(const frontend::RawQuery& raw, const dns::MessageInfo& info);
+	/// handleRaw() once the query is admitted and parsed: a fresh cache hit is answered into `out`
+	/// (true); anything else goes to the shared tier or the upstreams and is answered later (false).
+	bool resolve(const frontend::RawQuery& raw, const dns::MessageInfo& info, std::vector<uint8_t>& out,
+				 frontend::ResponderFactory& later);
 	/// handleRaw()'s immediate answer: moved into `out` and counted; returns true.
 	bool answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>&& message);
 	/// answerAtOnce() with an error answer made from the header and the first question only

@@ -91,7 +91,7 @@ struct StatsSnapshot
 		uint64_t expiringSoon = 0;
 	} pins;
 
-	/// SPEC 4b: the shared Redis tier; all zero (enabled false) without [fleet] redis.
+	/// SPEC 4b: the shared Redis tier; all zero (enabled false) without a Redis URL configured.
 	struct Fleet
 	{
 		bool enabled = false;
