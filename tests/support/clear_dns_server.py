@@ -11,13 +11,13 @@
 # FILE (JSON, rewritten atomically on every query): udp_queries, tcp_connections, tcp_queries,
 # qnames (lower-cased, in arrival order). Prints "listening" when ready. Standard library only.
 import argparse
-import json
-import os
 import selectors
 import signal
 import socket
 import struct
 import sys
+
+from dns_wire import frame, listen_tcp_udp, split_frames, write_json
 
 
 def question_end(msg):
@@ -73,20 +73,10 @@ def main():
     stats = {"udp_queries": 0, "tcp_connections": 0, "tcp_queries": 0, "qnames": []}
 
     def write():
-        tmp = args.stats + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(stats, f, sort_keys=True)
-        os.replace(tmp, args.stats)
+        write_json(args.stats, stats)
 
     sel = selectors.DefaultSelector()
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind((args.host, args.port))
-    t.listen(16)
-    sel.register(t, selectors.EVENT_READ, "accept")
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((args.host, args.port))
-    sel.register(u, selectors.EVENT_READ, "udp")
+    listen_tcp_udp(sel, args.host, args.port)
     buffers = {}
     write()
     print("listening", flush=True)
@@ -118,20 +108,15 @@ def main():
                     del buffers[s]
                     s.close()
                     continue
-                buf = buffers[s] + data
-                while len(buf) >= 2:
-                    n = struct.unpack("!H", buf[:2])[0]
-                    if len(buf) < 2 + n:
-                        break
-                    query, buf = buf[2:2 + n], buf[2 + n:]
+                queries, buffers[s] = split_frames(buffers[s] + data)
+                for query in queries:
                     stats["tcp_queries"] += 1
                     stats["qnames"].append(qname(query))
                     write()
                     reply = answer(query, args.answer)
                     if reply:
                         s.setblocking(True)
-                        s.sendall(struct.pack("!H", len(reply)) + reply)
-                buffers[s] = buf
+                        s.sendall(frame(reply))
 
 
 if __name__ == "__main__":

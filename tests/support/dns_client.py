@@ -21,7 +21,6 @@ import argparse
 import json
 import random
 import socket
-import struct
 import sys
 import threading
 import time
@@ -33,6 +32,8 @@ import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
+
+from dns_wire import frame, recv_frame
 
 
 def make_query(name, rdtype="A", edns=False):
@@ -73,16 +74,6 @@ def cmd_one(a):
                       "question": r.question[0].name.to_text() if r.question else ""}))
 
 
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("closed")
-        buf += chunk
-    return buf
-
-
 def cmd_pipeline(a):
     s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
     ids = {}
@@ -93,16 +84,14 @@ def cmd_pipeline(a):
         q = make_query(name)
         ids[q.id] = i
         names.append(name)
-        w = q.to_wire()
-        payload += struct.pack("!H", len(w)) + w
+        payload += frame(q.to_wire())
     t0 = time.monotonic()
     s.sendall(payload)
     order = []
     seconds = []
     ok = True
     for _ in range(a.count):
-        (n,) = struct.unpack("!H", recv_exact(s, 2))
-        r = dns.message.from_wire(recv_exact(s, n))
+        r = dns.message.from_wire(recv_frame(s))
         if r.id not in ids:
             ok = False
             continue

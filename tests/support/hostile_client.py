@@ -54,6 +54,8 @@ import sys
 import threading
 import time
 
+from dns_wire import frame, recv_frame, split_frames, write_json
+
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 
 
@@ -165,15 +167,6 @@ def cmd_garbage(a):
                       "tcp_replies": tcp_replies, "probes": probes}))
 
 
-def write_status(path, data):
-    if not path:
-        return
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(data, f)
-    os.replace(tmp, path)
-
-
 def cmd_hold(a):
     sel = selectors.DefaultSelector()
     conns = []
@@ -184,7 +177,7 @@ def cmd_hold(a):
         conns.append({"sock": c, "trickle": a.trickle_ms > 0 and i % 2 == 1, "open": True, "opened": time.monotonic()})
         sel.register(c, selectors.EVENT_READ, i)
     status = {"opened": len(conns), "closed": 0, "close_after": [], "closed_index": []}
-    write_status(a.status, status)
+    write_json(a.status, status)
     next_trickle = time.monotonic()
     deadline = start + a.max_seconds
     while status["closed"] < len(conns) and time.monotonic() < deadline:
@@ -204,7 +197,7 @@ def cmd_hold(a):
                 status["closed"] += 1
                 status["close_after"].append(round(time.monotonic() - conn["opened"], 3))
                 status["closed_index"].append(i)
-                write_status(a.status, status)
+                write_json(a.status, status)
         if a.trickle_ms > 0 and time.monotonic() >= next_trickle:
             next_trickle = time.monotonic() + a.trickle_ms / 1000.0
             for conn in conns:
@@ -214,7 +207,7 @@ def cmd_hold(a):
                         conn["sock"].send(b"\xff")
                     except OSError:
                         pass
-    write_status(a.status, status)
+    write_json(a.status, status)
     print(json.dumps(status))
 
 
@@ -231,7 +224,7 @@ def cmd_noread(a):
     while time.monotonic() < deadline:
         if sent < a.queries and not pending:
             q = make_query(a.name, sent & 0xFFFF, qtype=16)
-            pending = struct.pack("!H", len(q)) + q
+            pending = frame(q)
             sent += 1
         if pending:
             try:
@@ -331,7 +324,7 @@ def cmd_keep(a):
         except ConnectionError:  # reset by the proxy before connect() returned
             status["closed_early"].append(i)
         conns.append(c)
-    write_status(a.status, status)
+    write_json(a.status, status)
     sel = selectors.DefaultSelector()
     for i, c in enumerate(conns):
         if i not in status["closed_early"]:
@@ -348,7 +341,7 @@ def cmd_keep(a):
             if not data:
                 sel.unregister(key.fileobj)
                 status["closed_early"].append(key.data)
-                write_status(a.status, status)
+                write_json(a.status, status)
     sel.close()
     rcodes = {}
     answered = 0
@@ -358,15 +351,10 @@ def cmd_keep(a):
         rc = "closed"
         try:
             q = make_query("k%d.%s" % (i, a.name), i)
-            c.sendall(struct.pack("!H", len(q)) + q)
-            reply = b""
-            while len(reply) < 2 or len(reply) < 2 + struct.unpack("!H", reply[:2])[0]:
-                chunk = c.recv(65535)
-                if not chunk:
-                    break
-                reply += chunk
-            if len(reply) >= 14:
-                rc = rcode_of(reply[2:])
+            c.sendall(frame(q))
+            reply = recv_frame(c)
+            if len(reply) >= 12:
+                rc = rcode_of(reply)
                 answered += 1
         except socket.timeout:
             rc = "none"
@@ -381,7 +369,7 @@ def cmd_keep(a):
 def cmd_pipeflood(a):
     q = make_query(a.name, 0, qtype=16)
     per = max(1, a.bytes // (len(q) + 2))
-    batch = b"".join(struct.pack("!H", len(q)) + struct.pack("!H", i & 0xFFFF) + q[2:] for i in range(per))
+    batch = b"".join(frame(struct.pack("!H", i & 0xFFFF) + q[2:]) for i in range(per))
     start = time.monotonic()
     conns = []
     for _ in range(a.connections):
@@ -426,16 +414,15 @@ def cmd_pipeflood(a):
                 except OSError:
                     conn["open"] = False
                     continue
-                while len(conn["in"]) >= 2 and len(conn["in"]) >= 2 + struct.unpack("!H", conn["in"][:2])[0]:
-                    conn["in"] = conn["in"][2 + struct.unpack("!H", conn["in"][:2])[0]:]
-                    conn["answers"] += 1
+                answers, conn["in"] = split_frames(conn["in"])
+                conn["answers"] += len(answers)
                 if conn["answers"] < per:
                     busy = True
             elif check_closed and not conn["out"] and closed_by_peer(c):
                 conn["open"] = False
         if not busy and not sent_reported:
             sent_reported = True
-            write_status(a.status, {"connections": len(conns), "queries": per, "sent": True})
+            write_json(a.status, {"connections": len(conns), "queries": per, "sent": True})
         if a.read and not busy:
             break
         if not any(conn["open"] for conn in conns):
@@ -554,11 +541,10 @@ def cmd_chain(a):
             for i in range(a.tcp):
                 msg = chain_message(0x1700 + i, a.chain, a.records, a.flat)
                 t0 = time.monotonic()
-                c.sendall(struct.pack("!H", len(msg)) + msg)
+                c.sendall(frame(msg))
                 rc = "none"
                 try:
-                    prefix = recv_exact(c, 2)
-                    reply = recv_exact(c, struct.unpack("!H", prefix)[0])
+                    reply = recv_frame(c)
                     rc = rcode_of(reply)
                     tcp["times"].append((time.monotonic() - t0) * 1000)
                 except (socket.timeout, ConnectionError):
@@ -575,16 +561,6 @@ def cmd_chain(a):
     if a.probe_name:
         out["probe"] = summary(probe["times"], probe["rcodes"], probe["sent"])
     print(json.dumps(out))
-
-
-def recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
 
 
 def main():

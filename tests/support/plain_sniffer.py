@@ -11,13 +11,12 @@
 # needle_seen (the needle, case-insensitive, appeared in any received bytes: a DNS query
 # for a name with that label was sent in clear text). Prints "listening" when ready.
 import argparse
-import json
-import os
 import selectors
 import signal
-import socket
 import sys
 import time
+
+from dns_wire import listen_tcp_udp, write_json
 
 
 def main():
@@ -32,10 +31,7 @@ def main():
              "tls_client_hellos": 0, "needle_seen": False}
 
     def write():
-        tmp = args.stats + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(stats, f, sort_keys=True)
-        os.replace(tmp, args.stats)
+        write_json(args.stats, stats)
 
     def seen(data):
         if needle in data.lower():
@@ -43,14 +39,7 @@ def main():
 
     sel = selectors.DefaultSelector()
     for port in (int(p) for p in args.ports.split(",")):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((args.host, port))
-        t.listen(16)
-        sel.register(t, selectors.EVENT_READ, "accept")
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind((args.host, port))
-        sel.register(u, selectors.EVENT_READ, "udp")
+        listen_tcp_udp(sel, args.host, port)
     conns = {}
     write()
     print("listening", flush=True)
