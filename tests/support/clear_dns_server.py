@@ -11,13 +11,10 @@
 # FILE (JSON, rewritten atomically on every query): udp_queries, tcp_connections, tcp_queries,
 # qnames (lower-cased, in arrival order). Prints "listening" when ready. Standard library only.
 import argparse
-import selectors
-import signal
 import socket
 import struct
-import sys
 
-from dns_wire import frame, listen_tcp_udp, split_frames, write_json
+from dns_wire import TcpUdpServer, frame, split_frames, write_json
 
 
 def question_end(msg):
@@ -72,51 +69,42 @@ def main():
     args = ap.parse_args()
     stats = {"udp_queries": 0, "tcp_connections": 0, "tcp_queries": 0, "qnames": []}
 
+    buffers = {}
+
     def write():
         write_json(args.stats, stats)
 
-    sel = selectors.DefaultSelector()
-    listen_tcp_udp(sel, args.host, args.port)
-    buffers = {}
+    def on_accept(c):
+        stats["tcp_connections"] += 1
+        buffers[c] = b""
+        write()
+
+    def on_datagram(s, data, peer):
+        stats["udp_queries"] += 1
+        stats["qnames"].append(qname(data))
+        write()
+        reply = answer(data, args.answer)
+        if reply:
+            s.sendto(reply, peer)
+
+    def on_data(s, data):
+        if not data:
+            del buffers[s]
+            return False
+        queries, buffers[s] = split_frames(buffers[s] + data)
+        for query in queries:
+            stats["tcp_queries"] += 1
+            stats["qnames"].append(qname(query))
+            write()
+            reply = answer(query, args.answer)
+            if reply:
+                s.setblocking(True)
+                s.sendall(frame(reply))
+        return True
+
+    server = TcpUdpServer(args.host, [args.port])
     write()
-    print("listening", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    while True:
-        for key, _ in sel.select(timeout=1.0):
-            s = key.fileobj
-            if key.data == "accept":
-                c, _ = s.accept()
-                stats["tcp_connections"] += 1
-                buffers[c] = b""
-                sel.register(c, selectors.EVENT_READ, "tcp")
-                write()
-            elif key.data == "udp":
-                data, peer = s.recvfrom(65535)
-                stats["udp_queries"] += 1
-                stats["qnames"].append(qname(data))
-                write()
-                reply = answer(data, args.answer)
-                if reply:
-                    s.sendto(reply, peer)
-            else:
-                try:
-                    data = s.recv(65535)
-                except OSError:
-                    data = b""
-                if not data:
-                    sel.unregister(s)
-                    del buffers[s]
-                    s.close()
-                    continue
-                queries, buffers[s] = split_frames(buffers[s] + data)
-                for query in queries:
-                    stats["tcp_queries"] += 1
-                    stats["qnames"].append(qname(query))
-                    write()
-                    reply = answer(query, args.answer)
-                    if reply:
-                        s.setblocking(True)
-                        s.sendall(frame(reply))
+    server.run(1.0, on_accept, on_datagram, on_data)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 # tests/support/dns_wire.py - what the scripted test servers and clients of tests/support/ share:
 # DNS-over-TCP framing (RFC 1035 4.2.2: a two-octet length, then the message), reading exactly
-# N octets, one TCP and one UDP socket bound to the same address, and the atomic rewrite of a
-# JSON stats file that the shell side reads (tests/e2e/lib.sh json_stat). Standard library only;
+# N octets, the selector loop of a server on TCP and UDP at one address, and the atomic rewrite
+# of a JSON stats file that the shell side reads (tests/e2e/lib.sh json_stat). Standard library only;
 # the scripts import it from their own folder.
 import json
 import os
 import selectors
+import signal
 import socket
 import struct
+import sys
 
 
 def frame(msg):
@@ -44,17 +46,50 @@ def split_frames(buf):
     return messages, buf
 
 
-def listen_tcp_udp(sel, host, port):
-    """A TCP listener (selector data "accept") and a UDP socket (data "udp") on HOST:PORT, both
-    registered with SEL for reading."""
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind((host, port))
-    t.listen(16)
-    sel.register(t, selectors.EVENT_READ, "accept")
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((host, port))
-    sel.register(u, selectors.EVENT_READ, "udp")
+class TcpUdpServer:
+    """A TCP listener and a UDP socket on HOST:PORT for every PORT, served by one selector loop
+    on the calling thread. run() prints "listening", exits 0 on SIGTERM and calls the handlers:
+    on_accept(conn) for a new TCP connection, on_datagram(sock, data, peer) for a UDP datagram,
+    on_data(conn, data) for what a connection sent (b"" once it is closed or failed; a false
+    return closes it), and on_tick() after every wait of at most TICK seconds."""
+
+    def __init__(self, host, ports):
+        self.sel = selectors.DefaultSelector()
+        for port in ports:
+            t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            t.bind((host, port))
+            t.listen(16)
+            self.sel.register(t, selectors.EVENT_READ, "accept")
+            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            u.bind((host, port))
+            self.sel.register(u, selectors.EVENT_READ, "udp")
+
+    def close(self, conn):
+        self.sel.unregister(conn)
+        conn.close()
+
+    def run(self, tick, on_accept, on_datagram, on_data, on_tick=lambda: None):
+        print("listening", flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        while True:
+            for key, _ in self.sel.select(timeout=tick):
+                s = key.fileobj
+                if key.data == "accept":
+                    c, _ = s.accept()
+                    self.sel.register(c, selectors.EVENT_READ, "tcp")
+                    on_accept(c)
+                elif key.data == "udp":
+                    data, peer = s.recvfrom(65535)
+                    on_datagram(s, data, peer)
+                else:
+                    try:
+                        data = s.recv(65535)
+                    except OSError:
+                        data = b""
+                    if not on_data(s, data):
+                        self.close(s)
+            on_tick()
 
 
 def write_json(path, data):
