@@ -33,8 +33,7 @@ run()
 	if ((every > 0)); then
 		[[ $(dot_stat faults) -ge 1 ]] || fail "$kind: dot_server sent no faulty answer"
 	fi
-	stop_pid "$DNSPROXY_PID" dnsproxy
-	stop_pid "$DOT_PID" dot_server.py
+	stop_proxy_and_dot_server
 }
 
 # Control: no fault, the normal answer.

@@ -8,11 +8,8 @@ require_tool openssl kdig curl
 require_binary
 
 use_test_pki
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY" --silent-after 0
-APORT=$(pick_port)
-start_proxy "127.0.0.1:$DPORT#$NAME" -D server.max_pending=50 -D upstream.timeout_ms=1500 \
-	-D "admin.listen=127.0.0.1:$APORT"
+start_test_dot_server --silent-after 0
+start_proxy_with_admin "$UPSTREAM" -D server.max_pending=50 -D upstream.timeout_ms=1500
 
 before=$(rss_kib)
 for round in 1 2 3; do
