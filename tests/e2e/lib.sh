@@ -167,6 +167,18 @@ start_proxy_with_admin()
 	start_proxy "$upstream" -D "admin.listen=127.0.0.1:$APORT" "$@"
 }
 
+# num_is A OP B: compares two numbers that may have fractions (bash's (( )) takes integers only);
+# OP is <, <=, >= or >. False when A or B is not a number, e.g. num_is "$ms" '<' 1500 || fail ...
+num_is()
+{
+	"$PY" -c 'import operator, sys
+op = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, ">": operator.gt}[sys.argv[2]]
+try:
+    sys.exit(0 if op(float(sys.argv[1]), float(sys.argv[3])) else 1)
+except ValueError:
+    sys.exit(1)' "$1" "$2" "$3"
+}
+
 # rss_kib [PID]: resident set size in KiB of PID ($DNSPROXY_PID by default).
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$DNSPROXY_PID}/status"; }
 
