@@ -33,7 +33,7 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from dns_wire import frame, recv_frame
+from dns_wire import frame, recv_frame, shared_option
 
 
 def make_query(name, rdtype="A", edns=False):
@@ -198,11 +198,8 @@ def cmd_trickle(a):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    # What several commands take, declared once: the proxy's port, the zone the names are made in.
-    port = argparse.ArgumentParser(add_help=False)
-    port.add_argument("--port", type=int, required=True)
-    zone = argparse.ArgumentParser(add_help=False)
-    zone.add_argument("--zone", default="zone.example")
+    port = shared_option("--port", type=int, required=True, help="the proxy's port on 127.0.0.1")
+    zone = shared_option("--zone", default="zone.example", help="the zone the query names are made in")
     p = sub.add_parser("one", parents=[port])
     p.set_defaults(run=cmd_one)
     p.add_argument("--name", required=True)

@@ -1,8 +1,9 @@
 # tests/support/dns_wire.py - what the scripted test servers and clients of tests/support/ share:
 # DNS-over-TCP framing (RFC 1035 4.2.2: a two-octet length, then the message), reading exactly
-# N octets, the selector loop of a server on TCP and UDP at one address, and the atomic rewrite
-# of a JSON stats file that the shell side reads (tests/e2e/lib.sh json_stat). Standard library only;
-# the scripts import it from their own folder.
+# N octets, the selector loop of a server on TCP and UDP at one address, the atomic rewrite of a
+# JSON stats file that the shell side reads (tests/e2e/lib.sh json_stat), and command-line options
+# that several subcommands share. Standard library only; the scripts import it from their folder.
+import argparse
 import json
 import os
 import selectors
@@ -90,6 +91,14 @@ class TcpUdpServer:
                     if not on_data(s, data):
                         self.close(s)
             on_tick()
+
+
+def shared_option(*names, **kwargs):
+    """A parent parser (argparse parents=[...]) holding one option, declared once for all the
+    subcommands that take it."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument(*names, **kwargs)
+    return p
 
 
 def write_json(path, data):
