@@ -217,8 +217,9 @@ void checkReadable(const std::string& key, const std::string& path)
 
 // --- row builders for the common kinds of key -----------------------------------------------------------
 
-template <typename S, typename F>
-ConfigKey number(const char* section, const char* name, const char* def, S Config::*part, F S::*field, uint32_t min,
+// A field may belong to a base of the section's struct (CacheConfig is the cache's own settings): B.
+template <typename S, typename B, typename F>
+ConfigKey number(const char* section, const char* name, const char* def, S Config::*part, F B::*field, uint32_t min,
 				 uint32_t max)
 {
 	return {section, name, def,
@@ -228,8 +229,8 @@ ConfigKey number(const char* section, const char* name, const char* def, S Confi
 			[=](const Config& c) { return std::to_string((c.*part).*field); }};
 }
 
-template <typename S>
-ConfigKey flag(const char* section, const char* name, const char* def, S Config::*part, bool S::*field)
+template <typename S, typename B>
+ConfigKey flag(const char* section, const char* name, const char* def, S Config::*part, bool B::*field)
 {
 	return {section, name, def,
 			[=](Config& c, const std::string& k, const std::string& v) { (c.*part).*field = toBool(k, v); },

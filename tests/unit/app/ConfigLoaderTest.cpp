@@ -130,7 +130,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("1.2"), c.tls.minVersion);
 
 		CPPUNIT_ASSERT(c.cache.enabled && c.cache.serveStale && c.cache.prefetch);
-		CPPUNIT_ASSERT_EQUAL(100000u, c.cache.maxEntries);
+		CPPUNIT_ASSERT_EQUAL(size_t(100000), c.cache.maxEntries);
 		CPPUNIT_ASSERT_EQUAL(0u, c.cache.minTtl);
 		CPPUNIT_ASSERT_EQUAL(86400u, c.cache.maxTtl);
 		CPPUNIT_ASSERT_EQUAL(900u, c.cache.negativeTtl);
