@@ -92,7 +92,7 @@ const Metric<Snapshot> CACHE_AND_CLIENTS[] = {
 	 [](const Snapshot& s) { return d(s.clients.tcpIdleClosed); }},
 	{"client_refused_total", "counter", "Queries refused because the source is not allowed.",
 	 [](const Snapshot& s) { return d(s.clients.refusedByAcl); }},
-	{"client_over_limit_total", "counter", "Queries refused because max_pending was reached.",
+	{"client_over_limit_total", "counter", "Queries refused because the limit of pending queries was reached.",
 	 [](const Snapshot& s) { return d(s.clients.overLimit); }},
 	{"client_malformed_total", "counter", "Queries that could not be parsed.",
 	 [](const Snapshot& s) { return d(s.clients.malformed); }},

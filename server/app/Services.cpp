@@ -223,7 +223,7 @@ void Services::startPersistence()
 {
 	// Cache write-behind (SPEC section 4, Persistence): loaded right after the front end has bound
 	// its sockets (so a port in use fails before anything else is said), flushed every
-	// flush_interval_ms, and once more by stop() after the front end and upstreams stop.
+	// flushIntervalMs, and once more by stop() after the front end and upstreams stop.
 	if (!_cache)
 		return;
 	CachePersistenceSettings settings;

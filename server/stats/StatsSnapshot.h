@@ -30,7 +30,7 @@ struct StatsSnapshot
 		uint64_t tcpConnectionsRefused = 0;
 		uint64_t tcpIdleClosed = 0;
 		uint64_t refusedByAcl = 0;
-		uint64_t overLimit = 0; ///< refused because max_pending was reached
+		uint64_t overLimit = 0; ///< refused because maxPending was reached
 		uint64_t malformed = 0;
 		uint64_t truncated = 0;
 		uint64_t pending = 0; ///< queries waiting for upstreams now
