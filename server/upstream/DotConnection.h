@@ -75,6 +75,7 @@ public:
 
 private:
 	using Pending = DotSession::Pending;
+	using Loss = DotSession::Loss;
 
 	void run();
 	void step();
@@ -82,7 +83,9 @@ private:
 	void takeSubmitted();
 	bool connect();
 	void connected(Poco::Net::StreamSocket socket);
-	void disconnect(const char* reason, bool retryInflight);
+	void disconnect(const char* reason, DotSession::Loss loss);
+	/// How the stream the server just closed ended: gracefully when it answered on it.
+	DotSession::Loss lossOnClose() const;
 	void sendWaiting();
 	void flushOutput();
 	void readAvailable();
