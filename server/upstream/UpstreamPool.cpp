@@ -32,6 +32,7 @@ struct UpstreamPool::Attempt
 	std::vector<size_t> order;
 	size_t next = 0;
 	UpstreamResult::Status lastStatus = UpstreamResult::Status::FAILED;
+	bool silentRetried = false; ///< the one extra try after a silent (half-open) stream was used
 };
 
 bool UpstreamPool::Server::connectable() const
@@ -191,7 +192,9 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 		return;
 	}
 	Server& server = *_servers[attempt->order[attempt->next++]];
-	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
+	// The last server keeps a copy too: a silent stream there earns the query one more try.
+	std::vector<uint8_t> query =
+		attempt->silentRetried && attempt->next == attempt->order.size() ? std::move(attempt->query) : attempt->query;
 	auto sent = _clock();
 	pickConnection(server).submit(
 		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
@@ -205,6 +208,14 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 			}
 			report(server, _selector.failed(server.index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
 			attempt->lastStatus = result.status;
+			if (result.silent && attempt->next == attempt->order.size() && !attempt->silentRetried)
+			{
+				// The stream went silent (half-open after a network change, say) and no other server
+				// is left to try: the connection has dropped it, so the same server gets the query
+				// once more on a fresh one. One more timeout at most.
+				attempt->silentRetried = true;
+				--attempt->next;
+			}
 			tryNext(attempt);
 		});
 }

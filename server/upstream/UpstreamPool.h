@@ -29,7 +29,10 @@ namespace dnsproxy::upstream
 ///   waiting client gets the answer with its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
 ///   UpstreamSelector's order is tried, so the client waits at most `timeoutMs` times the servers
-///   tried. The selector also keeps the servers' health; the pool sends the probes it asks for.
+///   tried. A query that timed out on a silent stream (nothing received since it was sent:
+///   half-open) of the last server left gets one more try there, on a fresh connection, so the
+///   only server still answers after a network change (one more `timeoutMs` at most). The
+///   selector also keeps the servers' health; the pool sends the probes it asks for.
 ///
 /// Threading: resolve() from any thread; the retry to the next server happens in the callback of
 /// the previous attempt, on that connection's I/O thread.
