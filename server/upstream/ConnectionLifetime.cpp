@@ -22,6 +22,7 @@ ConnectionLifetime::ConnectionLifetime(std::chrono::milliseconds idleTimeout, Cl
 std::chrono::milliseconds ConnectionLifetime::connectFailed(Clock::time_point now)
 {
 	++_connectFailures;
+	_lastAttempt = now;
 	auto backoff = std::min(MAX_CONNECT_BACKOFF,
 							FIRST_CONNECT_BACKOFF * (1u << std::min(_connectFailures - 1, MAX_CONNECT_DOUBLINGS)));
 	_retryAt.store((now + backoff).time_since_epoch().count(), std::memory_order_relaxed);

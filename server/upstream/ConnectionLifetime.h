@@ -24,6 +24,8 @@ namespace dnsproxy::upstream
 ///   same N has that limit; from then on at most N queries are written on one connection, and
 ///   the next connection is opened when they are answered, so no query is written into a
 ///   connection the server is about to close. Kept across reconnects; only ever lowered;
+/// - last resort: while every server is down, a query may start a connect during the back-off,
+///   at most one per FIRST_CONNECT_BACKOFF, so a returning server is found by the next query;
 /// - reset(): an operator changed what the TLS check accepts (a pin approved): the back-off ends
 ///   at once.
 ///
@@ -48,6 +50,12 @@ public:
 	bool backingOff(Clock::time_point now) const
 	{
 		return now.time_since_epoch().count() < _retryAt.load(std::memory_order_relaxed);
+	}
+	/// True when a query may connect at `now` although connecting backs off: every server is
+	/// down (`lastResort`) and the last attempt is FIRST_CONNECT_BACKOFF old.
+	bool mayConnect(Clock::time_point now, bool lastResort) const
+	{
+		return !backingOff(now) || (lastResort && now - _lastAttempt >= FIRST_CONNECT_BACKOFF);
 	}
 	/// A connect failed at `now`; returns the back-off before the next attempt.
 	std::chrono::milliseconds connectFailed(Clock::time_point now);
@@ -129,6 +137,7 @@ private:
 	std::chrono::milliseconds _idleTimeout;
 	std::atomic<Clock::rep> _retryAt{0};
 	unsigned _connectFailures = 0;
+	Clock::time_point _lastAttempt{}; ///< of the last failed connect
 	Clock::time_point _lastUse;
 	Clock::time_point _lastReceive;
 	uint32_t _serverIdleMs = 0;

@@ -83,11 +83,22 @@ DotConnection::~DotConnection()
 	::close(_wakeFd);
 }
 
+void DotConnection::wake()
+{
+	uint64_t one = 1;
+	[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+}
+
+void DotConnection::reconnectNow()
+{
+	_reconnectRequested = true;
+	wake();
+}
+
 void DotConnection::stop()
 {
 	_stopping = true;
-	uint64_t one = 1;
-	[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+	wake();
 	if (_thread.joinable())
 		_thread.join();
 }
@@ -115,10 +126,7 @@ void DotConnection::submit(std::vector<uint8_t>&& query, const SentQuestion& sen
 		return;
 	}
 	if (wake)
-	{
-		uint64_t one = 1;
-		[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
-	}
+		this->wake();
 }
 
 void DotConnection::takeSubmitted()
@@ -372,12 +380,19 @@ void DotConnection::run()
 void DotConnection::step()
 {
 	takeSubmitted();
+	// After takeSubmitted: a query submitted after reconnectNow() returned is seen with the request.
+	if (_reconnectRequested.exchange(false))
+	{
+		_lifetime.reset();
+		disconnect("the TLS check changed", Loss::GRACEFUL);
+		connect();
+	}
 	auto now = _clock();
 	if (_session.expire(now) && _connected)
 		disconnect("no answer within the timeout", Loss::BROKEN);
 	if (_session.hasWaiting() && !_connected)
 	{
-		if (!_lifetime.backingOff(now))
+		if (_lifetime.mayConnect(now, _lastResort.load(std::memory_order_relaxed)))
 			connect();
 		// Unreachable (or backing off): fail at once so the pool can try the next server.
 		if (!_connected)

@@ -70,6 +70,18 @@ public:
 		return _lifetime.backingOff(_clock());
 	}
 
+	/// Thread-safe: what the TLS check accepts has changed (a pin approved, pins reloaded). The I/O
+	/// thread ends the connect back-off, drops the current stream (its queries go on the next) and
+	/// connects at once, under the new rules.
+	void reconnectNow();
+
+	/// Any thread: every server of the pool is down (or backing off), so a query may connect
+	/// during the back-off (ConnectionLifetime::mayConnect).
+	void setLastResort(bool lastResort)
+	{
+		_lastResort.store(lastResort, std::memory_order_relaxed);
+	}
+
 	/// Fails everything pending and joins the I/O thread.
 	void stop();
 
@@ -81,6 +93,7 @@ private:
 	void step();
 	void waitForEvents(Clock::time_point now);
 	void takeSubmitted();
+	void wake();
 	bool connect();
 	void connected(Poco::Net::StreamSocket socket);
 	void disconnect(const char* reason, DotSession::Loss loss);
@@ -107,6 +120,8 @@ private:
 	std::mutex _mutex;
 	std::vector<Pending> _submitted;
 	std::atomic<bool> _stopping{false};
+	std::atomic<bool> _reconnectRequested{false};
+	std::atomic<bool> _lastResort{false};
 	int _wakeFd = -1;
 
 	// Owned by the I/O thread (load() and backingOff() are atomic reads).

@@ -30,6 +30,7 @@ class ConnectionLifetimeTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testAnswerLimitNotLearnedFromIdleOrUnequalCloses);
 	CPPUNIT_TEST(testAnswerLimitBoundsQueriesPerStream);
 	CPPUNIT_TEST(testResetEndsBackoff);
+	CPPUNIT_TEST(testLastResortConnectsDuringBackoff);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -180,6 +181,20 @@ public:
 		CPPUNIT_ASSERT(lifetime.streamExhausted());
 		lifetime.opened(T0 + 3s); // the next stream starts with the whole budget
 		CPPUNIT_ASSERT_EQUAL(size_t(5), lifetime.sendBudget());
+	}
+
+	void testLastResortConnectsDuringBackoff()
+	{
+		ConnectionLifetime lifetime(30s, T0);
+		for (int i = 0; i < 5; ++i)
+			lifetime.connectFailed(T0);
+		CPPUNIT_ASSERT(!lifetime.mayConnect(T0 + 1s, false)); // other servers are usable: wait 2 s
+		CPPUNIT_ASSERT(lifetime.mayConnect(T0 + 2s, false));
+		CPPUNIT_ASSERT(!lifetime.mayConnect(T0 + 249ms, true)); // the last resort: every 250 ms
+		CPPUNIT_ASSERT(lifetime.mayConnect(T0 + 250ms, true));
+		lifetime.connectFailed(T0 + 250ms);
+		CPPUNIT_ASSERT(!lifetime.mayConnect(T0 + 400ms, true));
+		CPPUNIT_ASSERT(lifetime.mayConnect(T0 + 500ms, true));
 	}
 
 	void testResetEndsBackoff()
