@@ -92,6 +92,7 @@ bool DotSession::handleAnswer(const std::vector<uint8_t>& message, Clock::time_p
 							  const std::function<void(const dns::MessageInfo&)>& onAnswer)
 {
 	_lastReceive = now;
+	_streamSpoke = true;
 	const uint8_t* data = message.data();
 	const size_t length = message.size();
 	if (length < dns::HEADER_SIZE)
@@ -163,7 +164,7 @@ bool DotSession::expire(Clock::time_point now)
 			const bool nothingSince = _lastReceive < it->second.sent;
 			silent = silent || nothingSince;
 			stats::bump(_stats.timeouts);
-			finish(it->second, UpstreamResult::Status::TIMEOUT, {}, nothingSince);
+			finish(it->second, UpstreamResult::Status::TIMEOUT, {}, nothingSince && _streamSpoke);
 			it = _inflight.erase(it);
 		}
 		else

@@ -26,7 +26,9 @@ namespace dnsproxy::upstream
 ///
 /// Rules kept here, all driven by the `now` the caller passes:
 /// - a query not answered by its deadline times out; when nothing at all was received since it
-///   was sent, expire() reports the stream silent (probably half-open);
+///   was sent, expire() reports the stream silent (probably half-open), and when the stream did
+///   carry messages before (it went silent, rather than a server that never answers), the
+///   query's result says `silent`, so the pool may try it once more on a fresh stream;
 /// - when the stream is lost, the queries in flight go back to the front of the waiting queue:
 ///   after a graceful close (the server answered on the stream, then closed it: its answer or idle
 ///   limit, a restart) every time, as long as each query's deadline allows; after a broken stream
@@ -126,6 +128,7 @@ public:
 	void resetReceive(Clock::time_point now)
 	{
 		_lastReceive = now;
+		_streamSpoke = false;
 	}
 
 private:
@@ -144,6 +147,7 @@ private:
 	dns::TcpFramer _framer;
 	std::vector<uint8_t> _message; ///< reused by received()
 	Clock::time_point _lastReceive{};
+	bool _streamSpoke = false; ///< a message arrived on the stream since resetReceive()
 };
 
 } // namespace dnsproxy::upstream

@@ -22,8 +22,8 @@ struct UpstreamResult
 
 	Status status = Status::FAILED;
 	std::vector<uint8_t> answer;
-	/// TIMEOUT on a stream that received nothing at all since the query went out (probably
-	/// half-open): the stream has been dropped, a retry goes on a fresh one.
+	/// TIMEOUT on a stream that had carried answers and then received nothing at all since the
+	/// query went out (probably half-open): the stream has been dropped, a retry goes on a fresh one.
 	bool silent = false;
 };
 

@@ -126,6 +126,7 @@ class DotSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testGracefulCloseRetriesWhileDeadlineAllows);
 	CPPUNIT_TEST(testGracefulCloseDoesNotUseTheBrokenRetry);
 	CPPUNIT_TEST(testSilentTimeoutIsReportedSilent);
+	CPPUNIT_TEST(testStreamThatNeverSpokeIsNotReportedSilent);
 	CPPUNIT_TEST(testSendWaitingStopsAtLimit);
 	CPPUNIT_TEST(testNextDeadline);
 	CPPUNIT_TEST_SUITE_END();
@@ -350,6 +351,16 @@ public:
 		CPPUNIT_ASSERT(h.session.expire(T0 + 3500ms));
 		CPPUNIT_ASSERT(h.results.at(1).second.silent); // nothing since it was sent
 		CPPUNIT_ASSERT(h.results.at(1).second.status == UpstreamResult::Status::TIMEOUT);
+	}
+
+	void testStreamThatNeverSpokeIsNotReportedSilent()
+	{
+		Harness h;
+		h.session.resetReceive(T0); // connected
+		h.submit("a", 1, T0, 2s);
+		h.send(T0 + 1ms);
+		CPPUNIT_ASSERT(h.session.expire(T0 + 2s));      // dropped all the same
+		CPPUNIT_ASSERT(!h.results.at(0).second.silent); // a server that never answers gets no second try
 	}
 
 	void testSendWaitingStopsAtLimit()
