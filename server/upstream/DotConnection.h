@@ -38,8 +38,10 @@ namespace dnsproxy::upstream
 ///
 /// Life cycle: the connection is opened on demand by the first query, closed after `idleTimeoutMs`
 /// without queries, and reopened (resuming the TLS session when the server allows) whenever a query
-/// arrives after the server closed it. Queries in flight on a connection that dies are retried once
-/// on the next one; a query that already was retried fails.
+/// arrives after the server closed it. Queries in flight on a connection the server closed after
+/// answering on it go on the next one while their deadlines allow; after a broken one (reset,
+/// garbage, silence, nothing ever answered) they are retried once (DotSession::Loss). A server's
+/// answer limit, once learned (ConnectionLifetime), bounds the queries written on one connection.
 ///
 /// Time: every deadline is taken from the injected `clock` (steady_clock::now by default).
 class DotConnection
