@@ -150,6 +150,9 @@ void Services::start()
 	startFleet();
 	_frontendStats = std::make_unique<stats::FrontendStats>();
 	_pool = std::make_unique<upstream::UpstreamPool>(_mapped.pool, _context, _pinManager.get());
+	// An approval (POST /pins, or the fleet's) takes effect at once, not after the back-off.
+	upstream::UpstreamPool& pool = *_pool;
+	_pinManager->setApprovalListener([&pool](const std::string& name) { pool.resetServers(name); });
 	buildPipeline();
 	startFrontend();
 	startPersistence();
@@ -353,6 +356,8 @@ void Services::stop()
 		_stoppedSteps.push_back("cache flush");
 	}
 	_pipeline.reset();
+	if (_pinManager)
+		_pinManager->setApprovalListener({}); // admin and fleet have stopped: nobody approves any more
 	_pool.reset();
 	_cache.reset();
 	_fleet.reset();

@@ -13,6 +13,7 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 namespace dnsproxy::upstream
@@ -22,6 +23,8 @@ namespace
 {
 /// Knuth's multiplicative hash constant: spreads consecutive query counts over the probe IDs.
 constexpr uint64_t PROBE_ID_MULTIPLIER = 2654435761u;
+/// The prober thread looks for due probes this often.
+constexpr auto PROBE_TICK = std::chrono::milliseconds(250);
 } // namespace
 
 struct UpstreamPool::Attempt
@@ -32,6 +35,7 @@ struct UpstreamPool::Attempt
 	std::vector<size_t> order;
 	size_t next = 0;
 	UpstreamResult::Status lastStatus = UpstreamResult::Status::FAILED;
+	bool silentRetried = false; ///< the one extra try after a silent (half-open) stream was used
 };
 
 bool UpstreamPool::Server::connectable() const
@@ -100,6 +104,21 @@ UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr
 				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins, _clock));
 		_servers.push_back(std::move(server));
 	}
+	_prober.start([this] { probeLoop(); });
+}
+
+void UpstreamPool::probeLoop()
+{
+	std::unique_lock<std::mutex> lock(_prober.mutex());
+	while (!_prober.stopping())
+	{
+		_prober.condition().wait_for(lock, PROBE_TICK);
+		if (_prober.stopping())
+			break;
+		lock.unlock();
+		checkServers();
+		lock.lock();
+	}
 }
 
 UpstreamPool::~UpstreamPool()
@@ -109,9 +128,34 @@ UpstreamPool::~UpstreamPool()
 
 void UpstreamPool::stop()
 {
+	_prober.stop();
 	for (auto& server : _servers)
 		for (auto& connection : server->connections)
 			connection->stop();
+}
+
+size_t UpstreamPool::resetServers(const std::string& authName)
+{
+	auto lower = [](std::string text) {
+		std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+		return text;
+	};
+	const std::string wanted = lower(authName);
+	size_t matched = 0;
+	for (auto& server : _servers)
+	{
+		// The name the pins are kept under (TlsConnector::pinName).
+		const ServerEndpoint& endpoint = server->endpoint;
+		if (lower(endpoint.authName.empty() ? endpoint.address.host().toString() : endpoint.authName) != wanted)
+			continue;
+		++matched;
+		_selector.reset(server->index);
+		for (auto& connection : server->connections)
+			connection->reconnectNow();
+		Poco::Logger::get("dnsproxy.upstream")
+			.information("upstream %s (%s): TLS check changed, reconnecting now", endpoint.url(), wanted);
+	}
+	return matched;
 }
 
 bool UpstreamPool::healthy() const
@@ -121,13 +165,25 @@ bool UpstreamPool::healthy() const
 
 std::vector<size_t> UpstreamPool::order()
 {
+	return _selector.order(checkServers());
+}
+
+std::vector<bool> UpstreamPool::checkServers()
+{
 	std::vector<bool> connectable(_servers.size());
+	bool anyUsable = false;
 	for (auto& server : _servers)
 	{
-		probeIfDue(*server);
 		connectable[server->index] = server->connectable();
+		anyUsable = anyUsable || (connectable[server->index] && _selector.up(server->index));
 	}
-	return _selector.order(connectable);
+	// Nowhere else to go: queries and probes may connect during the back-off (at most every 250 ms).
+	for (auto& server : _servers)
+		for (auto& connection : server->connections)
+			connection->setLastResort(!anyUsable);
+	for (auto& server : _servers)
+		probeIfDue(*server);
+	return connectable;
 }
 
 DotConnection& UpstreamPool::pickConnection(Server& server)
@@ -191,7 +247,9 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 		return;
 	}
 	Server& server = *_servers[attempt->order[attempt->next++]];
-	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
+	// The last server keeps a copy too: a silent stream there earns the query one more try.
+	std::vector<uint8_t> query =
+		attempt->silentRetried && attempt->next == attempt->order.size() ? std::move(attempt->query) : attempt->query;
 	auto sent = _clock();
 	pickConnection(server).submit(
 		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
@@ -205,6 +263,14 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 			}
 			report(server, _selector.failed(server.index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
 			attempt->lastStatus = result.status;
+			if (result.silent && attempt->next == attempt->order.size() && !attempt->silentRetried)
+			{
+				// The stream went silent (half-open after a network change, say) and no other server
+				// is left to try: the connection has dropped it, so the same server gets the query
+				// once more on a fresh one. One more timeout at most.
+				attempt->silentRetried = true;
+				--attempt->next;
+			}
 			tryNext(attempt);
 		});
 }

@@ -1,6 +1,7 @@
 // UpstreamPool.h - the upstream servers, their persistent connections and the choice between them.
 #pragma once
 
+#include "common/WorkerThread.h"
 #include "stats/Stats.h"
 #include "upstream/DotConnection.h"
 #include "upstream/FlightCoalescer.h"
@@ -29,10 +30,16 @@ namespace dnsproxy::upstream
 ///   waiting client gets the answer with its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
 ///   UpstreamSelector's order is tried, so the client waits at most `timeoutMs` times the servers
-///   tried. The selector also keeps the servers' health; the pool sends the probes it asks for.
+///   tried. A query that timed out on a silent stream (nothing received since it was sent:
+///   half-open) of the last server left gets one more try there, on a fresh connection, so the
+///   only server still answers after a network change (one more `timeoutMs` at most). The
+///   selector also keeps the servers' health; the pool sends the probes it asks for, with each
+///   query and from its own prober thread every 250 ms (so a server's return is seen without
+///   client traffic, within a second or two while every server is down). When no server is
+///   usable, a query may connect during a connection's back-off (DotConnection::setLastResort).
 ///
 /// Threading: resolve() from any thread; the retry to the next server happens in the callback of
-/// the previous attempt, on that connection's I/O thread.
+/// the previous attempt, on that connection's I/O thread; the prober thread only sends probes.
 class UpstreamPool: public UpstreamClient
 {
 public:
@@ -61,6 +68,12 @@ public:
 	/// Fails everything pending and stops every connection thread.
 	void stop();
 
+	/// What the TLS check accepts for `authName` has changed (a pin approved; pins reloaded): the
+	/// servers with that name (the address when they have none; case-insensitive) are up again
+	/// with no back-off, and their connections reconnect at once. Any thread. Returns how many
+	/// servers matched.
+	size_t resetServers(const std::string& authName);
+
 	const std::vector<std::unique_ptr<Server>>& servers() const
 	{
 		return _servers;
@@ -78,12 +91,17 @@ private:
 	DotConnection& pickConnection(Server& server);
 	void report(Server& server, const UpstreamSelector::Change& change);
 	void probeIfDue(Server& server);
+	void probeLoop();
+	/// Sends the probes that are due and tells the connections whether they are the last resort;
+	/// returns which servers can connect (for the selector's order).
+	std::vector<bool> checkServers();
 
 	PoolSettings _settings;
 	DotConnection::ClockSource _clock;
 	std::vector<std::unique_ptr<Server>> _servers;
 	UpstreamSelector _selector;
 	FlightCoalescer _flights;
+	common::WorkerThread _prober;
 };
 
 } // namespace dnsproxy::upstream
