@@ -172,6 +172,7 @@ Object::Ptr JsonView::stats(const stats::StatsSnapshot& s)
 	fleet->set("pins_published", s.fleet.pinsPublished);
 	fleet->set("pins_applied", s.fleet.pinsApplied);
 	fleet->set("bad_messages", s.fleet.badMessages);
+	fleet->set("rejected", s.fleet.rejected);
 	root->set("fleet", fleet);
 	return root;
 }

@@ -248,6 +248,9 @@ std::string PrometheusView::render(const stats::StatsSnapshot& s)
 			.sample(d(s.fleet.pinsPublished));
 		Family(out, "fleet_pins_applied_total", "counter", "Pin changes from other proxies applied here.")
 			.sample(d(s.fleet.pinsApplied));
+		Family(out, "fleet_rejected_total", "counter",
+			   "Values and pin events from Redis ignored: unsigned, bad signature, expired or replayed.")
+			.sample(d(s.fleet.rejected));
 	}
 	return out.str();
 }

@@ -48,6 +48,8 @@ public:
 	void recordSuccess();
 	/// True when this failure opened the breaker.
 	bool recordFailure();
+	/// Opens at once whatever the failure count (the master moved), the next probe due now.
+	void trip();
 	/// Open and the next probe is due.
 	bool probeDue() const;
 	void probeFailed();

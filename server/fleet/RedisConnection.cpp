@@ -1,6 +1,7 @@
-// RedisConnection.cpp - bounded connect, pipelined commands, broken connections dropped.
+// RedisConnection.cpp - bounded connect (TLS, AUTH, SELECT, ROLE), pipelined commands, broken connections dropped.
 #include "fleet/RedisConnection.h"
 
+#include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
 #include <Poco/Redis/Error.h>
 #include <Poco/Redis/Exception.h>
@@ -11,8 +12,8 @@ namespace dnsproxy::fleet
 using Poco::Redis::Array;
 using Poco::Redis::RedisType;
 
-RedisConnection::RedisConnection(RedisUrl url, uint32_t timeoutMs):
-	_url(std::move(url)),
+RedisConnection::RedisConnection(const RedisTarget& target, uint32_t timeoutMs):
+	_target(target),
 	_timeoutMs(timeoutMs)
 {
 }
@@ -24,17 +25,19 @@ RedisConnection::~RedisConnection()
 
 void RedisConnection::close()
 {
-	if (!_client)
+	if (!_input)
 		return;
+	_output.reset();
+	_input.reset();
 	try
 	{
-		_client->disconnect();
+		_socket.close();
 	}
 	catch (const Poco::Exception&)
 	{
 		// The socket is going away either way; nothing to count.
 	}
-	_client.reset();
+	_socket = Poco::Net::StreamSocket();
 }
 
 template <class F> auto RedisConnection::guarded(F&& f) -> decltype(f())
@@ -50,61 +53,141 @@ template <class F> auto RedisConnection::guarded(F&& f) -> decltype(f())
 	}
 }
 
-void RedisConnection::ensure(uint64_t generation)
+void RedisConnection::open(const RedisEndpoint& endpoint, bool tls)
 {
-	if (_client && _generation == generation)
-		return;
 	close();
 	const Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(_timeoutMs) * 1000);
-	auto client = std::make_unique<Poco::Redis::Client>();
 	// The name is resolved on every connect: a Redis container may come back with a new address.
-	client->connect(Poco::Net::SocketAddress(_url.hostAndPort()), timeout);
-	client->setReceiveTimeout(timeout);
-	_client = std::move(client);
-	_generation = generation;
-	if (_url.db != 0)
+	const Poco::Net::SocketAddress address(endpoint.hostAndPort());
+	if (tls)
 	{
-		Array select;
-		select << "SELECT" << std::to_string(_url.db);
-		auto reply = guarded([&] { return _client->sendCommand(select); });
-		if (isError(reply))
-		{
-			close();
-			throw Poco::Redis::RedisException("SELECT " + std::to_string(_url.db) + " refused");
-		}
+		Poco::Net::SecureStreamSocket secure(_target.tlsContext());
+		secure.setPeerHostName(endpoint.host); // SNI, and the name the certificate must carry
+		secure.connect(address, timeout);      // TCP connect and handshake, each bounded by timeout
+		_socket = secure;
 	}
+	else
+	{
+		_socket = Poco::Net::StreamSocket();
+		_socket.connect(address, timeout);
+	}
+	_socket.setReceiveTimeout(timeout);
+	_socket.setSendTimeout(timeout);
+	_socket.setNoDelay(true);
+	_input = std::make_unique<Poco::Redis::RedisInputStream>(_socket);
+	_output = std::make_unique<Poco::Redis::RedisOutputStream>(_socket);
+	// A socket error inside the stream buffer (timeout, reset) comes out as itself, not as EOF.
+	_input->exceptions(std::ios::badbit);
+	_output->exceptions(std::ios::badbit);
+}
+
+void RedisConnection::openSentinel(const RedisEndpoint& endpoint)
+{
+	guarded([&] { open(endpoint, false); });
+	_generation = 0;
+}
+
+void RedisConnection::ensure(uint64_t generation)
+{
+	if (_input && _generation == generation)
+		return;
+	const auto endpoint = _target.endpoint();
+	if (!endpoint)
+		throw Poco::Redis::RedisException("no master known yet");
+	const RedisUrl& url = _target.url();
+	guarded([&] {
+		open(*endpoint, url.scheme == RedisUrl::Scheme::TLS);
+		if (!url.password.empty())
+		{
+			Array auth;
+			auth << "AUTH";
+			if (!url.user.empty())
+				auth << url.user;
+			auth << url.password;
+			auto reply = send(auth);
+			if (isError(reply))
+				throw Poco::Redis::RedisException("AUTH refused by " + endpoint->hostAndPort() + ": " +
+												  errorText(reply));
+		}
+		if (url.db != 0)
+		{
+			Array select;
+			select << "SELECT" << std::to_string(url.db);
+			auto reply = send(select);
+			if (isError(reply))
+				throw Poco::Redis::RedisException("SELECT " + std::to_string(url.db) + " refused: " + errorText(reply));
+		}
+		if (url.scheme == RedisUrl::Scheme::SENTINEL)
+		{
+			// A Sentinel may still name a master that has just been demoted; writes there would fail.
+			Array role;
+			role << "ROLE";
+			auto reply = array(send(role));
+			auto kind = reply && reply->size() > 0 ? bulkString(*reply->begin()) : std::nullopt;
+			if (kind != std::optional<std::string>("master"))
+				throw Poco::Redis::RedisException(endpoint->hostAndPort() + " is not the master (role " +
+												  kind.value_or("unknown") + ")");
+		}
+	});
+	_generation = generation;
+}
+
+void RedisConnection::write(const Array& command)
+{
+	const std::string text = command.toString();
+	_output->write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+RedisType::Ptr RedisConnection::readReply()
+{
+	const int marker = _input->get();
+	if (marker == std::char_traits<char>::eof())
+		throw Poco::Redis::RedisException("connection closed by Redis");
+	RedisType::Ptr reply = RedisType::createRedisType(static_cast<char>(marker));
+	if (reply.isNull())
+		throw Poco::Redis::RedisException("malformed reply from Redis");
+	reply->read(*_input);
+	return reply;
 }
 
 std::vector<RedisType::Ptr> RedisConnection::run(const std::vector<Array>& commands)
 {
-	if (!_client)
+	if (!_input)
 		throw Poco::IllegalStateException("redis: not connected");
 	return guarded([&] {
 		std::vector<RedisType::Ptr> replies;
 		if (commands.empty())
 			return replies;
-		Array all = _client->sendCommands(commands);
-		if (all.isNull())
-			return replies;
-		replies.reserve(all.size());
-		for (auto it = all.begin(); it != all.end(); ++it)
-			replies.push_back(*it);
+		for (const auto& command : commands)
+			write(command);
+		_output->flush();
+		if (!*_output)
+			throw Poco::Redis::RedisException("write to Redis failed");
+		replies.reserve(commands.size());
+		for (size_t i = 0; i < commands.size(); ++i)
+			replies.push_back(readReply());
 		return replies;
 	});
 }
 
 RedisType::Ptr RedisConnection::send(const Array& command)
 {
-	if (!_client)
+	if (!_input)
 		throw Poco::IllegalStateException("redis: not connected");
-	return guarded([&] { return _client->sendCommand(command); });
+	return guarded([&] {
+		write(command);
+		_output->flush();
+		if (!*_output)
+			throw Poco::Redis::RedisException("write to Redis failed");
+		return readReply();
+	});
 }
 
 RedisType::Ptr RedisConnection::read()
 {
-	if (!_client)
+	if (!_input)
 		throw Poco::IllegalStateException("redis: not connected");
-	return guarded([&] { return _client->readReply(); });
+	return guarded([&] { return readReply(); });
 }
 
 std::optional<std::string> bulkString(const RedisType::Ptr& reply)
@@ -140,6 +223,14 @@ std::optional<Array> array(const RedisType::Ptr& reply)
 bool isError(const RedisType::Ptr& reply)
 {
 	return !reply.isNull() && reply->type() == Poco::Redis::RedisTypeTraits<Poco::Redis::Error>::TypeId;
+}
+
+std::string errorText(const RedisType::Ptr& reply)
+{
+	if (!isError(reply))
+		return {};
+	auto* error = dynamic_cast<const Poco::Redis::Type<Poco::Redis::Error>*>(reply.get());
+	return error ? error->value().getMessage() : std::string();
 }
 
 } // namespace dnsproxy::fleet

@@ -49,8 +49,10 @@ PYEOF
 }
 
 # start_fleet_proxy LABEL DB REDIS_URL [ARGS...]: dnsproxy on a fresh port with an admin port,
-# joined to the fleet at REDIS_URL, forwarding to $UPSTREAM with $CA_FILE. DB is the SQLite path
-# (reuse it to restart "the same" proxy). Sets <LABEL>_PORT, <LABEL>_ADMIN, <LABEL>_PID, <LABEL>_LOG.
+# joined to the fleet at REDIS_URL, forwarding to $UPSTREAM with $CA_FILE, signing with
+# $FLEET_SECRET (a test secret by default; set it empty for an unsigned fleet, then pins are not
+# shared). DB is the SQLite path (reuse it to restart "the same" proxy). Sets <LABEL>_PORT,
+# <LABEL>_ADMIN, <LABEL>_PID, <LABEL>_LOG.
 start_fleet_proxy()
 {
 	local label=$1 db=$2 redis=$3
@@ -68,6 +70,7 @@ start_fleet_proxy()
 		-D "admin.token=${TOKEN:-secret}" \
 		-D "storage.path=$db" \
 		-D "fleet.redis=$redis" \
+		-D "fleet.secret=${FLEET_SECRET-fleet-test-secret}" \
 		"$@"
 	printf -v "${label}_PORT" '%s' "$port"
 	printf -v "${label}_ADMIN" '%s' "http://127.0.0.1:$admin"
@@ -86,8 +89,12 @@ print(str(v).lower() if isinstance(v, bool) else v)' "$2"
 # fleet_stat_is ADMIN_URL FIELD VALUE: for wait_for.
 fleet_stat_is() { [[ $(fleet_stat "$1" "$2") == "$3" ]]; }
 
-# fleet_ready ADMIN_URL: Redis in use (breaker closed) and subscribed to the pin channel.
-fleet_ready() { fleet_stat_is "$1" breaker closed && fleet_stat_is "$1" subscribed true; }
+# fleet_ready ADMIN_URL: Redis in use (breaker closed) and, when pins are shared (a secret is
+# set), subscribed to the pin channel.
+fleet_ready()
+{
+	fleet_stat_is "$1" breaker closed && { [[ -z ${FLEET_SECRET-x} ]] || fleet_stat_is "$1" subscribed true; }
+}
 
 # answer_ttl PORT NAME: TTL of the first answer record (A), or "none".
 answer_ttl()
