@@ -119,7 +119,7 @@ void Fleet::probe()
 			_context.counters.errors.fetch_add(1, std::memory_order_relaxed);
 			_context.breaker.probeFailed();
 			if (!reportedDown && _context.breaker.opens() == 0)
-				_context.logger.warning("redis %s: unreachable (%s); serving with local state only, retrying in "
+				_context.logger.warning("redis %s: cannot be used (%s); serving with local state only, retrying in "
 										"the background",
 										_context.target.describe(), e.displayText());
 			reportedDown = true;

@@ -1,16 +1,41 @@
 // RedisConnection.cpp - bounded connect (TLS, AUTH, SELECT, ROLE), pipelined commands, broken connections dropped.
 #include "fleet/RedisConnection.h"
 
+#include <Poco/Net/IPAddress.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SecureStreamSocket.h>
 #include <Poco/Net/SocketAddress.h>
+#include <Poco/Net/X509Certificate.h>
 #include <Poco/Redis/Error.h>
 #include <Poco/Redis/Exception.h>
+
+#include <openssl/x509v3.h>
 
 namespace dnsproxy::fleet
 {
 
 using Poco::Redis::Array;
 using Poco::Redis::RedisType;
+
+namespace
+{
+
+/// RFC 6125: the certificate names `host` in a subjectAltName (DNS name, or IP address for a
+/// numeric host). POCO's own check is skipped for loopback names, so it is done here.
+void checkPeerName(Poco::Net::SecureStreamSocket& socket, const std::string& host)
+{
+	const Poco::Net::X509Certificate certificate = socket.peerCertificate();
+	X509* x509 = const_cast<X509*>(certificate.certificate());
+	Poco::Net::IPAddress ip;
+	const bool ok = Poco::Net::IPAddress::tryParse(host, ip)
+						? X509_check_ip_asc(x509, host.c_str(), 0) == 1
+						: X509_check_host(x509, host.c_str(), host.size(), 0, nullptr) == 1;
+	if (!ok)
+		throw Poco::Net::CertificateValidationException("TLS certificate of Redis does not name " + host +
+														" (subject " + certificate.subjectName() + ")");
+}
+
+} // namespace
 
 RedisConnection::RedisConnection(const RedisTarget& target, uint32_t timeoutMs):
 	_target(target),
@@ -64,6 +89,7 @@ void RedisConnection::open(const RedisEndpoint& endpoint, bool tls)
 		Poco::Net::SecureStreamSocket secure(_target.tlsContext());
 		secure.setPeerHostName(endpoint.host); // SNI, and the name the certificate must carry
 		secure.connect(address, timeout);      // TCP connect and handshake, each bounded by timeout
+		checkPeerName(secure, endpoint.host);
 		_socket = secure;
 	}
 	else

@@ -15,8 +15,8 @@ namespace dnsproxy::fleet
 /// The URL plus what changes at run time: for a Sentinel URL the master's address, as last
 /// reported by a Sentinel (set by the prober, or on +switch-master); for the other schemes the
 /// URL's own host. For rediss:// it also owns the client TLS context: chain checked against
-/// `caFile` (VERIFY_RELAXED, a failed chain is refused, never prompted for), the peer
-/// certificate against the URL's host name or IP address (POCO's extended verification).
+/// `caFile` (a failed chain is refused, never prompted for); RedisConnection checks the peer
+/// certificate against the URL's host name or IP address.
 ///
 /// Threading: endpoint() and setEndpoint() from any thread (`_mutex`); the rest is immutable.
 class RedisTarget

@@ -2,20 +2,34 @@
 # redis-server on a loopback port, a silent fake Redis, dnsproxy processes joined to a fleet,
 # /stats fields, answer TTLs and per-query timings. Sourced after lib.sh.
 
-# start_redis PORT: redis-server in the foreground on 127.0.0.1:PORT, no persistence. Sets
-# REDIS_PID; waits until it answers PING.
+# redis-cli options that reach the Redis started next (TLS, password), e.g.
+# REDIS_CLI_ARGS=(--tls --cacert "$CA_FILE" --no-auth-warning -a "$PASSWORD").
+REDIS_CLI_ARGS=()
+
+# start_redis PORT [REDIS-SERVER ARGS...]: redis-server in the foreground on 127.0.0.1:PORT, no
+# persistence, ARGS after the defaults (later ones win: "--port 0 --tls-port PORT" for TLS
+# only). Sets REDIS_PID; waits until it answers PING through redis-cli "${REDIS_CLI_ARGS[@]}".
 start_redis()
 {
 	local port=$1
+	shift
 	local out=$TEST_TMP/redis-$port.log
-	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >>"$out" 2>&1 &
+	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no "$@" >>"$out" 2>&1 &
 	REDIS_PID=$!
 	E2E_PIDS+=("$REDIS_PID")
 	show_on_fail "$out"
 	wait_for -t 10 redis_ping "$port" || fail "redis-server did not answer PING on port $port"
 }
 
-redis_ping() { [[ $(redis-cli -p "$1" ping 2>/dev/null) == PONG ]]; }
+redis_ping() { [[ $(redis-cli -p "$1" "${REDIS_CLI_ARGS[@]}" ping 2>/dev/null) == PONG ]]; }
+
+# rcli PORT ARGS...: redis-cli with "${REDIS_CLI_ARGS[@]}" against 127.0.0.1:PORT.
+rcli()
+{
+	local port=$1
+	shift
+	redis-cli -p "$port" "${REDIS_CLI_ARGS[@]}" "$@"
+}
 
 # stop_redis: SIGTERM the redis-server started last, wait for it.
 stop_redis()
@@ -85,6 +99,9 @@ fleet_stat()
 v = json.load(sys.stdin)["fleet"][sys.argv[1]]
 print(str(v).lower() if isinstance(v, bool) else v)' "$2"
 }
+
+# fleet_stat_ge ADMIN_URL FIELD N: the counter FIELD is at least N (for wait_for).
+fleet_stat_ge() { (($(fleet_stat "$1" "$2") >= $3)); }
 
 # fleet_stat_is ADMIN_URL FIELD VALUE: for wait_for.
 fleet_stat_is() { [[ $(fleet_stat "$1" "$2") == "$3" ]]; }
