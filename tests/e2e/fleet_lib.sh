@@ -113,6 +113,20 @@ fleet_ready()
 	fleet_stat_is "$1" breaker closed && { [[ -z ${FLEET_SECRET-x} ]] || fleet_stat_is "$1" subscribed true; }
 }
 
+# check_fleet_refused LABEL PATTERN: proxy LABEL gave up on Redis with exactly one log line matching
+# PATTERN after several failed probes, and still answers from the upstream with /health ok.
+check_fleet_refused()
+{
+	local label=$1 pattern=$2 port admin logf
+	port=${label}_PORT admin=${label}_ADMIN logf=${label}_LOG
+	wait_for -t 10 fleet_stat_ge "${!admin}" errors 3 || fail "$label: Redis was not probed again"
+	assert_eq 1 "$(grep -c -E "$pattern" "${!logf}")" "$label: one log line says why ($pattern)"
+	log "$(grep -E "$pattern" "${!logf}")"
+	assert_eq 192.0.2.1 "$(kdig_short "${!port}" "$label.zone.example" A)" "$label: DNS unaffected"
+	assert_eq '{"status":"ok"}' "$(curl -s -m 5 "${!admin}/health" | tr -d ' \n')" "$label: /health ok"
+	assert_eq open "$(fleet_stat "${!admin}" breaker)" "$label: Redis skipped"
+}
+
 # answer_ttl PORT NAME: TTL of the first answer record (A), or "none".
 answer_ttl()
 {

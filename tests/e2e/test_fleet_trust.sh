@@ -99,22 +99,8 @@ pass "control: B applied A's signed forget"
 assert_eq 4 "$(fleet_stat "$B_ADMIN" rejected)" "the signed events were not rejected"
 
 # --- 5. wrong password, certificate for another name: one clear line, DNS and /health go on -----
-# check_refused LABEL PATTERN: proxy LABEL gave up on Redis with exactly one log line matching
-# PATTERN after several failed probes, and still answers from the upstream with /health ok.
-check_refused()
-{
-	local label=$1 pattern=$2 port admin logf
-	port=${label}_PORT admin=${label}_ADMIN logf=${label}_LOG
-	wait_for -t 10 fleet_stat_ge "${!admin}" errors 3 || fail "$label: Redis was not probed again"
-	assert_eq 1 "$(grep -c -E "$pattern" "${!logf}")" "$label: one log line says why ($pattern)"
-	log "$(grep -E "$pattern" "${!logf}")"
-	assert_eq 192.0.2.1 "$(kdig_short "${!port}" "$label.zone.example" A)" "$label: DNS unaffected"
-	assert_eq '{"status":"ok"}' "$(curl -s -m 5 "${!admin}/health" | tr -d ' \n')" "$label: /health ok"
-	assert_eq open "$(fleet_stat "${!admin}" breaker)" "$label: Redis skipped"
-}
-
 start_fleet_proxy WRONGPASS "$TEST_TMP/c.db" "rediss://:not-$PASSWORD@127.0.0.1:$REDIS_PORT" "${COMMON[@]}"
-check_refused WRONGPASS 'AUTH refused.*WRONGPASS'
+check_fleet_refused WRONGPASS 'AUTH refused.*WRONGPASS'
 
 make_leaf_for_other() { _make_leaf "$1" "$TEST_TMP/pki/ca" other.example "DNS:other.example"; }
 make_leaf_for_other "$TEST_TMP/pki/other"
@@ -123,7 +109,7 @@ start_redis "$OTHER_PORT" --port 0 --tls-port "$OTHER_PORT" --tls-cert-file "$TE
 	--tls-key-file "$TEST_TMP/pki/other.key" --tls-ca-cert-file "$CA_FILE" --tls-auth-clients no \
 	--requirepass "$PASSWORD"
 start_fleet_proxy MISMATCH "$TEST_TMP/d.db" "rediss://:$PASSWORD@127.0.0.1:$OTHER_PORT" "${COMMON[@]}"
-check_refused MISMATCH 'redis tls 127\.0\.0\.1:[0-9]+: cannot be used.*[Cc]ertificate'
+check_fleet_refused MISMATCH 'redis tls 127\.0\.0\.1:[0-9]+: cannot be used.*[Cc]ertificate'
 
 stop_pid "$A_PID" "proxy A"
 stop_pid "$B_PID" "proxy B"
