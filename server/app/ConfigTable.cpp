@@ -199,6 +199,19 @@ void checkRedis(const std::string& key, const std::string& value)
 				  "redis+sentinel://[[user]:password@]host:port[,host:port...]/master[/db] or nothing");
 }
 
+/// fleet.redis as printed: the password replaced by TOKEN_SET, like admin.token.
+std::string redactRedis(const std::string& url)
+{
+	const auto scheme = url.find("://");
+	const auto at = url.rfind('@');
+	if (scheme == std::string::npos || at == std::string::npos || at < scheme)
+		return url;
+	const auto colon = url.find(':', scheme + 3);
+	if (colon == std::string::npos || colon > at)
+		return url;
+	return url.substr(0, colon + 1) + ConfigLoader::TOKEN_SET + url.substr(at);
+}
+
 /// fleet.secret: the value itself, or "@/path" for the first line of a file (so the secret need not
 /// sit in the ini); surrounding whitespace is not part of it.
 std::string toSecret(const std::string& key, const std::string& value)
@@ -355,7 +368,8 @@ std::vector<ConfigKey> makeTable()
 		string("storage", "path", "/var/lib/dnsproxy/dnsproxy.db", &C::storage, &StorageConfig::path),
 		number("storage", "flush_interval_ms", "5000", &C::storage, &StorageConfig::flushIntervalMs, 100, MAX_MS),
 
-		string("fleet", "redis", "", &C::fleet, &FleetConfig::redis),
+		{"fleet", "redis", "", [](C& c, K, K v) { c.fleet.redis = v; },
+		 [](const C& c) { return redactRedis(c.fleet.redis); }},
 		string("fleet", "key_prefix", "dnsproxy:", &C::fleet, &FleetConfig::keyPrefix),
 		number("fleet", "timeout_ms", "50", &C::fleet, &FleetConfig::timeoutMs, 1, 60000),
 		string("fleet", "ca_file", "", &C::fleet, &FleetConfig::caFile),
