@@ -71,7 +71,8 @@ start_fleet_proxy()
 {
 	local label=$1 db=$2 redis=$3
 	shift 3
-	local port admin
+	local port admin secret=()
+	[[ -z ${FLEET_SECRET-x} ]] || secret=(-D "fleet.secret=${FLEET_SECRET-fleet-test-secret}")
 	port=$(pick_port)
 	admin=$(pick_port)
 	local logf=$TEST_TMP/dnsproxy-$label-$port.log
@@ -84,8 +85,7 @@ start_fleet_proxy()
 		-D "admin.token=${TOKEN:-secret}" \
 		-D "storage.path=$db" \
 		-D "fleet.redis=$redis" \
-		-D "fleet.secret=${FLEET_SECRET-fleet-test-secret}" \
-		"$@"
+		"${secret[@]}" "$@"
 	printf -v "${label}_PORT" '%s' "$port"
 	printf -v "${label}_ADMIN" '%s' "http://127.0.0.1:$admin"
 	printf -v "${label}_PID" '%s' "$DNSPROXY_PID"
