@@ -78,28 +78,38 @@ template <class F> auto RedisConnection::guarded(F&& f) -> decltype(f())
 	}
 }
 
+Poco::Timespan RedisConnection::budget() const
+{
+	const Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(_timeoutMs) * 1000);
+	if (!_deadline)
+		return timeout;
+	const auto left =
+		std::chrono::duration_cast<std::chrono::microseconds>(*_deadline - std::chrono::steady_clock::now()).count();
+	if (left <= 0)
+		throw Poco::TimeoutException("Redis did not answer within timeout_ms");
+	return std::min(timeout, Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(left)));
+}
+
 void RedisConnection::open(const RedisEndpoint& endpoint, bool tls)
 {
 	close();
-	const Poco::Timespan timeout(static_cast<Poco::Timespan::TimeDiff>(_timeoutMs) * 1000);
 	// The name is resolved on every connect: a Redis container may come back with a new address.
 	const Poco::Net::SocketAddress address(endpoint.hostAndPort());
+	Poco::Net::StreamSocket plain;
+	plain.connect(address, budget());
+	plain.setReceiveTimeout(budget());
+	plain.setSendTimeout(budget());
+	plain.setNoDelay(true);
 	if (tls)
 	{
-		Poco::Net::SecureStreamSocket secure(_target.tlsContext());
-		secure.setPeerHostName(endpoint.host); // SNI, and the name the certificate must carry
-		secure.connect(address, timeout);      // TCP connect and handshake, each bounded by timeout
+		// The handshake runs on the connected socket, its reads bounded by what is left.
+		Poco::Net::SecureStreamSocket secure =
+			Poco::Net::SecureStreamSocket::attach(plain, endpoint.host, _target.tlsContext());
 		checkPeerName(secure, endpoint.host);
 		_socket = secure;
 	}
 	else
-	{
-		_socket = Poco::Net::StreamSocket();
-		_socket.connect(address, timeout);
-	}
-	_socket.setReceiveTimeout(timeout);
-	_socket.setSendTimeout(timeout);
-	_socket.setNoDelay(true);
+		_socket = plain;
 	_input = std::make_unique<Poco::Redis::RedisInputStream>(_socket);
 	_output = std::make_unique<Poco::Redis::RedisOutputStream>(_socket);
 	// A socket error inside the stream buffer (timeout, reset) comes out as itself, not as EOF.
@@ -166,6 +176,8 @@ void RedisConnection::write(const Array& command)
 
 RedisType::Ptr RedisConnection::readReply()
 {
+	if (_deadline)
+		_socket.setReceiveTimeout(budget());
 	const int marker = _input->get();
 	if (marker == std::char_traits<char>::eof())
 		throw Poco::Redis::RedisException("connection closed by Redis");

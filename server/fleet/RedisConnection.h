@@ -8,6 +8,7 @@
 #include <Poco/Redis/RedisStream.h>
 #include <Poco/Redis/Type.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,10 @@ namespace dnsproxy::fleet
 /// RESP through POCO's RedisInputStream/RedisOutputStream and RedisType over a StreamSocket that
 /// is a Poco::Net::SecureStreamSocket for rediss://.
 ///
+/// A deadline (setDeadline) bounds everything that follows as a whole, connect, handshake, AUTH
+/// and reads alike: the DNS path sets it so that a client never waits for Redis longer than
+/// timeout_ms in all, reconnect included; past it a call throws TimeoutException.
+///
 /// `generation` remembers the CircuitBreaker generation the connection was made under; the
 /// owner reconnects when the breaker's generation moved on.
 ///
@@ -48,6 +53,15 @@ public:
 	/// Connects to `endpoint` in plain TCP without AUTH or SELECT: a Sentinel.
 	void openSentinel(const RedisEndpoint& endpoint);
 	void close();
+	/// Bounds every following step by `deadline` too (until clearDeadline()).
+	void setDeadline(std::chrono::steady_clock::time_point deadline)
+	{
+		_deadline = deadline;
+	}
+	void clearDeadline()
+	{
+		_deadline.reset();
+	}
 	/// Writes every command, then reads one reply per command.
 	std::vector<Poco::Redis::RedisType::Ptr> run(const std::vector<Poco::Redis::Array>& commands);
 	/// Sends one command and reads one reply (in subscribed mode that reply may be a message).
@@ -60,6 +74,8 @@ private:
 	void open(const RedisEndpoint& endpoint, bool tls);
 	void write(const Poco::Redis::Array& command);
 	Poco::Redis::RedisType::Ptr readReply();
+	/// timeout_ms, or less when the deadline is nearer; throws TimeoutException once it has passed.
+	Poco::Timespan budget() const;
 
 	const RedisTarget& _target;
 	uint32_t _timeoutMs;
@@ -67,6 +83,7 @@ private:
 	std::unique_ptr<Poco::Redis::RedisInputStream> _input;
 	std::unique_ptr<Poco::Redis::RedisOutputStream> _output;
 	uint64_t _generation = 0;
+	std::optional<std::chrono::steady_clock::time_point> _deadline;
 };
 
 /// Reply helpers: the value of a bulk string (nullopt for nil or another type), of an integer.

@@ -120,14 +120,22 @@ void SharedCache::ask(RedisConnection& connection, std::vector<Lookup>& batch)
 		commands.push_back(std::move(pttl));
 	}
 	std::vector<Poco::Redis::RedisType::Ptr> replies;
+	// The client that has waited longest gets no more than timeout_ms from Redis in all,
+	// a reconnect (TLS handshake, AUTH) included.
+	auto oldest = asking.front().queued;
+	for (const auto& lookup : asking)
+		oldest = std::min(oldest, lookup.queued);
+	connection.setDeadline(oldest + limit);
 	try
 	{
 		connection.ensure(_context.breaker.generation());
 		replies = connection.run(commands);
+		connection.clearDeadline();
 		_context.breaker.recordSuccess();
 	}
 	catch (const Poco::Exception& e)
 	{
+		connection.clearDeadline();
 		_context.failed("lookup", e);
 		for (auto& lookup : asking)
 			lookup.done(std::nullopt);
