@@ -73,7 +73,9 @@ void Fleet::probe()
 	std::unique_lock<std::mutex> lock(_prober.mutex());
 	while (!_prober.stopping())
 	{
-		if (sentinel && _context.breaker.allow() && std::chrono::steady_clock::now() >= nextWatch)
+		// Also while the breaker is open: a failover announced during an outage is probed at once
+		// instead of at the end of the back-off.
+		if (sentinel && std::chrono::steady_clock::now() >= nextWatch)
 		{
 			lock.unlock();
 			nextWatch = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);

@@ -34,7 +34,7 @@ struct FleetSettings
 /// successful PING (normally a few ms) everything runs on local state only.
 ///
 /// With a Sentinel URL the prober asks the Sentinels for the master before every probe, so a
-/// failover found through an error is followed; while Redis is in use it also listens for
+/// failover found through an error is followed; it also listens (every 100 ms) for
 /// `+switch-master` and reconnects everybody to the new master as soon as one is announced.
 ///
 /// Without a secret only answers are shared (PinChannel is not started, publish() does nothing)

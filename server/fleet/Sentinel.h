@@ -13,7 +13,7 @@ namespace dnsproxy::fleet
 /// timeout_ms, `SENTINEL get-master-addr-by-name <master>` and records the first answer in the
 /// target; all failing throws a RedisException naming every Sentinel and its error. watch() keeps
 /// one subscription to `+switch-master` on the first Sentinel that accepts it and, polled by the
-/// prober while Redis is in use, returns the new master when a failover of our master was
+/// prober every 100 ms, returns the new master when a failover of our master was
 /// announced (it PINGs and reads up to the PONG, as PinChannel does, so it never blocks longer
 /// than timeout_ms).
 ///
