@@ -13,7 +13,6 @@ using Poco::Redis::Array;
 
 Sentinel::Sentinel(RedisTarget& target, uint32_t timeoutMs):
 	_target(target),
-	_timeoutMs(timeoutMs),
 	_ask(target, timeoutMs),
 	_subscription(target, timeoutMs)
 {

@@ -30,7 +30,6 @@ public:
 
 private:
 	RedisTarget& _target;
-	uint32_t _timeoutMs;
 	RedisConnection _ask;
 	RedisConnection _subscription;
 	size_t _next = 0; ///< Sentinel to subscribe to next (round robin over failures)
