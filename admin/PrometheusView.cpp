@@ -183,6 +183,9 @@ const Metric<Snapshot> FLEET[] = {
 	 [](const Snapshot& s) { return d(s.fleet.pinsPublished); }},
 	{"fleet_pins_applied_total", "counter", "Pin changes from other proxies applied here.",
 	 [](const Snapshot& s) { return d(s.fleet.pinsApplied); }},
+	{"fleet_rejected_total", "counter",
+	 "Values and pin events from Redis ignored: unsigned, bad signature, expired or replayed.",
+	 [](const Snapshot& s) { return d(s.fleet.rejected); }},
 };
 
 template <class From, size_t N>

@@ -168,15 +168,23 @@ void Services::startFleet()
 		return;
 	auto url = fleet::RedisUrl::parse(_config.fleet.redis);
 	if (!url)
-		throw StartError(keys::FLEET_REDIS.dotted() + ": expected redis://host:port[/db], got '" + _config.fleet.redis +
-						 "'");
+		throw StartError(keys::FLEET_REDIS.dotted() + ": expected redis://, rediss:// or redis+sentinel://");
 	fleet::FleetSettings fleetSettings;
 	fleetSettings.url = *url;
 	fleetSettings.keyPrefix = _config.fleet.keyPrefix;
 	fleetSettings.timeoutMs = _config.fleet.timeoutMs;
+	fleetSettings.caFile = _config.fleet.caFile.empty() ? _config.tls.caFile : _config.fleet.caFile;
+	fleetSettings.secret = _config.fleet.secret;
 	PinManager& pins = *_pinManager;
-	_fleet = std::make_unique<fleet::Fleet>(fleetSettings, _mapped.cache,
-											[&pins](const fleet::PinEvent& e) { pins.applyRemote(e); });
+	try
+	{
+		_fleet = std::make_unique<fleet::Fleet>(fleetSettings, _mapped.cache,
+												[&pins](const fleet::PinEvent& e) { pins.applyRemote(e); });
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw StartError(keys::FLEET_CA_FILE.dotted() + ": cannot set up TLS for Redis: " + e.displayText());
+	}
 	fleet::Fleet& fleet = *_fleet;
 	_pinManager->setEventSink([&fleet](const fleet::PinEvent& e) { fleet.publish(e); });
 	_fleet->start();

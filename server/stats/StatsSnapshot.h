@@ -95,7 +95,7 @@ struct StatsSnapshot
 	struct Fleet
 	{
 		bool enabled = false;
-		std::string redis;        ///< host:port
+		std::string redis;        ///< host:port, or the master and its Sentinels
 		bool breakerOpen = false; ///< Redis skipped until a background probe succeeds
 		bool subscribed = false;  ///< on the pin channel
 		uint64_t hits = 0;
@@ -109,6 +109,7 @@ struct StatsSnapshot
 		uint64_t pinsPublished = 0;
 		uint64_t pinsApplied = 0;
 		uint64_t badMessages = 0;
+		uint64_t rejected = 0; ///< values and pin events ignored: unsigned, bad MAC, expired, replayed
 	} fleet;
 };
 
