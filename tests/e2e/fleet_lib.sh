@@ -127,6 +127,41 @@ check_fleet_refused()
 	assert_eq open "$(fleet_stat "${!admin}" breaker)" "$label: Redis skipped"
 }
 
+# start_fleet_pair REDIS_URL WHAT [ARGS...]: proxies A and B (start_fleet_proxy, databases a.db and
+# b.db) with the same ARGS, both fleet_ready within 10 s, else fail "proxy A did not WHAT".
+start_fleet_pair()
+{
+	local url=$1 what=$2 p admin
+	shift 2
+	for p in A B; do
+		start_fleet_proxy "$p" "$TEST_TMP/${p,,}.db" "$url" "$@"
+	done
+	for p in A B; do
+		admin=${p}_ADMIN
+		wait_for -t 10 fleet_ready "${!admin}" || fail "proxy $p did not $what"
+	done
+}
+
+# pin_source_of ADMIN DIGEST / pin_source_is ADMIN DIGEST SOURCE: a digest's source on one proxy.
+pin_source_of() { ADMIN=$1 pin_field "$2" source; }
+pin_source_is() { [[ $(pin_source_of "$1" "$2") == "$3" ]]; }
+
+# approval_reaches FROM TO DIGEST: POST /pins approves DIGEST for NAME on proxy FROM (A or B); proxy
+# TO must list it as approved within 1 s, else fail. Sets APPROVAL_MS.
+approval_reaches()
+{
+	local from=${1}_ADMIN to=${2}_ADMIN start_ns code
+	start_ns=$(date +%s%N)
+	code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer ${TOKEN:-secret}" \
+		-d "{\"name\": \"$NAME\", \"sha256\": \"$3\"}" "${!from}/pins")
+	assert_eq 200 "$code" "POST /pins on $1 approves a key"
+	until pin_source_is "${!to}" "$3" approved; do
+		(($(date +%s%N) - start_ns < 1000000000)) || fail "$2 did not apply $1's approval within 1 s"
+		sleep 0.02
+	done
+	APPROVAL_MS=$((($(date +%s%N) - start_ns) / 1000000))
+}
+
 # wait_both_ready SECONDS WHAT: proxies A and B (start_fleet_proxy) are fleet_ready within SECONDS,
 # else fail "proxy A did not WHAT using Redis", e.g. wait_both_ready 15 resume.
 wait_both_ready()
@@ -178,8 +213,9 @@ print(json.dumps({"answered": len(names) - failed, "failed": failed, "max_ms": r
 PYEOF
 }
 
-# fleet_setup: PKI, one unbound DoT upstream (UPSTREAM, UPORT) and a Redis (REDIS_PORT, REDIS_URL).
-fleet_setup()
+# fleet_upstream: the tools, PKI and one unbound DoT upstream (UPSTREAM, UPORT); the test starts
+# its own Redis.
+fleet_upstream()
 {
 	require_tool unbound unbound-control kdig curl openssl ss redis-server redis-cli
 	require_binary
@@ -187,6 +223,12 @@ fleet_setup()
 	UPORT=$(pick_port)
 	start_unbound_dot "$TEST_TMP/pki" "$UPORT"
 	UPSTREAM="127.0.0.1:$UPORT#$NAME"
+}
+
+# fleet_setup: fleet_upstream and a plain Redis (REDIS_PORT, REDIS_URL).
+fleet_setup()
+{
+	fleet_upstream
 	REDIS_PORT=$(pick_port)
 	REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 	start_redis "$REDIS_PORT"

@@ -179,6 +179,19 @@ except ValueError:
     sys.exit(1)' "$1" "$2" "$3"
 }
 
+# answered_within NAME LIMIT_MS WHAT: NAME asked once through the proxy (dns_client, 5 s) must be
+# NOERROR in under LIMIT_MS, else fail naming WHAT; sets ANSWER_MS to the milliseconds it took.
+answered_within()
+{
+	local out ms
+	out=$(dns_client one --port "$PROXY_PORT" --name "$1" --timeout 5)
+	log "$3: $out"
+	assert_eq NOERROR "$(json_field "$out" rcode)" "$3 is answered"
+	ms=$(json_field "$out" ms)
+	num_is "$ms" '<' "$2" || fail "$3 took $ms ms (limit $2)"
+	ANSWER_MS=${ms%.*}
+}
+
 # rss_kib [PID]: resident set size in KiB of PID ($DNSPROXY_PID by default).
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$DNSPROXY_PID}/status"; }
 

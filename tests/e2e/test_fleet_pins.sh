@@ -11,19 +11,14 @@ PIN1=$(spki_sha256 "$CERT")
 PIN2=$(spki_sha256 "$TEST_TMP/pki/server2.pem")
 
 COMMON=(-D "tls.pin_policy=enforce" -D "upstream.timeout_ms=500" -D "cache.enabled=false" -D "fleet.timeout_ms=50")
-start_fleet_proxy A "$TEST_TMP/a.db" "$REDIS_URL" "${COMMON[@]}"
-start_fleet_proxy B "$TEST_TMP/b.db" "$REDIS_URL" "${COMMON[@]}"
-wait_both_ready 10 start
+start_fleet_pair "$REDIS_URL" "start using Redis" "${COMMON[@]}"
 
-# source_of ADMIN DIGEST: the source GET /pins on ADMIN shows for DIGEST under $NAME, or "none".
-source_of() { ADMIN=$1 pin_field "$2" source; }
-source_is() { [[ $(source_of "$1" "$2") == "$3" ]]; }
 answers_ok() { [[ $(kdig_short "$1" "$2" A) == 192.0.2.1 ]]; }
 
 # Trust on first use through A; the learned key reaches Redis and B.
 assert_eq 192.0.2.1 "$(kdig_short "$A_PORT" first.zone.example A)" "A's first query (key learned)"
-assert_eq learned "$(source_of "$A_ADMIN" "$PIN1")" "A learned the upstream key"
-wait_for -t 5 source_is "$B_ADMIN" "$PIN1" learned || fail "B did not receive A's learned key"
+assert_eq learned "$(pin_source_of "$A_ADMIN" "$PIN1")" "A learned the upstream key"
+wait_for -t 5 pin_source_is "$B_ADMIN" "$PIN1" learned || fail "B did not receive A's learned key"
 pass "B received the key A learned"
 stored=$(redis-cli -p "$REDIS_PORT" hget "dnsproxy:pins:$NAME" "$PIN1")
 assert_eq learned "${stored%% *}" "Redis holds the learned key in dnsproxy:pins:<name> (signed: $stored)"
@@ -33,16 +28,8 @@ stop_pid "$UNBOUND_PID" unbound
 start_unbound_dot "$TEST_TMP/pki" "$UPORT" "$TEST_TMP/pki/server2.pem" "$TEST_TMP/pki/server2.key"
 assert_eq SERVFAIL "$(kdig_rcode "$A_PORT" rolled.zone.example A)" "enforce: A refuses the new key"
 
-start_ns=$(date +%s%N)
-code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
-	-d "{\"name\": \"$NAME\", \"sha256\": \"$PIN2\"}" "$B_ADMIN/pins")
-assert_eq 200 "$code" "POST /pins on B approves the new key"
-until source_is "$A_ADMIN" "$PIN2" approved; do
-	(($(date +%s%N) - start_ns < 1000000000)) || fail "A did not show B's approval within 1 s"
-	sleep 0.02
-done
-elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
-pass "A has B's approval after $elapsed_ms ms (limit 1000)"
+approval_reaches B A "$PIN2"
+pass "A has B's approval after $APPROVAL_MS ms (limit 1000)"
 assert_ge 1 "$(fleet_stat "$A_ADMIN" pins_applied)" "A counts applied pin events"
 # The upstream may be backing off after the refusal; it is probed again soon.
 wait_for -t 20 answers_ok "$A_PORT" approved.zone.example || fail "A still refuses the approved key"
@@ -52,7 +39,7 @@ pass "A accepts the new key approved through B"
 stop_pid "$A_PID" "proxy A"
 stop_redis
 start_fleet_proxy A "$TEST_TMP/a.db" "$REDIS_URL" "${COMMON[@]}"
-assert_eq approved "$(source_of "$A_ADMIN" "$PIN2")" "after a restart without Redis A still lists the approval"
+assert_eq approved "$(pin_source_of "$A_ADMIN" "$PIN2")" "after a restart without Redis A still lists the approval"
 wait_for -t 20 answers_ok "$A_PORT" restarted.zone.example || fail "A refuses the approved key after its restart"
 pass "A accepts the approved key after a restart with Redis stopped"
 assert_eq open "$(fleet_stat "$A_ADMIN" breaker)" "A's breaker is open (Redis down)"
@@ -62,7 +49,7 @@ start_redis "$REDIS_PORT"
 wait_both_ready 15 resume
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" "$A_ADMIN/pins/$NAME")
 assert_eq 200 "$code" "DELETE /pins/{name} on A"
-wait_for -t 2 source_is "$B_ADMIN" "$PIN2" none || fail "B did not apply A's forget"
+wait_for -t 2 pin_source_is "$B_ADMIN" "$PIN2" none || fail "B did not apply A's forget"
 pass "B applied the forget published by A"
 
 stop_pid "$A_PID" "proxy A"

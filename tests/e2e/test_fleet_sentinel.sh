@@ -6,12 +6,8 @@
 # is unreachable logs it once and serves DNS with /health ok.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fleet_lib.sh"
-require_tool unbound unbound-control kdig curl openssl ss redis-server redis-cli redis-sentinel
-require_binary
-use_test_pki dot.example
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-UPSTREAM="127.0.0.1:$UPORT#$NAME"
+require_tool redis-sentinel
+fleet_upstream
 PASSWORD=fleet-pass-$RANDOM
 REDIS_CLI_ARGS=(--no-auth-warning -a "$PASSWORD")
 
@@ -48,10 +44,7 @@ master_is() { [[ $(redis-cli -p "$SENTINEL_PORT" sentinel get-master-addr-by-nam
 
 URL="redis+sentinel://:$PASSWORD@127.0.0.1:$SENTINEL_PORT/mymaster"
 COMMON=(-D "upstream.timeout_ms=1000" -D "fleet.timeout_ms=200")
-start_fleet_proxy A "$TEST_TMP/a.db" "$URL" "${COMMON[@]}"
-start_fleet_proxy B "$TEST_TMP/b.db" "$URL" "${COMMON[@]}"
-wait_for -t 10 fleet_ready "$A_ADMIN" || fail "proxy A did not find the master through the Sentinel"
-wait_for -t 10 fleet_ready "$B_ADMIN" || fail "proxy B did not find the master through the Sentinel"
+start_fleet_pair "$URL" "find the master through the Sentinel" "${COMMON[@]}"
 assert_contains "$(fleet_stat "$A_ADMIN" redis)" "127.0.0.1:$MASTER_PORT" "A uses the master the Sentinel named"
 
 # shares NAME: A resolves NAME, B then answers it from Redis (a Redis hit on B; the upstream's

@@ -9,9 +9,7 @@ source "$(dirname "$0")/fleet_lib.sh"
 fleet_setup
 
 TIMEOUT_MS=50
-start_fleet_proxy A "$TEST_TMP/a.db" "$REDIS_URL" -D "fleet.timeout_ms=$TIMEOUT_MS"
-start_fleet_proxy B "$TEST_TMP/b.db" "$REDIS_URL" -D "fleet.timeout_ms=$TIMEOUT_MS"
-wait_both_ready 10 start
+start_fleet_pair "$REDIS_URL" "start using Redis" -D "fleet.timeout_ms=$TIMEOUT_MS"
 pass "both proxies use Redis (breaker closed, subscribed)"
 
 # --- 1. resolved through A, answered by B from Redis ------------------------------------------

@@ -7,12 +7,7 @@
 # has its control: the signed answer (1) and the signed approval and forget (3) are used.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/fleet_lib.sh"
-require_tool unbound unbound-control kdig curl openssl ss redis-server redis-cli
-require_binary
-use_test_pki dot.example
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-UPSTREAM="127.0.0.1:$UPORT#$NAME"
+fleet_upstream
 TOKEN=secret
 PASSWORD=fleet-pass-$RANDOM
 
@@ -25,10 +20,7 @@ start_redis "$REDIS_PORT" --port 0 --tls-port "$REDIS_PORT" "${TLS_ARGS[@]}" --r
 URL="rediss://:$PASSWORD@127.0.0.1:$REDIS_PORT"
 
 COMMON=(-D "upstream.timeout_ms=1000" -D "fleet.timeout_ms=200")
-start_fleet_proxy A "$TEST_TMP/a.db" "$URL" "${COMMON[@]}"
-start_fleet_proxy B "$TEST_TMP/b.db" "$URL" "${COMMON[@]}"
-wait_for -t 10 fleet_ready "$A_ADMIN" || fail "proxy A did not start using Redis over TLS with a password"
-wait_for -t 10 fleet_ready "$B_ADMIN" || fail "proxy B did not start using Redis over TLS with a password"
+start_fleet_pair "$URL" "start using Redis over TLS with a password" "${COMMON[@]}"
 
 # --- 1. B answers what A resolved, without a query reaching the upstream ---------------------
 assert_eq 192.0.2.1 "$(kdig_short "$A_PORT" shared.zone.example A)" "A resolves shared.zone.example"
@@ -61,8 +53,6 @@ make_leaf "$TEST_TMP/pki/server2" "$TEST_TMP/pki/ca" "$NAME"
 make_leaf "$TEST_TMP/pki/server3" "$TEST_TMP/pki/ca" "$NAME"
 PIN2=$(spki_sha256 "$TEST_TMP/pki/server2.pem")
 PIN3=$(spki_sha256 "$TEST_TMP/pki/server3.pem")
-source_of() { ADMIN=$1 pin_field "$2" source; }
-source_is() { [[ $(source_of "$1" "$2") == "$3" ]]; }
 rejected_is() { [[ $(fleet_stat "$B_ADMIN" rejected) == "$1" ]]; }
 publish() { "$PY" "$SUPPORT_DIR/redis_tool.py" --port "$REDIS_PORT" --tls "$CA_FILE" --password "$PASSWORD" \
 	publish dnsproxy:pins "$1" >/dev/null; }
@@ -70,15 +60,8 @@ publish() { "$PY" "$SUPPORT_DIR/redis_tool.py" --port "$REDIS_PORT" --tls "$CA_F
 SNIFFED=$TEST_TMP/pins-channel.txt
 start_support_script "$SNIFFED" subscribed redis_tool.py --port "$REDIS_PORT" --tls "$CA_FILE" \
 	--password "$PASSWORD" subscribe dnsproxy:pins
-start_ns=$(date +%s%N)
-code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
-	-d "{\"name\": \"$NAME\", \"sha256\": \"$PIN2\"}" "$A_ADMIN/pins")
-assert_eq 200 "$code" "POST /pins on A approves a key"
-until source_is "$B_ADMIN" "$PIN2" approved; do
-	(($(date +%s%N) - start_ns < 1000000000)) || fail "B did not apply A's signed approval within 1 s"
-	sleep 0.02
-done
-pass "control: B applied A's signed approval after $((($(date +%s%N) - start_ns) / 1000000)) ms (limit 1000)"
+approval_reaches A B "$PIN2"
+pass "control: B applied A's signed approval after $APPROVAL_MS ms (limit 1000)"
 
 approved_by_a() { grep -q " approved $NAME $PIN2 " "$SNIFFED"; }
 wait_for -t 5 approved_by_a || fail "the approval was not seen on the channel"
@@ -86,15 +69,15 @@ EVENT=$(grep -m1 " approved $NAME $PIN2 " "$SNIFFED")
 log "A's event on the channel: $EVENT"
 publish "${EVENT/$PIN2/$PIN3}"
 wait_for -t 5 rejected_is 2 || fail "B did not count the event replayed with another digest"
-assert_eq none "$(source_of "$B_ADMIN" "$PIN3")" "B did not apply the event replayed with another digest"
+assert_eq none "$(pin_source_of "$B_ADMIN" "$PIN3")" "B did not apply the event replayed with another digest"
 publish "$EVENT"
 wait_for -t 5 rejected_is 3 || fail "B did not count the event replayed as it was"
 publish "${EVENT%% *} forgotten $NAME"
 wait_for -t 5 rejected_is 4 || fail "B did not count the unsigned forget"
-assert_eq approved "$(source_of "$B_ADMIN" "$PIN2")" "B did not apply the unsigned forget"
+assert_eq approved "$(pin_source_of "$B_ADMIN" "$PIN2")" "B did not apply the unsigned forget"
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" "$A_ADMIN/pins/$NAME")
 assert_eq 200 "$code" "DELETE /pins/{name} on A"
-wait_for -t 2 source_is "$B_ADMIN" "$PIN2" none || fail "control: B did not apply A's signed forget"
+wait_for -t 2 pin_source_is "$B_ADMIN" "$PIN2" none || fail "control: B did not apply A's signed forget"
 pass "control: B applied A's signed forget"
 assert_eq 4 "$(fleet_stat "$B_ADMIN" rejected)" "the signed events were not rejected"
 

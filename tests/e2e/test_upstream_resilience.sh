@@ -56,12 +56,8 @@ start_proxy "127.0.0.1:$DPORT#$NAME" -D upstream.timeout_ms=500 -D cache.enabled
 for i in 1 2; do
 	assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" "open$i.zone.example")" "query $i answered before the silence"
 done
-out=$(dns_client one --port "$PROXY_PORT" --name silent.zone.example --timeout 5)
-log "query into the silent connection: $out"
-assert_eq NOERROR "$(json_field "$out" rcode)" "the query caught in the silence is answered"
-ms=$(json_field "$out" ms)
-"$PY" -c "import sys; sys.exit(0 if $ms < 1500 else 1)" || fail "it took $ms ms (timeout_ms 500, limit 1500)"
-pass "answered after ${ms%.*} ms (timeout_ms 500)"
+answered_within silent.zone.example 1500 "the query caught in the silence (timeout_ms 500)"
+pass "the query caught in the silence was answered after $ANSWER_MS ms (timeout_ms 500)"
 assert_ge 2 "$(dot_stat handshakes)" "control: the silent connection was replaced"
 (($(dot_stat queries) > $(dot_stat answered))) || fail "control: the server never went silent"
 pass "control: the server left a query unanswered"
