@@ -2,24 +2,20 @@
 #pragma once
 
 #include "admin/AdminRouter.h"
+#include "common/Error.h"
 
 #include <Poco/Logger.h>
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/ThreadPool.h>
 
 #include <memory>
-#include <stdexcept>
 #include <string>
 
 namespace dnsproxy::admin
 {
 
 /// Thrown by start() when the listen address cannot be bound; the app exits 2 naming the key.
-class AdminBindError: public std::runtime_error
-{
-public:
-	using std::runtime_error::runtime_error;
-};
+using AdminBindError = common::Error<struct AdminBindErrorTag>;
 
 struct AdminSettings
 {

@@ -1,6 +1,7 @@
 // Database.h - the one SQLite file of dnsproxy: opening, pragmas, migrations, recovery from corruption.
 #pragma once
 
+#include "common/Error.h"
 #include "storage/SqliteStatement.h"
 
 #include <Poco/Data/Session.h>
@@ -11,7 +12,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -23,11 +23,7 @@ namespace dnsproxy::storage
 
 /// The database cannot be used at all (directory missing and not creatable, not writable, or a
 /// fresh file that still fails). The application exits 2 naming the path setting.
-class StorageError: public std::runtime_error
-{
-public:
-	using std::runtime_error::runtime_error;
-};
+using StorageError = common::Error<struct StorageErrorTag>;
 
 /// Opens or creates the SQLite file at `path` (creating its directory), switches it to WAL
 /// (`journal_mode=WAL`, `synchronous=NORMAL`: a crash or kill -9 never corrupts it and loses at

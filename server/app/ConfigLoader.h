@@ -2,10 +2,10 @@
 #pragma once
 
 #include "app/Config.h"
+#include "common/Error.h"
 
 #include <cstdint>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,11 +15,7 @@ namespace dnsproxy::app
 
 /// Thrown for any configuration problem; what() is one line "<section.key or file path>: <reason>",
 /// e.g. "<section.key>: expected an integer between 1 and 600000, got 'abc'" or "/nope.ini: cannot read file".
-class ConfigError: public std::runtime_error
-{
-public:
-	using std::runtime_error::runtime_error;
-};
+using ConfigError = common::Error<struct ConfigErrorTag>;
 
 /// Turns INI text into a Config (SPEC section 3) and back.
 ///

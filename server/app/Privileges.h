@@ -1,10 +1,10 @@
 // Privileges.h - what a root-started dnsproxy keeps: another user's identity and CAP_NET_BIND_SERVICE only.
 #pragma once
 
+#include "common/Error.h"
 #include <sys/types.h>
 
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 namespace dnsproxy::app
@@ -12,11 +12,7 @@ namespace dnsproxy::app
 
 /// The drop failed (a system call refused, or the process already had several threads); the app
 /// exits 2 naming the user setting.
-class PrivilegeError: public std::runtime_error
-{
-public:
-	using std::runtime_error::runtime_error;
-};
+using PrivilegeError = common::Error<struct PrivilegeErrorTag>;
 
 /// Least privilege for a proxy started as root (SPEC sections 3 and 6; unbound's `username:`).
 ///

@@ -4,6 +4,7 @@
 #include "app/Config.h"
 #include "app/Privileges.h"
 #include "cache/CacheSettings.h"
+#include "common/Error.h"
 #include "frontend/ClientAcl.h"
 #include "upstream/UpstreamSettings.h"
 
@@ -11,7 +12,6 @@
 
 #include <memory>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -60,11 +60,7 @@ class StatsCollector;
 
 /// A start step failed; what() is the one line the app prints before it exits 2, naming the key
 /// ("<section.key>: <reason>", the names from ConfigTable's keys).
-class StartError: public std::runtime_error
-{
-public:
-	using std::runtime_error::runtime_error;
-};
+using StartError = common::Error<struct StartErrorTag>;
 
 /// The settings DnsProxyApp maps from the configuration itself; Services maps the rest.
 struct MappedSettings

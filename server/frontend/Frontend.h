@@ -1,6 +1,7 @@
 // Frontend.h - the client-facing side: worker loops with UDP and TCP listeners on every address.
 #pragma once
 
+#include "common/Error.h"
 #include "frontend/EventLoop.h"
 #include "frontend/QueryHandler.h"
 #include "frontend/TcpClientConnection.h"
@@ -13,7 +14,6 @@
 #include <Poco/Net/SocketAddress.h>
 
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -32,11 +32,7 @@ struct FrontendSettings
 };
 
 /// A listen address that could not be bound; what() names protocol, address and reason.
-class BindError: public std::runtime_error
-{
-public:
-	using std::runtime_error::runtime_error;
-};
+using BindError = common::Error<struct BindErrorTag>;
 
 /// Owns `threads` workers. Each worker has its own SO_REUSEPORT UDP socket per address, served by
 /// its own thread (see UdpListener), so the kernel spreads datagrams over the workers and no lock
