@@ -156,6 +156,13 @@ Object::Ptr JsonView::stats(const stats::StatsSnapshot& s)
 	pins->set("expiring_soon", s.pins.expiringSoon);
 	root->set("pins", pins);
 
+	Object::Ptr reload = object();
+	reload->set("count", s.reload.count);
+	reload->set("failed", s.reload.failed);
+	reload->set("last", s.reload.last);
+	reload->set("result", s.reload.result);
+	root->set("reload", reload);
+
 	Object::Ptr fleet = object();
 	fleet->set("enabled", s.fleet.enabled);
 	fleet->set("redis", s.fleet.redis);

@@ -155,6 +155,13 @@ std::string PrometheusView::render(const stats::StatsSnapshot& s)
 	Family(out, "pending_queries", "gauge", "Queries waiting for an upstream now.").sample(d(s.clients.pending));
 	Family(out, "coalesced_queries_total", "counter", "Queries that joined an identical one in flight.")
 		.sample(d(s.coalesced));
+	Family(out, "reloads_total", "counter", "SIGHUP reloads attempted.").sample(d(s.reload.count));
+	Family(out, "reload_failures_total", "counter", "SIGHUP reloads refused; the running configuration stayed.")
+		.sample(d(s.reload.failed));
+	Family(out, "reload_last_timestamp_seconds", "gauge", "Unix time of the last SIGHUP reload; 0 = none yet.")
+		.sample(static_cast<double>(s.reload.last));
+	Family(out, "reload_last_success", "gauge", "1 when the last SIGHUP reload was applied, 0 when refused.")
+		.sample(s.reload.result == "ok" || s.reload.result.empty() ? 1.0 : 0.0);
 
 	perUpstream(out, s, "upstream_up", "gauge", "1 when the upstream is usable, 0 while it is marked down.",
 				[](const Upstream& u) { return u.state == "up" ? 1.0 : 0.0; });

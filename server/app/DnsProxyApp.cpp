@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
 #include <iostream>
 
 namespace dnsproxy::app
@@ -149,13 +150,7 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	Config config;
 	try
 	{
-		std::vector<std::pair<std::string, std::string>> defines;
-		for (const auto& define : _defines)
-			defines.push_back(ConfigLoader::parseDefine(define));
-		std::string path = _configPath;
-		if (path.empty() && Poco::File(DEFAULT_CONFIG).exists())
-			path = DEFAULT_CONFIG;
-		config = path.empty() ? ConfigLoader::loadString("", defines) : ConfigLoader::loadFile(path, defines);
+		config = loadConfig();
 	}
 	catch (const ConfigError& e)
 	{
@@ -172,19 +167,61 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	return serve(config);
 }
 
+Config DnsProxyApp::loadConfig() const
+{
+	std::vector<std::pair<std::string, std::string>> defines;
+	for (const auto& define : _defines)
+		defines.push_back(ConfigLoader::parseDefine(define));
+	std::string path = _configPath;
+	if (path.empty() && Poco::File(DEFAULT_CONFIG).exists())
+		path = DEFAULT_CONFIG;
+	return path.empty() ? ConfigLoader::loadString("", defines) : ConfigLoader::loadFile(path, defines);
+}
+
+void DnsProxyApp::reload(Services& services)
+{
+	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
+	const std::time_t now = std::time(nullptr);
+	try
+	{
+		const Config next = loadConfig();
+		const std::vector<std::string> restartOnly = services.reload(next);
+		const Config& running = services.config();
+		Poco::Logger::root().setLevel(running.log.level);
+		Poco::Logger::setLevel("", Poco::Logger::parseLevel(running.log.level));
+		if (running.log.queries)
+			Poco::Logger::get("dnsproxy.query").setLevel(Poco::Message::PRIO_INFORMATION);
+		services.recordReload(now, "ok");
+		std::string line = "reload: configuration applied";
+		if (!restartOnly.empty())
+		{
+			line += "; needs a restart, kept as running:";
+			for (const auto& key : restartOnly)
+				line += " " + key;
+		}
+		logger.notice(line);
+	}
+	catch (const std::runtime_error& e) // ConfigError or StartError: one line naming the key or file
+	{
+		services.recordReload(now, std::string("failed: ") + e.what());
+		logger.error(std::string("reload failed, running configuration kept: ") + e.what());
+	}
+}
+
 int DnsProxyApp::serve(const Config& config)
 {
 	// Everything this process creates (the database, its side files, a self-signed certificate) is
 	// for its own user only (SPEC section 6); Database narrows its files whatever the umask too.
 	::umask(077);
 
-	// Every thread created from here on inherits this mask, so SIGTERM/SIGINT reach only the
-	// sigwait() in waitForTerminationRequest() instead of killing the process from a worker.
+	// Every thread created from here on inherits this mask, so SIGTERM/SIGINT/SIGHUP reach only the
+	// sigwait() below instead of killing the process from a worker (SIGHUP's default action).
 	sigset_t signals;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGQUIT);
+	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 	std::signal(SIGPIPE, SIG_IGN); // a peer that vanished shows up as EPIPE, not as a signal
 
@@ -216,7 +253,17 @@ int DnsProxyApp::serve(const Config& config)
 		logger.warning("warning: " + exposure);
 	logListeners(config, services.upstreamTarget());
 
-	waitForTerminationRequest();
+	// The main thread only waits for signals: SIGHUP reloads here, on this thread, and the
+	// others end the loop (what waitForTerminationRequest() does, plus SIGHUP).
+	for (;;)
+	{
+		int signal = 0;
+		if (sigwait(&signals, &signal) != 0)
+			continue;
+		if (signal != SIGHUP)
+			break;
+		reload(services);
+	}
 	logger.information("shutting down");
 	services.stop();
 	logger.information("stopped");

@@ -11,12 +11,16 @@ namespace dnsproxy::app
 {
 
 struct Config;
+class Services;
 
 /// A thin ServerApplication: handleOption() only records what the command line said; main()
 /// loads and validates the configuration (exit 2 with one line on any error), has Services open
 /// storage, drop privileges and start everything, logs one line per listener and protocol, then
 /// waits for SIGTERM/SIGINT and calls Services::stop(), the one shutdown order (stop accepting,
 /// answer or fail what is in flight, flush the cache, close storage) that a failed start uses too.
+/// SIGHUP re-reads the same file with the same -D overrides and hands the result to
+/// Services::reload() on the main thread (the signals are taken with sigwait(), never in a
+/// handler); a file that does not validate is logged in one line and changes nothing.
 class DnsProxyApp: public Poco::Util::ServerApplication
 {
 public:
@@ -34,7 +38,9 @@ protected:
 	int main(const std::vector<std::string>& args) override;
 
 private:
+	Config loadConfig() const;
 	int serve(const Config& config);
+	void reload(Services& services);
 	static void logListeners(const Config& config, const std::string& target);
 	void setupLogging(const std::string& level);
 

@@ -67,7 +67,10 @@ void Frontend::probe(const Poco::Net::SocketAddress& address)
 void Frontend::start()
 {
 	for (const auto& address : _settings.listen)
-		probe(address);
+	{
+		if (std::find(_settings.heldByUs.begin(), _settings.heldByUs.end(), address) == _settings.heldByUs.end())
+			probe(address);
+	}
 	// Port 0 (tests): a SO_REUSEPORT placeholder picks the port once, so every worker's socket joins
 	// the same port and boundUdpAddresses()/boundTcpAddresses() can report it. The placeholders
 	// close at the end of start(), when the listeners hold the port.

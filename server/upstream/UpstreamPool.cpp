@@ -22,10 +22,22 @@ namespace
 {
 /// Knuth's multiplicative hash constant: spreads consecutive query counts over the probe IDs.
 constexpr uint64_t PROBE_ID_MULTIPLIER = 2654435761u;
+
+bool sameConnectionSettings(const ConnectionSettings& a, const ConnectionSettings& b)
+{
+	return a.timeoutMs == b.timeoutMs && a.maxInflight == b.maxInflight && a.idleTimeoutMs == b.idleTimeoutMs &&
+		   a.sessionResumption == b.sessionResumption && a.opportunistic == b.opportunistic;
+}
+
+bool sameEndpoint(const ServerEndpoint& a, const ServerEndpoint& b)
+{
+	return a.address == b.address && a.authName == b.authName;
+}
 } // namespace
 
 struct UpstreamPool::Attempt
 {
+	Roster* roster = nullptr; ///< the roster the query started with; order indexes into it
 	std::vector<uint8_t> query;
 	SentQuestion sent;
 	Callback done;
@@ -34,6 +46,14 @@ struct UpstreamPool::Attempt
 	UpstreamResult::Status lastStatus = UpstreamResult::Status::FAILED;
 };
 
+UpstreamPool::Roster::Roster(const PoolSettings& s, Poco::Net::Context::Ptr c):
+	settings(s),
+	context(std::move(c)),
+	selector(s.strategy, s.servers.size(), std::chrono::milliseconds(s.connection.timeoutMs)),
+	placements(s.servers.size())
+{
+}
+
 bool UpstreamPool::Server::connectable() const
 {
 	return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
@@ -41,7 +61,8 @@ bool UpstreamPool::Server::connectable() const
 
 bool UpstreamPool::Server::usable() const
 {
-	return selector->up(index) && connectable();
+	const Placement* where = placement.load(std::memory_order_acquire);
+	return where && where->selector->up(where->index) && connectable();
 }
 
 void UpstreamPool::report(Server& server, const UpstreamSelector::Change& change)
@@ -54,13 +75,15 @@ void UpstreamPool::report(Server& server, const UpstreamSelector::Change& change
 					   static_cast<long>(change.markedDownFor.count()));
 }
 
-void UpstreamPool::probeIfDue(Server& server)
+void UpstreamPool::probeIfDue(Roster& roster, size_t index)
 {
-	if (!_selector.claimProbe(server.index, _clock()))
+	UpstreamSelector& selector = roster.selector;
+	if (!selector.claimProbe(index, _clock()))
 		return;
+	Server& server = *roster.servers[index];
 	// ". IN NS" with RD: every resolver answers it, and it says nothing about any client.
 	dns::Header header;
-	header.id = static_cast<uint16_t>(_selector.ticks() * PROBE_ID_MULTIPLIER);
+	header.id = static_cast<uint16_t>(selector.ticks() * PROBE_ID_MULTIPLIER);
 	header.flags = dns::Header::RD;
 	dns::MessageWriter writer;
 	writer.setHeader(header);
@@ -70,36 +93,28 @@ void UpstreamPool::probeIfDue(Server& server)
 	dns::MessageInfo info;
 	std::optional<std::vector<uint8_t>> prepared;
 	if (dns::parseMessage(probe.data(), probe.size(), info) == dns::ParseError::NONE)
-		prepared = prepareUpstreamQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
+		prepared = prepareUpstreamQuery(std::move(probe), info, roster.settings.keepalive, roster.settings.padding);
 	auto sent = _clock();
 	if (!prepared)
 	{
-		_selector.probeDone(server.index, false, sent, sent);
+		selector.probeDone(index, false, sent, sent);
 		return;
 	}
-	auto done = [this, &server, sent](UpstreamResult&& result) {
-		report(server, _selector.probeDone(server.index, result.status == UpstreamResult::Status::OK, sent, _clock()));
+	auto done = [this, &server, &selector, index, sent](UpstreamResult&& result) {
+		report(server, selector.probeDone(index, result.status == UpstreamResult::Status::OK, sent, _clock()));
 	};
 	pickConnection(server).submit(std::move(*prepared), SentQuestion::of(info), std::move(done));
 }
 
 UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins,
 						   DotConnection::ClockSource clock):
-	_settings(settings),
 	_clock(std::move(clock)),
-	_selector(settings.strategy, settings.servers.size(), std::chrono::milliseconds(settings.connection.timeoutMs))
+	_pins(pins)
 {
-	for (const auto& endpoint : _settings.servers)
-	{
-		auto server = std::make_unique<Server>();
-		server->endpoint = endpoint;
-		server->index = _servers.size();
-		server->selector = &_selector;
-		for (uint32_t i = 0; i < std::max<uint32_t>(1, _settings.connectionsPerServer); ++i)
-			server->connections.push_back(
-				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins, _clock));
-		_servers.push_back(std::move(server));
-	}
+	auto roster = std::make_unique<Roster>(settings, std::move(context));
+	for (const auto& endpoint : settings.servers)
+		roster->servers.push_back(makeServer(endpoint, *roster));
+	publish(std::move(roster));
 }
 
 UpstreamPool::~UpstreamPool()
@@ -107,27 +122,94 @@ UpstreamPool::~UpstreamPool()
 	stop();
 }
 
+UpstreamPool::Server* UpstreamPool::makeServer(const ServerEndpoint& endpoint, const Roster& roster)
+{
+	auto server = std::make_unique<Server>();
+	server->endpoint = endpoint;
+	for (uint32_t i = 0; i < std::max<uint32_t>(1, roster.settings.connectionsPerServer); ++i)
+		server->connections.push_back(std::make_unique<DotConnection>(
+			endpoint, roster.context, roster.settings.connection, server->stats, _pins, _clock));
+	_owned.push_back(std::move(server));
+	return _owned.back().get();
+}
+
+void UpstreamPool::publish(std::unique_ptr<Roster> roster)
+{
+	for (size_t i = 0; i < roster->servers.size(); ++i)
+	{
+		roster->placements[i] = Server::Placement{&roster->selector, i};
+		roster->servers[i]->placement.store(&roster->placements[i], std::memory_order_release);
+	}
+	_roster.store(roster.get(), std::memory_order_release);
+	_rosters.push_back(std::move(roster));
+}
+
+void UpstreamPool::reconfigure(const PoolSettings& settings, Poco::Net::Context::Ptr context)
+{
+	const Roster& current = *_roster.load(std::memory_order_acquire);
+	auto roster = std::make_unique<Roster>(settings, std::move(context));
+	// A server is kept, with its connections and counters, when nothing its connections were
+	// built from has changed; candidates are the current servers and those dropped last time.
+	std::vector<Server*> candidates = current.servers;
+	candidates.insert(candidates.end(), _retired.begin(), _retired.end());
+	const bool sameBuild = current.context == roster->context &&
+						   current.settings.connectionsPerServer == settings.connectionsPerServer &&
+						   sameConnectionSettings(current.settings.connection, settings.connection);
+	for (const auto& endpoint : settings.servers)
+	{
+		Server* kept = nullptr;
+		if (sameBuild)
+		{
+			auto found = std::find_if(candidates.begin(), candidates.end(),
+									  [&](Server* s) { return s && sameEndpoint(s->endpoint, endpoint); });
+			if (found != candidates.end())
+			{
+				kept = *found;
+				*found = nullptr; // one server object per roster entry
+			}
+		}
+		roster->servers.push_back(kept ? kept : makeServer(endpoint, *roster));
+	}
+	// Servers dropped by the previous reconfigure and not taken back: stopped now. Those dropped
+	// by this one only stop taking new queries; their answers in flight still arrive.
+	std::vector<Server*> retired;
+	for (size_t i = 0; i < candidates.size(); ++i)
+	{
+		Server* server = candidates[i];
+		if (!server)
+			continue;
+		if (i < current.servers.size())
+			retired.push_back(server);
+		else
+			for (auto& connection : server->connections)
+				connection->stop();
+	}
+	_retired = std::move(retired);
+	publish(std::move(roster));
+}
+
 void UpstreamPool::stop()
 {
-	for (auto& server : _servers)
+	for (auto& server : _owned)
 		for (auto& connection : server->connections)
 			connection->stop();
 }
 
 bool UpstreamPool::healthy() const
 {
-	return std::any_of(_servers.begin(), _servers.end(), [](const auto& s) { return s->usable(); });
+	const auto& current = servers();
+	return std::any_of(current.begin(), current.end(), [](const Server* s) { return s->usable(); });
 }
 
-std::vector<size_t> UpstreamPool::order()
+std::vector<size_t> UpstreamPool::order(Roster& roster)
 {
-	std::vector<bool> connectable(_servers.size());
-	for (auto& server : _servers)
+	std::vector<bool> connectable(roster.servers.size());
+	for (size_t i = 0; i < roster.servers.size(); ++i)
 	{
-		probeIfDue(*server);
-		connectable[server->index] = server->connectable();
+		probeIfDue(roster, i);
+		connectable[i] = roster.servers[i]->connectable();
 	}
-	return _selector.order(connectable);
+	return roster.selector.order(connectable);
 }
 
 DotConnection& UpstreamPool::pickConnection(Server& server)
@@ -168,17 +250,19 @@ void UpstreamPool::resolveParsed(std::vector<uint8_t>&& query, const dns::Messag
 
 void UpstreamPool::start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
 {
-	auto prepared = prepareUpstreamQuery(std::move(query), info, _settings.keepalive, _settings.padding);
+	Roster& roster = *_roster.load(std::memory_order_acquire);
+	auto prepared = prepareUpstreamQuery(std::move(query), info, roster.settings.keepalive, roster.settings.padding);
 	if (!prepared)
 	{
 		done(UpstreamResult{UpstreamResult::Status::FAILED, {}});
 		return;
 	}
 	auto attempt = std::make_shared<Attempt>();
+	attempt->roster = &roster;
 	attempt->query = std::move(*prepared);
 	attempt->sent = SentQuestion::of(info);
 	attempt->done = std::move(done);
-	attempt->order = order();
+	attempt->order = order(roster);
 	tryNext(std::move(attempt));
 }
 
@@ -190,20 +274,22 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 		done(UpstreamResult{attempt->lastStatus, {}});
 		return;
 	}
-	Server& server = *_servers[attempt->order[attempt->next++]];
+	const size_t index = attempt->order[attempt->next++];
+	Server& server = *attempt->roster->servers[index];
 	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
 	auto sent = _clock();
 	pickConnection(server).submit(
-		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
+		std::move(query), attempt->sent, [this, attempt, &server, index, sent](UpstreamResult&& result) {
 			auto now = _clock();
+			UpstreamSelector& selector = attempt->roster->selector;
 			if (result.status == UpstreamResult::Status::OK)
 			{
-				report(server, _selector.answered(server.index, sent, now));
+				report(server, selector.answered(index, sent, now));
 				Callback done = std::move(attempt->done);
 				done(std::move(result));
 				return;
 			}
-			report(server, _selector.failed(server.index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
+			report(server, selector.failed(index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
 			attempt->lastStatus = result.status;
 			tryNext(attempt);
 		});

@@ -11,6 +11,10 @@
 #       N concurrent UDP clients ask the same question at once; prints JSON {"answered": n}
 #   dns_client.py trickle --port P --count N --min-gap-ms A --max-gap-ms B [--zone Z] [--budget-ms T]
 #       N queries spaced A..B ms apart (seeded); prints JSON {"answered": n, "late": n, "max_ms": m}
+#   dns_client.py hold --port P --name NAME --until FILE [--timeout S]
+#       opens ONE TCP connection, asks NAME, prints "first RCODE" and waits (up to --timeout) until
+#       FILE exists, then asks "again.NAME" on the same connection; prints JSON
+#       {"first": rcode, "second": rcode or "none", "error": text when the connection failed}
 #   dns_client.py one --port P --name NAME [--tcp] [--timeout S] [--edns] [--subnet A/N] [--nord] [--raw]
 #       one query; prints JSON {"rcode": "NOERROR", "ms": elapsed, "answer": [...], "options": [codes in the answer's OPT],
 #       "has_opt": bool, "tc": bool, "qr": bool, "rd": bool, "opcode": "QUERY", "id_ok": bool,
@@ -110,6 +114,31 @@ def cmd_pipeline(a):
         seconds.append(time.monotonic() - t0)
     s.close()
     print(json.dumps({"answered": len(order), "order": order, "ids_ok": ok, "seconds": seconds}))
+
+
+def cmd_hold(a):
+    import os
+
+    s = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
+    result = {"first": "none", "second": "none"}
+
+    def ask(name):
+        w = make_query(name).to_wire()
+        s.sendall(struct.pack("!H", len(w)) + w)
+        (n,) = struct.unpack("!H", recv_exact(s, 2))
+        return dns.rcode.to_text(dns.message.from_wire(recv_exact(s, n)).rcode())
+
+    try:
+        result["first"] = ask(a.name)
+        print("first " + result["first"], flush=True)
+        deadline = time.monotonic() + a.timeout
+        while not os.path.exists(a.until) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        result["second"] = ask("again." + a.name)
+    except Exception as e:  # noqa: BLE001 - reported as data
+        result["error"] = str(e)
+    s.close()
+    print(json.dumps(result), flush=True)
 
 
 def cmd_load(a):
@@ -243,8 +272,14 @@ def main():
     p.add_argument("--max-gap-ms", type=float, default=2500)
     p.add_argument("--zone", default="zone.example")
     p.add_argument("--budget-ms", type=float, default=500)
+    p = sub.add_parser("hold")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--until", required=True)
+    p.add_argument("--timeout", type=float, default=30)
     a = ap.parse_args()
-    {"one": cmd_one, "pipeline": cmd_pipeline, "load": cmd_load, "same": cmd_same, "trickle": cmd_trickle}[a.cmd](a)
+    {"one": cmd_one, "pipeline": cmd_pipeline, "load": cmd_load, "same": cmd_same, "trickle": cmd_trickle,
+     "hold": cmd_hold}[a.cmd](a)
 
 
 if __name__ == "__main__":
