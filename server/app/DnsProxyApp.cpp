@@ -4,6 +4,7 @@
 #include "app/Config.h"
 #include "app/ConfigLoader.h"
 #include "app/ConfigSettings.h"
+#include "app/HealthProbe.h"
 #include "app/Services.h"
 #include "frontend/ClientAcl.h"
 #include "upstream/UpstreamPool.h"
@@ -90,6 +91,16 @@ void DnsProxyApp::defineOptions(Poco::Util::OptionSet& options)
 		Poco::Util::Option("check-config", "", "validate and print the effective configuration, then exit")
 			.required(false)
 			.repeatable(false));
+	options.addOption(Poco::Util::Option("health", "",
+										 "ask the running instance this configuration describes whether it serves "
+										 "(admin /health, or a DNS query when the admin API is off); exit 0 or 1")
+						  .required(false)
+						  .repeatable(false));
+	options.addOption(Poco::Util::Option("ready", "",
+										 "with --health: healthy only while an upstream is usable (readiness), "
+										 "not merely serving (liveness)")
+						  .required(false)
+						  .repeatable(false));
 	options.addOption(
 		Poco::Util::Option("version", "v", "print the version and exit").required(false).repeatable(false));
 	options.addOption(Poco::Util::Option("help", "h", "print this help and exit").required(false).repeatable(false));
@@ -104,6 +115,10 @@ void DnsProxyApp::handleOption(const std::string& name, const std::string& value
 		_defines.push_back(value);
 	else if (name == "check-config")
 		_checkConfig = true;
+	else if (name == "health")
+		_health = true;
+	else if (name == "ready")
+		_ready = true;
 	else if (name == "version")
 	{
 		_version = true;
@@ -134,7 +149,7 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	{
 		Poco::Util::HelpFormatter help(options());
 		help.setCommand(commandName());
-		help.setUsage("[--config=FILE] [-D section.key=value ...] [--check-config]");
+		help.setUsage("[--config=FILE] [-D section.key=value ...] [--check-config | --health [--ready]]");
 		help.setHeader(
 			"dnsproxy " DNSPROXY_VERSION
 			" - DNS-over-TLS forwarding proxy: plain DNS in on UDP and TCP, answers over authenticated TLS.");
@@ -154,7 +169,19 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	}
 	catch (const ConfigError& e)
 	{
+		if (_health)
+		{
+			std::cerr << "dnsproxy: unhealthy: " << e.what() << std::endl;
+			return EXIT_UNHEALTHY;
+		}
 		return fail(e.what());
+	}
+	if (_health)
+	{
+		const HealthProbe::Result result = HealthProbe::check(config, _ready);
+		(result.healthy ? std::cout : std::cerr)
+			<< "dnsproxy: " << (result.healthy ? "healthy: " : "unhealthy: ") << result.detail << std::endl;
+		return result.healthy ? EXIT_OK : EXIT_UNHEALTHY;
 	}
 	if (_checkConfig)
 	{

@@ -21,10 +21,13 @@ class Services;
 /// SIGHUP re-reads the same file with the same -D overrides and hands the result to
 /// Services::reload() on the main thread (the signals are taken with sigwait(), never in a
 /// handler); a file that does not validate is logged in one line and changes nothing.
+/// `--health [--ready]` starts nothing: it asks the instance the configuration describes
+/// (HealthProbe) and exits 0 (healthy) or 1.
 class DnsProxyApp: public Poco::Util::ServerApplication
 {
 public:
 	static constexpr int EXIT_CONFIG_ERROR = 2;
+	static constexpr int EXIT_UNHEALTHY = 1; ///< --health: not serving (or the configuration is unusable)
 
 	/// Checks the command line against the options before POCO's init() sees it, so an unknown
 	/// option or a missing argument exits 2 with one line (like a bad configuration) instead of
@@ -49,6 +52,8 @@ private:
 	bool _help = false;
 	bool _version = false;
 	bool _checkConfig = false;
+	bool _health = false;
+	bool _ready = false;
 };
 
 } // namespace dnsproxy::app
