@@ -27,6 +27,7 @@ write_reload_ini()
 [server]
 listen = 127.0.0.1:${2:-$PORT}
 tcp_idle_timeout_ms = 60000
+allow = ${ALLOW:-127.0.0.0/8}
 
 [upstream]
 servers = $1
@@ -40,6 +41,7 @@ path = $TEST_TMP/reload.sqlite
 
 [admin]
 listen = 127.0.0.1:$ADMIN_PORT
+token = ${TOKEN:-}
 
 [log]
 level = information
@@ -124,6 +126,16 @@ assert_eq 192.0.2.1 "$(kdig_short "$NEW_PORT" moved.zone.example)" "the new list
 assert_eq "(no answer: no response)" "$(kdig_short "$PORT" +timeout=1 old.zone.example)" "the old listen address is closed"
 PORT=$NEW_PORT
 
+# The ACL and the admin token follow the file.
+assert_eq 403 "$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X DELETE -H 'Authorization: Bearer t1' "http://127.0.0.1:$ADMIN_PORT/cache")" "control: no token configured, DELETE /cache is 403"
+TOKEN=t1 ALLOW=10.0.0.0/8 write_reload_ini "$B" "$PORT"
+hup 5
+assert_eq 200 "$(curl -s -o /dev/null -m 5 -w '%{http_code}' -X DELETE -H 'Authorization: Bearer t1' "http://127.0.0.1:$ADMIN_PORT/cache")" "the reloaded admin token is accepted"
+assert_eq REFUSED "$(kdig_rcode "$PORT" acl.zone.example)" "the reloaded allow list refuses 127.0.0.1"
+write_reload_ini "$B" "$PORT"
+hup 6
+assert_eq NOERROR "$(kdig_rcode "$PORT" acl2.zone.example)" "allowed again after the next reload"
+
 # Ten reloads under load, alternating the servers: no query lost.
 QFILE=$TEST_TMP/queries.txt
 for i in $(seq 1 1000); do echo "load$i.zone.example A"; done >"$QFILE"
@@ -133,7 +145,7 @@ dnsperf -s 127.0.0.1 -p "$PORT" -d "$QFILE" -l 8 -Q 1500 -c 4 -t 5 >"$DPERF_OUT"
 DPERF_PID=$!
 E2E_PIDS+=("$DPERF_PID")
 wait_for grep -q 'Sending queries' "$DPERF_OUT" || true
-for n in $(seq 5 14); do
+for n in $(seq 7 16); do
 	if ((n % 2)); then write_reload_ini "$A" "$PORT"; else write_reload_ini "$B" "$PORT"; fi
 	hup "$n"
 	assert_eq ok "$(reload_field result)" "reload $n under load applied" >/dev/null
