@@ -10,6 +10,7 @@
 #include "upstream/UpstreamPool.h"
 
 #include <Poco/ConsoleChannel.h>
+#include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
@@ -35,6 +36,15 @@ namespace
 {
 
 const char* const DEFAULT_CONFIG = "/etc/dnsproxy/dnsproxy.ini";
+
+/// What the start-up listener lines depend on besides the upstream target.
+std::string listenerKey(const Config& config)
+{
+	std::string key = std::to_string(config.server.udp) + std::to_string(config.server.tcp);
+	for (const auto& address : config.server.listen)
+		key += " " + address.toString();
+	return key;
+}
 
 int fail(const std::string& message)
 {
@@ -209,6 +219,7 @@ void DnsProxyApp::reload(Services& services)
 {
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
 	const std::time_t now = std::time(nullptr);
+	const std::string listenersBefore = services.upstreamTarget() + listenerKey(services.config());
 	try
 	{
 		const Config next = loadConfig();
@@ -227,11 +238,18 @@ void DnsProxyApp::reload(Services& services)
 				line += " " + key;
 		}
 		logger.notice(line);
+		if (services.upstreamTarget() + listenerKey(running) != listenersBefore)
+			logListeners(running, services.upstreamTarget()); // the SPEC 2 lines, for what serves now
 	}
 	catch (const std::runtime_error& e) // ConfigError or StartError: one line naming the key or file
 	{
 		services.recordReload(now, std::string("failed: ") + e.what());
 		logger.error(std::string("reload failed, running configuration kept: ") + e.what());
+	}
+	catch (const Poco::Exception& e) // not expected: still one line, and the process keeps serving
+	{
+		services.recordReload(now, std::string("failed: ") + e.displayText());
+		logger.error(std::string("reload failed: ") + e.displayText());
 	}
 }
 

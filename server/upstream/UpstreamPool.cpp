@@ -155,6 +155,7 @@ void UpstreamPool::reconfigure(const PoolSettings& settings, Poco::Net::Context:
 	const bool sameBuild = current.context == roster->context &&
 						   current.settings.connectionsPerServer == settings.connectionsPerServer &&
 						   sameConnectionSettings(current.settings.connection, settings.connection);
+	size_t keptCount = 0;
 	for (const auto& endpoint : settings.servers)
 	{
 		Server* kept = nullptr;
@@ -168,11 +169,13 @@ void UpstreamPool::reconfigure(const PoolSettings& settings, Poco::Net::Context:
 				*found = nullptr; // one server object per roster entry
 			}
 		}
+		keptCount += kept ? 1 : 0;
 		roster->servers.push_back(kept ? kept : makeServer(endpoint, *roster));
 	}
 	// Servers dropped by the previous reconfigure and not taken back: stopped now. Those dropped
 	// by this one only stop taking new queries; their answers in flight still arrive.
 	std::vector<Server*> retired;
+	size_t stopped = 0;
 	for (size_t i = 0; i < candidates.size(); ++i)
 	{
 		Server* server = candidates[i];
@@ -181,11 +184,17 @@ void UpstreamPool::reconfigure(const PoolSettings& settings, Poco::Net::Context:
 		if (i < current.servers.size())
 			retired.push_back(server);
 		else
+		{
+			++stopped;
 			for (auto& connection : server->connections)
 				connection->stop();
+		}
 	}
 	_retired = std::move(retired);
 	publish(std::move(roster));
+	Poco::Logger::get("dnsproxy.upstream")
+		.information("upstreams reconfigured: %z kept with their connections, %z new, %z dropped, %z stopped",
+					 keptCount, settings.servers.size() - keptCount, _retired.size(), stopped);
 }
 
 void UpstreamPool::stop()

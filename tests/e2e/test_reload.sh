@@ -31,7 +31,7 @@ allow = ${ALLOW:-127.0.0.0/8}
 
 [upstream]
 servers = $1
-timeout_ms = 2000
+timeout_ms = ${TIMEOUT_MS:-2000}
 
 [tls]
 ca_file = $CA_FILE
@@ -136,26 +136,39 @@ write_reload_ini "$B" "$PORT"
 hup 6
 assert_eq NOERROR "$(kdig_rcode "$PORT" acl2.zone.example)" "allowed again after the next reload"
 
-# Ten reloads under load, alternating the servers: no query lost.
+# Ten reloads under load, alternating the servers: no query lost. Every name is new (a miss), so
+# each reload is followed by upstream traffic to the server it selected; the next reload waits
+# until that server has answered a load query.
 QFILE=$TEST_TMP/queries.txt
 for i in $(seq 1 1000); do echo "load$i.zone.example A"; done >"$QFILE"
 DPERF_OUT=$TEST_TMP/dnsperf.out
 show_on_fail "$DPERF_OUT"
-dnsperf -s 127.0.0.1 -p "$PORT" -d "$QFILE" -l 8 -Q 1500 -c 4 -t 5 >"$DPERF_OUT" 2>&1 &
+# 100 misses a second: the scripted servers are single Python processes on a shared machine, and
+# what is measured here is the reloads, not their speed (timeout_ms 5000 for the same reason).
+dnsperf -s 127.0.0.1 -p "$PORT" -d "$QFILE" -n 1 -l 30 -Q 100 -q 500 -c 4 -t 12 >"$DPERF_OUT" 2>&1 &
 DPERF_PID=$!
 E2E_PIDS+=("$DPERF_PID")
-wait_for grep -q 'Sending queries' "$DPERF_OUT" || true
+# (grep, not a Python process per poll: the load loop polls often)
+answered_by() { grep -o '"answered": [0-9]*' "$TEST_TMP/dot-$1.json" | grep -o '[0-9]*$' || echo 0; }
+answered_more() { (($(answered_by "$1") > $2)); }
 for n in $(seq 7 16); do
-	if ((n % 2)); then write_reload_ini "$A" "$PORT"; else write_reload_ini "$B" "$PORT"; fi
+	if ((n % 2)); then server=$A port=$APORT; else server=$B port=$BPORT; fi
+	TIMEOUT_MS=5000 write_reload_ini "$server" "$PORT"
+	before=$(answered_by "$port")
 	hup "$n"
-	assert_eq ok "$(reload_field result)" "reload $n under load applied" >/dev/null
+	[[ $(reload_field result) == ok ]] || fail "reload $n under load: $(reload_field result)"
+	wait_for answered_more "$port" "$before" || {
+		grep -v '^\[dnsproxy\] [ut]' "$LOGF" | grep -v reconfigured | tail -n 20
+		fail "after reload $n the selected server (port $port) got no load query"
+	}
 done
-pass "ten reloads under load applied"
+kill -0 "$DPERF_PID" 2>/dev/null || fail "dnsperf ended before the ten reloads did (not under load)"
+pass "ten reloads under load applied, each followed by misses answered by the server it selected"
 wait "$DPERF_PID" || fail "dnsperf failed: $(cat "$DPERF_OUT")"
 sent=$(awk '/Queries sent:/ { print $3 }' "$DPERF_OUT")
 lost=$(awk '/Queries lost:/ { print $3 }' "$DPERF_OUT")
 completed=$(awk '/Queries completed:/ { print $3 }' "$DPERF_OUT")
-assert_ge 1000 "$sent" "dnsperf sent $sent queries across the reloads"
+assert_ge 200 "$sent" "dnsperf sent $sent queries across the reloads"
 assert_eq 0 "$lost" "no query lost across ten reloads ($completed completed)"
 assert_contains "$(grep 'Response codes' "$DPERF_OUT")" "NOERROR $completed" "every answer under load was NOERROR"
 
