@@ -55,6 +55,25 @@ AdminResponse error(int status, const std::string& message)
 	return json(status, JsonView::error(message));
 }
 
+/// "/pins/{name}" with a name.
+bool isPinPath(const std::string& path)
+{
+	return path.size() > PINS_PREFIX.size() && path.compare(0, PINS_PREFIX.size(), PINS_PREFIX) == 0;
+}
+
+/// The route of `path`, or null for an unknown path (and for "/pins/" without a name).
+const Route* findRoute(const std::string& path)
+{
+	if (path == PINS_PREFIX)
+		return nullptr;
+	for (const auto& r : ROUTES)
+	{
+		if (path == r.path || (isPinPath(path) && std::strcmp(r.path, "/pins/") == 0))
+			return &r;
+	}
+	return nullptr;
+}
+
 bool allows(const char* allow, const std::string& method)
 {
 	// "GET, DELETE" -> exact token match.
@@ -184,18 +203,8 @@ AdminResponse AdminRouter::dispatch(const AdminRequest& request) const
 	if (!isAllowedHost(request.host))
 		return error(421, "Host is not an address of this admin server: open it as http://127.0.0.1:PORT/ or "
 						  "http://localhost:PORT/ (names are refused against DNS rebinding)");
-	const bool pinPath =
-		request.path.size() > PINS_PREFIX.size() && request.path.compare(0, PINS_PREFIX.size(), PINS_PREFIX) == 0;
-	const Route* route = nullptr;
-	for (const auto& r : ROUTES)
-	{
-		if (request.path == r.path || (pinPath && std::strcmp(r.path, "/pins/") == 0))
-		{
-			route = &r;
-			break;
-		}
-	}
-	if (route == nullptr || request.path == PINS_PREFIX)
+	const Route* route = findRoute(request.path);
+	if (route == nullptr)
 		return error(404, "no such endpoint: " + request.path);
 	if (!allows(route->allow, request.method))
 	{
@@ -203,27 +212,38 @@ AdminResponse AdminRouter::dispatch(const AdminRequest& request) const
 		response.headers.emplace_back("Allow", route->allow);
 		return response;
 	}
-
-	const bool mutating = request.method != "GET";
-	if (mutating)
+	if (request.method != "GET")
 	{
-		switch (_auth.check(request.authorization))
-		{
-		case TokenAuth::Verdict::ALLOWED:
-			break;
-		case TokenAuth::Verdict::NOT_CONFIGURED:
-			return error(403, "no admin token configured: set [admin] token to allow changes");
-		case TokenAuth::Verdict::MISSING:
-		case TokenAuth::Verdict::WRONG: {
-			AdminResponse response = error(401, "missing or wrong bearer token");
-			response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"dnsproxy\"");
-			return response;
-		}
-		}
+		if (auto refusal = checkToken(request))
+			return *refusal;
 	}
 	if (request.bodyTooLarge || request.body.size() > MAX_BODY)
 		return error(413, "request body larger than 64 KiB");
+	return callEndpoint(request);
+}
 
+std::optional<AdminResponse> AdminRouter::checkToken(const AdminRequest& request) const
+{
+	switch (_auth.check(request.authorization))
+	{
+	case TokenAuth::Verdict::ALLOWED:
+		break;
+	case TokenAuth::Verdict::NOT_CONFIGURED:
+		return error(403, "no admin token configured: set " +
+							  (_auth.configuredAt().empty() ? std::string("a token") : _auth.configuredAt()) +
+							  " to allow changes");
+	case TokenAuth::Verdict::MISSING:
+	case TokenAuth::Verdict::WRONG: {
+		AdminResponse response = error(401, "missing or wrong bearer token");
+		response.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"dnsproxy\"");
+		return response;
+	}
+	}
+	return std::nullopt;
+}
+
+AdminResponse AdminRouter::callEndpoint(const AdminRequest& request) const
+{
 	const std::string& path = request.path;
 	if (path == "/")
 		return getDashboard();
@@ -240,7 +260,7 @@ AdminResponse AdminRouter::dispatch(const AdminRequest& request) const
 		auto it = request.query.find("name");
 		return getPins(it == request.query.end() ? std::string() : it->second);
 	}
-	if (pinPath)
+	if (isPinPath(path))
 	{
 		const std::string name = path.substr(PINS_PREFIX.size());
 		return request.method == "DELETE" ? deletePins(name) : getPins(name);

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -84,6 +85,10 @@ public:
 
 private:
 	AdminResponse dispatch(const AdminRequest& request) const;
+	/// 403 or 401 when a mutating request does not carry the configured token; nothing when it does.
+	std::optional<AdminResponse> checkToken(const AdminRequest& request) const;
+	/// The endpoint of an admitted request.
+	AdminResponse callEndpoint(const AdminRequest& request) const;
 	AdminResponse getStats() const;
 	AdminResponse getMetrics() const;
 	AdminResponse getHealth() const;

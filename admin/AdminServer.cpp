@@ -117,7 +117,7 @@ private:
 
 AdminServer::AdminServer(const AdminSettings& settings, AdminSources sources):
 	_settings(settings),
-	_router(std::make_shared<const AdminRouter>(sources, TokenAuth(settings.token))),
+	_router(std::make_shared<const AdminRouter>(sources, TokenAuth(settings.token, settings.tokenKey))),
 	_threads("admin", 1, settings.threads), // only request workers: TCPServer accepts on its own thread
 	_logger(Poco::Logger::get("dnsproxy.admin"))
 {

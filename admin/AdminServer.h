@@ -1,4 +1,4 @@
-// AdminServer.h - the embedded HTTP admin server (Poco::Net::HTTPServer) on [admin] listen.
+// AdminServer.h - the embedded HTTP admin server (Poco::Net::HTTPServer) on the admin listen address.
 #pragma once
 
 #include "admin/AdminRouter.h"
@@ -14,7 +14,7 @@
 namespace dnsproxy::admin
 {
 
-/// Thrown by start() when the listen address cannot be bound; the app exits 2 naming admin.listen.
+/// Thrown by start() when the listen address cannot be bound; the app exits 2 naming the key.
 class AdminBindError: public std::runtime_error
 {
 public:
@@ -25,6 +25,7 @@ struct AdminSettings
 {
 	std::string listen = "127.0.0.1:8053"; ///< "IP:port" or "[IPv6]:port"; port 0 picks one (tests)
 	std::string token;                     ///< empty: mutating endpoints answer 403
+	std::string tokenKey;                  ///< the setting that holds the token, named in that 403
 	int threads = 4;                       ///< worker threads of the HTTP server
 	int maxQueued = 256;                   ///< accepted connections waiting for a worker; beyond, refused
 	int backlog = 256;                     ///< listen(2) backlog

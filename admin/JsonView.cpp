@@ -66,6 +66,115 @@ Object::Ptr upstream(const stats::StatsSnapshot::Upstream& u)
 	return o;
 }
 
+/// Queries by transport and their total.
+Object::Ptr queriesSection(const stats::StatsSnapshot& s)
+{
+	Object::Ptr queries = JsonView::object();
+	queries->set("udp", s.queries.udp);
+	queries->set("tcp", s.queries.tcp);
+	queries->set("total", s.queries.udp + s.queries.tcp);
+	return queries;
+}
+
+/// Answers by rcode name: NOERROR to REFUSED always, the rarer codes once they occurred.
+Object::Ptr answersSection(const stats::StatsSnapshot& s)
+{
+	Object::Ptr answers = JsonView::object();
+	for (unsigned rcode = 0; rcode < s.answersByRcode.size(); ++rcode)
+	{
+		if (rcode < ALWAYS_SHOWN_RCODES || s.answersByRcode[rcode] != 0)
+			answers->set(DnsNames::rcodeName(rcode), s.answersByRcode[rcode]);
+	}
+	return answers;
+}
+
+/// The answer cache, with its hit ratio.
+Object::Ptr cacheSection(const stats::StatsSnapshot& s)
+{
+	Object::Ptr cache = JsonView::object();
+	cache->set("enabled", s.cache.enabled);
+	cache->set("entries", s.cache.entries);
+	cache->set("hits", s.cache.hits);
+	cache->set("misses", s.cache.misses);
+	const uint64_t lookups = s.cache.hits + s.cache.misses;
+	cache->set("hit_ratio", lookups ? round3(static_cast<double>(s.cache.hits) / static_cast<double>(lookups)) : 0.0);
+	cache->set("stale_served", s.cache.staleServed);
+	cache->set("prefetches", s.cache.prefetches);
+	cache->set("evictions", s.cache.evictions);
+	cache->set("persisted", s.cache.persisted);
+	cache->set("loaded", s.cache.loaded);
+	cache->set("load_seconds", round3(s.cache.loadSeconds));
+	return cache;
+}
+
+/// A counter of one snapshot section and its JSON name; a section's rows give the key order.
+template <class Section> struct Counter
+{
+	const char* name;
+	uint64_t Section::*value;
+};
+
+using Snapshot = stats::StatsSnapshot;
+
+const Counter<Snapshot::Clients> CLIENT_COUNTERS[] = {
+	{"tcp_connections", &Snapshot::Clients::tcpConnectionsNow},
+	{"tcp_accepted", &Snapshot::Clients::tcpConnectionsAccepted},
+	{"tcp_refused", &Snapshot::Clients::tcpConnectionsRefused},
+	{"tcp_idle_closed", &Snapshot::Clients::tcpIdleClosed},
+	{"refused", &Snapshot::Clients::refusedByAcl},
+	{"over_limit", &Snapshot::Clients::overLimit},
+	{"malformed", &Snapshot::Clients::malformed},
+	{"truncated", &Snapshot::Clients::truncated},
+	{"pending", &Snapshot::Clients::pending},
+};
+
+const Counter<Snapshot::Pins> PIN_COUNTERS[] = {
+	{"changes_seen", &Snapshot::Pins::changesSeen},
+	{"refusals", &Snapshot::Pins::refusals},
+	{"learned", &Snapshot::Pins::learned},
+	{"expiring_soon", &Snapshot::Pins::expiringSoon},
+};
+
+/// Before the last reload's time and result (SIGHUP, SPEC 2).
+const Counter<Snapshot::Reload> RELOAD_COUNTERS[] = {
+	{"count", &Snapshot::Reload::count},
+	{"failed", &Snapshot::Reload::failed},
+};
+
+/// After the fleet's state (enabled, redis, breaker, subscribed).
+const Counter<Snapshot::Fleet> FLEET_COUNTERS[] = {
+	{"hits", &Snapshot::Fleet::hits},
+	{"misses", &Snapshot::Fleet::misses},
+	{"errors", &Snapshot::Fleet::errors},
+	{"skipped", &Snapshot::Fleet::skipped},
+	{"writes", &Snapshot::Fleet::writes},
+	{"writes_dropped", &Snapshot::Fleet::writesDropped},
+	{"breaker_opens", &Snapshot::Fleet::breakerOpens},
+	{"reconnects", &Snapshot::Fleet::reconnects},
+	{"pins_published", &Snapshot::Fleet::pinsPublished},
+	{"pins_applied", &Snapshot::Fleet::pinsApplied},
+	{"bad_messages", &Snapshot::Fleet::badMessages},
+};
+
+template <class Section, size_t N>
+Object::Ptr setAll(Object::Ptr object, const Section& section, const Counter<Section> (&counters)[N])
+{
+	for (const auto& counter : counters)
+		object->set(counter.name, section.*counter.value);
+	return object;
+}
+
+/// The shared Redis tier; "breaker" is "off" without one.
+Object::Ptr fleetSection(const Snapshot::Fleet& fleet)
+{
+	Object::Ptr o = JsonView::object();
+	o->set("enabled", fleet.enabled);
+	o->set("redis", fleet.redis);
+	o->set("breaker", fleet.enabled ? (fleet.breakerOpen ? "open" : "closed") : "off");
+	o->set("subscribed", fleet.subscribed);
+	return setAll(o, fleet, FLEET_COUNTERS);
+}
+
 } // namespace
 
 Object::Ptr JsonView::object()
@@ -101,85 +210,21 @@ Object::Ptr JsonView::stats(const stats::StatsSnapshot& s)
 	Object::Ptr root = object();
 	root->set("version", std::string(DNSPROXY_VERSION));
 	root->set("uptime_seconds", round3(s.uptimeSeconds));
-
-	Object::Ptr queries = object();
-	queries->set("udp", s.queries.udp);
-	queries->set("tcp", s.queries.tcp);
-	queries->set("total", s.queries.udp + s.queries.tcp);
-	root->set("queries", queries);
-
-	Object::Ptr answers = object();
-	for (unsigned rcode = 0; rcode < s.answersByRcode.size(); ++rcode)
-	{
-		if (rcode < ALWAYS_SHOWN_RCODES || s.answersByRcode[rcode] != 0)
-			answers->set(DnsNames::rcodeName(rcode), s.answersByRcode[rcode]);
-	}
-	root->set("answers", answers);
-
-	Object::Ptr cache = object();
-	cache->set("enabled", s.cache.enabled);
-	cache->set("entries", s.cache.entries);
-	cache->set("hits", s.cache.hits);
-	cache->set("misses", s.cache.misses);
-	const uint64_t lookups = s.cache.hits + s.cache.misses;
-	cache->set("hit_ratio", lookups ? round3(static_cast<double>(s.cache.hits) / static_cast<double>(lookups)) : 0.0);
-	cache->set("stale_served", s.cache.staleServed);
-	cache->set("prefetches", s.cache.prefetches);
-	cache->set("evictions", s.cache.evictions);
-	cache->set("persisted", s.cache.persisted);
-	cache->set("loaded", s.cache.loaded);
-	cache->set("load_seconds", round3(s.cache.loadSeconds));
-	root->set("cache", cache);
-
+	root->set("queries", queriesSection(s));
+	root->set("answers", answersSection(s));
+	root->set("cache", cacheSection(s));
 	Array::Ptr upstreams = new Array;
 	for (const auto& u : s.upstreams)
 		upstreams->add(upstream(u));
 	root->set("upstreams", upstreams);
 	root->set("coalesced", s.coalesced);
-
-	Object::Ptr clients = object();
-	clients->set("tcp_connections", s.clients.tcpConnectionsNow);
-	clients->set("tcp_accepted", s.clients.tcpConnectionsAccepted);
-	clients->set("tcp_refused", s.clients.tcpConnectionsRefused);
-	clients->set("tcp_idle_closed", s.clients.tcpIdleClosed);
-	clients->set("refused", s.clients.refusedByAcl);
-	clients->set("over_limit", s.clients.overLimit);
-	clients->set("malformed", s.clients.malformed);
-	clients->set("truncated", s.clients.truncated);
-	clients->set("pending", s.clients.pending);
-	root->set("clients", clients);
-
-	Object::Ptr pins = object();
-	pins->set("changes_seen", s.pins.changesSeen);
-	pins->set("refusals", s.pins.refusals);
-	pins->set("learned", s.pins.learned);
-	pins->set("expiring_soon", s.pins.expiringSoon);
-	root->set("pins", pins);
-
-	Object::Ptr reload = object();
-	reload->set("count", s.reload.count);
-	reload->set("failed", s.reload.failed);
+	root->set("clients", setAll(object(), s.clients, CLIENT_COUNTERS));
+	root->set("pins", setAll(object(), s.pins, PIN_COUNTERS));
+	Object::Ptr reload = setAll(object(), s.reload, RELOAD_COUNTERS);
 	reload->set("last", s.reload.last);
 	reload->set("result", s.reload.result);
 	root->set("reload", reload);
-
-	Object::Ptr fleet = object();
-	fleet->set("enabled", s.fleet.enabled);
-	fleet->set("redis", s.fleet.redis);
-	fleet->set("breaker", s.fleet.enabled ? (s.fleet.breakerOpen ? "open" : "closed") : "off");
-	fleet->set("subscribed", s.fleet.subscribed);
-	fleet->set("hits", s.fleet.hits);
-	fleet->set("misses", s.fleet.misses);
-	fleet->set("errors", s.fleet.errors);
-	fleet->set("skipped", s.fleet.skipped);
-	fleet->set("writes", s.fleet.writes);
-	fleet->set("writes_dropped", s.fleet.writesDropped);
-	fleet->set("breaker_opens", s.fleet.breakerOpens);
-	fleet->set("reconnects", s.fleet.reconnects);
-	fleet->set("pins_published", s.fleet.pinsPublished);
-	fleet->set("pins_applied", s.fleet.pinsApplied);
-	fleet->set("bad_messages", s.fleet.badMessages);
-	root->set("fleet", fleet);
+	root->set("fleet", fleetSection(s.fleet));
 	return root;
 }
 

@@ -4,6 +4,8 @@
 #include <Poco/SHA2Engine.h>
 #include <Poco/String.h>
 
+#include <utility>
+
 namespace dnsproxy::admin
 {
 
@@ -20,8 +22,9 @@ std::string sha256(const std::string& text)
 
 } // namespace
 
-TokenAuth::TokenAuth(std::string token):
-	_tokenDigest(token.empty() ? std::string() : sha256(token))
+TokenAuth::TokenAuth(std::string token, std::string configuredAt):
+	_tokenDigest(token.empty() ? std::string() : sha256(token)),
+	_configuredAt(std::move(configuredAt))
 {
 }
 

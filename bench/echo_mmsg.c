@@ -1,33 +1,20 @@
 /* echo_mmsg.c - floor responder for scripts/bench: batched recvmmsg/sendmmsg, 64 datagrams per call.
  * Echoes each query with QR set and nothing else; no DNS work. Not part of the product. */
 #define _GNU_SOURCE
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+
+#include "echo_socket.h"
 
 #define BATCH 64
 #define SIZE 4096
 
 int main(int argc, char** argv)
 {
-	if (argc != 2)
-	{
-		fprintf(stderr, "usage: %s PORT\n", argv[0]);
-		return 2;
-	}
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in addr = {0};
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((unsigned short)atoi(argv[1]));
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0)
-	{
-		perror("bind");
-		return 1;
-	}
+	int status = 0;
+	int fd = echo_bind(argc, argv, &status);
+	if (fd < 0)
+		return status;
 	static unsigned char bufs[BATCH][SIZE];
 	struct mmsghdr msgs[BATCH];
 	struct iovec iovs[BATCH];

@@ -1,28 +1,15 @@
 /* echo_simple.c - floor responder for scripts/bench: one recvfrom, one sendto per datagram.
  * Echoes each query with QR set and nothing else; no DNS work. Not part of the product. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <sys/socket.h>
+
+#include "echo_socket.h"
 
 int main(int argc, char** argv)
 {
-	if (argc != 2)
-	{
-		fprintf(stderr, "usage: %s PORT\n", argv[0]);
-		return 2;
-	}
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-	struct sockaddr_in addr = {0};
-	addr.sin_family = AF_INET;
-	addr.sin_port = htons((unsigned short)atoi(argv[1]));
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr*)&addr, sizeof addr) != 0)
-	{
-		perror("bind");
-		return 1;
-	}
+	int status = 0;
+	int fd = echo_bind(argc, argv, &status);
+	if (fd < 0)
+		return status;
 	unsigned char buf[65536];
 	for (;;)
 	{

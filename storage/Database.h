@@ -22,7 +22,7 @@ namespace dnsproxy::storage
 {
 
 /// The database cannot be used at all (directory missing and not creatable, not writable, or a
-/// fresh file that still fails). The application exits 2 naming `storage.path`.
+/// fresh file that still fails). The application exits 2 naming the path setting.
 class StorageError: public std::runtime_error
 {
 public:

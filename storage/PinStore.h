@@ -12,7 +12,7 @@ namespace dnsproxy::storage
 
 class Database;
 
-/// Where a pin came from. Stored as text: 'config' ([tls] pins), 'learned' (seen on a verified
+/// Where a pin came from. Stored as text: 'config' (pins in the configuration), 'learned' (seen on a verified
 /// connection), 'approved' (an operator approved it through POST /pins).
 namespace PinSource
 {
@@ -66,7 +66,7 @@ public:
 	/// 'config' row stays 'config' (it is already trusted). Returns the source after the call.
 	std::string approve(const std::string& name, const std::string& sha256, int64_t now);
 
-	/// A pin from [tls] pins: inserted as 'config', or an existing row becomes 'config'.
+	/// A pin from the configuration: inserted as 'config', or an existing row becomes 'config'.
 	void addConfigured(const std::string& name, const std::string& sha256, int64_t now);
 
 	/// Makes the 'config' rows equal `pins` (name, sha256): adds the missing ones, and deletes

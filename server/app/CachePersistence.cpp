@@ -80,6 +80,7 @@ CachePersistence::LoadResult CachePersistence::loadInto()
 
 void CachePersistence::start()
 {
+	_due = std::chrono::steady_clock::now() + interval();
 	_flusher.start([this] { run(); });
 }
 
@@ -88,25 +89,34 @@ void CachePersistence::stop()
 	_flusher.stop();
 }
 
+std::chrono::milliseconds CachePersistence::interval() const
+{
+	return std::chrono::milliseconds(std::max<uint32_t>(1, _settings.flushIntervalMs));
+}
+
+bool CachePersistence::flushIfDue(std::chrono::steady_clock::time_point now)
+{
+	if (_due == std::chrono::steady_clock::time_point())
+		_due = now + interval(); // the first look without start() begins the interval
+	if (now < _due && _cache.pendingChanges() < _settings.earlyFlushChanges)
+		return false;
+	flushNow();
+	_due = now + interval();
+	return true;
+}
+
 void CachePersistence::run()
 {
-	using namespace std::chrono;
-	const auto interval = milliseconds(std::max<uint32_t>(1, _settings.flushIntervalMs));
-	// Look at the cache's pending changes ten times a second; flush when the interval is up or
-	// enough changes wait.
-	const auto poll = std::min<steady_clock::duration>(interval, milliseconds(100));
-	auto due = steady_clock::now() + interval;
+	// Look at the cache's pending changes ten times a second.
+	const auto poll = std::min<std::chrono::steady_clock::duration>(interval(), std::chrono::milliseconds(100));
 	std::unique_lock<std::mutex> lock(_flusher.mutex());
 	while (!_flusher.stopping())
 	{
 		if (_flusher.condition().wait_for(lock, poll, [this] { return _flusher.stopping(); }))
 			break;
-		if (steady_clock::now() < due && _cache.pendingChanges() < _settings.earlyFlushChanges)
-			continue;
 		lock.unlock();
-		flushNow();
+		flushIfDue(std::chrono::steady_clock::now());
 		lock.lock();
-		due = steady_clock::now() + interval;
 	}
 }
 

@@ -8,6 +8,7 @@
 #include <Poco/Logger.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -30,8 +31,8 @@ namespace dnsproxy::app
 
 struct CachePersistenceSettings
 {
-	uint32_t flushIntervalMs = 5000; ///< [storage] flush_interval_ms
-	/// Rows expired longer ago than this are purged (max_stale with serve_stale, else 0).
+	uint32_t flushIntervalMs = 5000; ///< how often the flush thread writes
+	/// Rows expired longer ago than this are purged (the stale-serving window, else 0).
 	uint32_t keepExpiredSeconds = 86400;
 	/// Flush before the interval is up once this many changes wait, so one batch (a copy of
 	/// every changed entry) stays around a megabyte under a flood of new names.
@@ -40,7 +41,7 @@ struct CachePersistenceSettings
 
 /// Glue between cache::PacketCache and storage::CacheSnapshotStore (SPEC section 4, Persistence).
 /// loadInto() reads the snapshot back at start (before the front end serves); start() runs a
-/// flush thread that every flush_interval_ms (sooner once earlyFlushChanges changes wait) drains
+/// flush thread that every flushIntervalMs (sooner once earlyFlushChanges changes wait) drains
 /// the cache's changes and applies them in one transaction, then purges rows too old to serve; at shutdown, after the
 /// front end and the upstreams have stopped, stop() joins that thread and flushNow() writes the last changes. A kill -9
 /// therefore loses at most the changes of one interval, and never half a batch.
@@ -78,6 +79,11 @@ public:
 	void stop();
 	/// Drains the cache's changes and writes them; returns the rows written (0 on failure).
 	size_t flushNow();
+	/// One look of the flush thread at `now` (steady clock): flushes when the interval since
+	/// start() or the last flush is up, or once earlyFlushChanges changes wait; true when it
+	/// flushed. The flush thread calls it; a test that never calls start() drives the rule with
+	/// its own `now` (its first call begins the interval).
+	bool flushIfDue(std::chrono::steady_clock::time_point now);
 
 	uint64_t persisted() const
 	{
@@ -102,6 +108,7 @@ public:
 
 private:
 	void run();
+	std::chrono::milliseconds interval() const;
 	void flushFailed(const std::string& reason); ///< under _flushMutex
 
 	storage::Database& _database;
@@ -115,6 +122,8 @@ private:
 	bool _needFullSync = false; ///< a flush failed: the next one rewrites everything (under _flushMutex)
 
 	common::WorkerThread _flusher;
+	/// When the next flush is due; the flush thread's (or, without start(), the test's) only.
+	std::chrono::steady_clock::time_point _due;
 
 	std::atomic<uint64_t> _persisted{0};
 	std::atomic<uint64_t> _loaded{0};

@@ -24,7 +24,7 @@ struct ListenAddress
 	std::string toString() const; ///< "127.0.0.1:53" or "[::1]:53"
 };
 
-/// One CIDR network of [server] allow.
+/// One CIDR network of the client allow list.
 struct Cidr
 {
 	std::string text; ///< as written, e.g. "10.0.0.0/8"
@@ -48,7 +48,7 @@ struct ServerConfig
 	std::string user;
 };
 
-/// One entry of [upstream] servers: "IP[:port]#auth-name".
+/// One upstream server as configured: "IP[:port]#auth-name".
 struct UpstreamServerConfig
 {
 	std::string address; ///< numeric IP, no brackets

@@ -14,7 +14,7 @@ namespace dnsproxy::app
 {
 
 /// Thrown for any configuration problem; what() is one line "<section.key or file path>: <reason>",
-/// e.g. "upstream.timeout_ms: expected an integer between 1 and 600000, got 'abc'" or "/nope.ini: cannot read file".
+/// e.g. "<section.key>: expected an integer between 1 and 600000, got 'abc'" or "/nope.ini: cannot read file".
 class ConfigError: public std::runtime_error
 {
 public:
@@ -33,7 +33,7 @@ public:
 class ConfigLoader
 {
 public:
-	/// What toIni() prints for a configured [admin] token: the secret itself never leaves the process.
+	/// What toIni() prints for a configured admin token: the secret itself never leaves the process.
 	static constexpr const char* TOKEN_SET = "(set)";
 
 	/// Reads an INI file, applies `defines` ("section.key" -> value, from -D; they win), validates everything and
@@ -48,14 +48,15 @@ public:
 							 const std::vector<std::pair<std::string, std::string>>& defines);
 
 	/// Parses "section.key=value" as given to -D; throws ConfigError("-D ...: expected section.key=value") if
-	/// malformed. Name and value are trimmed; the value may be empty (e.g. "admin.listen=" turns the admin off).
+	/// malformed. Name and value are trimmed; the value may be empty (an empty admin listen address turns the admin
+	/// off).
 	static std::pair<std::string, std::string> parseDefine(const std::string& text);
 
 	/// The effective configuration as INI text, every key of the table, for --check-config.
 	/// loadString(toIni(c)) gives c back, except the admin token, printed as `token = (set)`.
 	static std::string toIni(const Config& config);
 
-	/// One line when a listener (server.listen, admin.listen) is not on loopback and server.allow admits a
+	/// One line when a DNS or admin listener is not on loopback and the client allow list admits a
 	/// public network (anything beyond loopback, RFC 1918, RFC 4193 ULA and link-local); empty otherwise.
 	/// The app logs it once at start, --check-config prints it on stderr.
 	static std::string exposureWarning(const Config& config);

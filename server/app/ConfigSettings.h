@@ -11,7 +11,7 @@
 namespace dnsproxy::app
 {
 
-/// [server] allow as the frontend's client ACL.
+/// The client allow list as the frontend's client ACL.
 frontend::ClientAcl makeAcl(const std::vector<Cidr>& allow);
 
 /// [upstream] and the connection-level keys of [tls] as the upstream pool's settings.

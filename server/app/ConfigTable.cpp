@@ -5,6 +5,7 @@
 #include "app/ConfigText.h"
 #include "app/Privileges.h"
 #include "fleet/RedisUrl.h"
+#include "frontend/QueryHandler.h"
 
 #include <arpa/inet.h>
 #include <sys/stat.h>
@@ -111,9 +112,9 @@ void toProtocols(const std::string& key, const std::string& value, ServerConfig&
 	for (const auto& item : splitList(value))
 	{
 		const std::string protocol = lower(item);
-		if (protocol == "udp")
+		if (protocol == frontend::transportName(frontend::Transport::UDP))
 			server.udp = true;
-		else if (protocol == "tcp")
+		else if (protocol == frontend::transportName(frontend::Transport::TCP))
 			server.tcp = true;
 		else
 			fail(key, "expected udp and/or tcp, got " + quoted(item));
@@ -261,18 +262,23 @@ template <typename T, typename Text> std::string listOf(const std::vector<T>& it
 	return join(texts);
 }
 
+const KeyName TLS_PIN_POLICY{"tls", "pin_policy"};
+
 /// One row per key, in the SPEC's order; a list rather than logic, so longer than 60 lines.
 std::vector<ConfigKey> makeTable()
 {
 	using C = Config;
 	using K = const std::string&;
 	return {
-		{"server", "listen", "127.0.0.1:53", [](C& c, K k, K v) { c.server.listen = toListen(k, v); },
+		{keys::SERVER_LISTEN.section, keys::SERVER_LISTEN.name, "127.0.0.1:53",
+		 [](C& c, K k, K v) { c.server.listen = toListen(k, v); },
 		 [](const C& c) { return listOf(c.server.listen, [](const ListenAddress& a) { return a.toString(); }); }},
 		{"server", "protocols", "udp, tcp", [](C& c, K k, K v) { toProtocols(k, v, c.server); },
 		 [](const C& c) {
-			 return join(c.server.udp && c.server.tcp ? std::vector<std::string>{"udp", "tcp"}
-													  : std::vector<std::string>{c.server.udp ? "udp" : "tcp"});
+			 const std::string udp = frontend::transportName(frontend::Transport::UDP);
+			 const std::string tcp = frontend::transportName(frontend::Transport::TCP);
+			 return join(c.server.udp && c.server.tcp ? std::vector<std::string>{udp, tcp}
+													  : std::vector<std::string>{c.server.udp ? udp : tcp});
 		 }},
 		{"server", "allow", "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7",
 		 [](C& c, K k, K v) { c.server.allow = toAllow(k, v); },
@@ -284,7 +290,7 @@ std::vector<ConfigKey> makeTable()
 			   MAX_UDP_PAYLOAD),
 		number("server", "threads", "0", &C::server, &ServerConfig::threads, 0, 256),
 		number("server", "udp_batch_wait_us", "200", &C::server, &ServerConfig::udpBatchWaitUs, 0, 10000),
-		{"server", "user", "",
+		{keys::SERVER_USER.section, keys::SERVER_USER.name, "",
 		 [](C& c, K k, K v) {
 			 if (!v.empty() && !Privileges::lookup(v))
 				 fail(k, "no user " + quoted(v) + " on this system");
@@ -308,12 +314,13 @@ std::vector<ConfigKey> makeTable()
 		flag("upstream", "padding", "true", &C::upstream, &UpstreamConfig::padding),
 
 		choice("tls", "profile", "strict", &C::tls, &TlsConfig::profile, PROFILES),
-		string("tls", "ca_file", "/etc/ssl/certs/ca-certificates.crt", &C::tls, &TlsConfig::caFile),
+		string(keys::TLS_CA_FILE.section, keys::TLS_CA_FILE.name, "/etc/ssl/certs/ca-certificates.crt", &C::tls,
+			   &TlsConfig::caFile),
 		{"tls", "pins", "", [](C& c, K k, K v) { c.tls.pins = toPins(k, v); },
 		 [](const C& c) {
 			 return listOf(c.tls.pins, [](const PinConfig& p) { return p.name + ":" + p.sha256Base64; });
 		 }},
-		choice("tls", "pin_policy", "learn", &C::tls, &TlsConfig::pinPolicy, PIN_POLICIES),
+		choice(TLS_PIN_POLICY.section, TLS_PIN_POLICY.name, "learn", &C::tls, &TlsConfig::pinPolicy, PIN_POLICIES),
 		flag("tls", "session_resumption", "true", &C::tls, &TlsConfig::sessionResumption),
 		choice("tls", "min_version", "1.2", &C::tls, &TlsConfig::minVersion, TLS_VERSIONS),
 
@@ -327,15 +334,16 @@ std::vector<ConfigKey> makeTable()
 		number("cache", "max_stale", "86400", &C::cache, &CacheConfig::maxStale, 0, MAX_SECONDS),
 		flag("cache", "prefetch", "true", &C::cache, &CacheConfig::prefetch),
 
-		string("storage", "path", "/var/lib/dnsproxy/dnsproxy.db", &C::storage, &StorageConfig::path),
+		string(keys::STORAGE_PATH.section, keys::STORAGE_PATH.name, "/var/lib/dnsproxy/dnsproxy.db", &C::storage,
+			   &StorageConfig::path),
 		number("storage", "flush_interval_ms", "5000", &C::storage, &StorageConfig::flushIntervalMs, 100, MAX_MS),
 
-		string("fleet", "redis", "", &C::fleet, &FleetConfig::redis),
+		string(keys::FLEET_REDIS.section, keys::FLEET_REDIS.name, "", &C::fleet, &FleetConfig::redis),
 		string("fleet", "key_prefix", "dnsproxy:", &C::fleet, &FleetConfig::keyPrefix),
 		number("fleet", "timeout_ms", "50", &C::fleet, &FleetConfig::timeoutMs, 1, 60000),
 
-		string("admin", "listen", "127.0.0.1:8053", &C::admin, &AdminConfig::listen),
-		{"admin", "token", "", [](C& c, K, K v) { c.admin.token = v; },
+		string(keys::ADMIN_LISTEN.section, keys::ADMIN_LISTEN.name, "127.0.0.1:8053", &C::admin, &AdminConfig::listen),
+		{keys::ADMIN_TOKEN.section, keys::ADMIN_TOKEN.name, "", [](C& c, K, K v) { c.admin.token = v; },
 		 // The secret itself never leaves the process.
 		 [](const C& c) { return std::string(c.admin.token.empty() ? "" : ConfigLoader::TOKEN_SET); }},
 
@@ -345,6 +353,19 @@ std::vector<ConfigKey> makeTable()
 }
 
 } // namespace
+
+const KeyName keys::SERVER_LISTEN{"server", "listen"};
+const KeyName keys::SERVER_USER{"server", "user"};
+const KeyName keys::TLS_CA_FILE{"tls", "ca_file"};
+const KeyName keys::STORAGE_PATH{"storage", "path"};
+const KeyName keys::FLEET_REDIS{"fleet", "redis"};
+const KeyName keys::ADMIN_LISTEN{"admin", "listen"};
+const KeyName keys::ADMIN_TOKEN{"admin", "token"};
+
+std::string pinPolicySetting(PinPolicy policy)
+{
+	return std::string(TLS_PIN_POLICY.name) + " = " + choiceName(policy, PIN_POLICIES);
+}
 
 const std::vector<ConfigKey>& configKeys()
 {
@@ -358,22 +379,23 @@ void checkConfig(Config& config)
 		fail("cache.min_ttl", "must not exceed cache.max_ttl (" + std::to_string(config.cache.minTtl) + " > " +
 								  std::to_string(config.cache.maxTtl) + ")");
 	if (config.storage.path.empty())
-		fail("storage.path", "must not be empty");
+		fail(keys::STORAGE_PATH.dotted(), "must not be empty");
 	if (!config.fleet.redis.empty())
-		checkRedis("fleet.redis", config.fleet.redis);
+		checkRedis(keys::FLEET_REDIS.dotted(), config.fleet.redis);
 	AdminConfig& admin = config.admin;
 	if (!admin.listen.empty())
 	{
 		const auto address = ConfigLoader::parseHostPort(admin.listen, 8053);
 		if (!address)
-			fail("admin.listen",
+			fail(keys::ADMIN_LISTEN.dotted(),
 				 "expected a numeric IP[:port] (IPv6 as [::1]:8053) or nothing, got " + quoted(admin.listen));
 		admin.listen = address->toString();
 		for (const auto& listen : config.server.listen)
 			if (config.server.tcp && listen.toString() == admin.listen)
-				fail("admin.listen", admin.listen + " is also a server.listen address");
+				fail(keys::ADMIN_LISTEN.dotted(),
+					 admin.listen + " is also a " + keys::SERVER_LISTEN.dotted() + " address");
 	}
-	checkReadable("tls.ca_file", config.tls.caFile);
+	checkReadable(keys::TLS_CA_FILE.dotted(), config.tls.caFile);
 }
 
 namespace
@@ -419,12 +441,12 @@ std::string ConfigLoader::exposureWarning(const Config& config)
 	std::string exposed;
 	for (const auto& address : config.server.listen)
 		if (!isLoopback(address.host))
-			exposed += (exposed.empty() ? "" : ", ") + std::string("server.listen ") + address.toString();
+			exposed += (exposed.empty() ? "" : ", ") + keys::SERVER_LISTEN.dotted() + " " + address.toString();
 	if (!config.admin.listen.empty())
 	{
 		const auto admin = parseHostPort(config.admin.listen, 8053);
 		if (admin && !isLoopback(admin->host))
-			exposed += (exposed.empty() ? "" : ", ") + std::string("admin.listen ") + admin->toString();
+			exposed += (exposed.empty() ? "" : ", ") + keys::ADMIN_LISTEN.dotted() + " " + admin->toString();
 	}
 	if (exposed.empty())
 		return {};

@@ -29,12 +29,45 @@ struct ConfigKey
 	}
 };
 
+/// A key that other code names in its messages. The constant is defined in ConfigTable.cpp and
+/// the key's row is built from it, so the name is still written once.
+struct KeyName
+{
+	const char* section;
+	const char* name;
+
+	/// "section.name", as error messages begin with it.
+	std::string dotted() const
+	{
+		return std::string(section) + "." + name;
+	}
+	/// "[section] name", as a hint to the reader of the INI file says it.
+	std::string bracketed() const
+	{
+		return "[" + std::string(section) + "] " + name;
+	}
+};
+
+namespace keys
+{
+extern const KeyName SERVER_LISTEN;
+extern const KeyName SERVER_USER;
+extern const KeyName TLS_CA_FILE;
+extern const KeyName STORAGE_PATH;
+extern const KeyName FLEET_REDIS;
+extern const KeyName ADMIN_LISTEN;
+extern const KeyName ADMIN_TOKEN;
+} // namespace keys
+
+/// The pin policy as a line of the INI file says it: "<key> = <value>".
+std::string pinPolicySetting(PinPolicy policy);
+
 /// Every key of SPEC section 3 in the SPEC's order (toIni prints in this order), plus our own additions at
 /// the end of their section (README, Configuration).
 const std::vector<ConfigKey>& configKeys();
 
 /// The checks that involve more than one key, or a value that may not hold on this machine (a readable CA
-/// bundle); run once every key is parsed. Canonicalises admin.listen. Throws ConfigError.
+/// bundle); run once every key is parsed. Canonicalises the admin listen address. Throws ConfigError.
 void checkConfig(Config& config);
 
 } // namespace dnsproxy::app

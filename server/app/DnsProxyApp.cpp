@@ -4,9 +4,11 @@
 #include "app/Config.h"
 #include "app/ConfigLoader.h"
 #include "app/ConfigSettings.h"
+#include "app/ConfigTable.h"
 #include "app/HealthProbe.h"
 #include "app/Services.h"
 #include "frontend/ClientAcl.h"
+#include "frontend/QueryHandler.h"
 #include "upstream/UpstreamPool.h"
 
 #include <Poco/ConsoleChannel.h>
@@ -92,11 +94,12 @@ void DnsProxyApp::defineOptions(Poco::Util::OptionSet& options)
 						  .required(false)
 						  .repeatable(false)
 						  .argument("FILE"));
-	options.addOption(
-		Poco::Util::Option("define", "D", "override one configuration key, e.g. -D server.listen=127.0.0.1:5300")
-			.required(false)
-			.repeatable(true)
-			.argument("section.key=value"));
+	options.addOption(Poco::Util::Option("define", "D",
+										 "override one configuration key, e.g. -D " + keys::SERVER_LISTEN.dotted() +
+											 "=127.0.0.1:5300")
+						  .required(false)
+						  .repeatable(true)
+						  .argument("section.key=value"));
 	options.addOption(
 		Poco::Util::Option("check-config", "", "validate and print the effective configuration, then exit")
 			.required(false)
@@ -321,11 +324,11 @@ void DnsProxyApp::logListeners(const Config& config, const std::string& target)
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
 	for (const auto& address : config.server.listen)
 	{
-		for (const char* protocol : {"udp", "tcp"})
+		for (const auto transport : {frontend::Transport::UDP, frontend::Transport::TCP})
 		{
-			if ((std::string(protocol) == "udp" && !config.server.udp) ||
-				(std::string(protocol) == "tcp" && !config.server.tcp))
+			if (!(transport == frontend::Transport::UDP ? config.server.udp : config.server.tcp))
 				continue;
+			const char* protocol = frontend::transportName(transport);
 			logger.getChannel()->log(Poco::Message("dnsproxy",
 												   std::string(protocol) + "://" + address.toString() + " -> " + target,
 												   Poco::Message::PRIO_NOTICE));

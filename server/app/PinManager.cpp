@@ -1,6 +1,7 @@
 // PinManager.cpp - configured pins, learn/enforce policies, approvals and downgrade history.
 #include "app/PinManager.h"
 
+#include "app/ConfigTable.h"
 #include "storage/PinStore.h"
 
 #include <Poco/Base64Decoder.h>
@@ -149,8 +150,9 @@ bool PinManager::accept(const std::string& authName, const upstream::PeerChain& 
 		return true; // trust on first use: the first verified connection is recorded by verified()
 	if (anyOf(chain, stored->second))
 		return true;
-	reason = "pin_policy = enforce: " + name + " presented a key that is not approved: " + shown(chain) + ", known [" +
-			 join(stored->second) + "]; approve it with POST /pins";
+	reason = pinPolicySetting(PinPolicy::ENFORCE) + ": " + name +
+			 " presented a key that is not approved: " + shown(chain) + ", known [" + join(stored->second) +
+			 "]; approve it with POST /pins";
 	_refusals.fetch_add(1);
 	return false;
 }
@@ -184,8 +186,8 @@ void PinManager::verified(const std::string& authName, const upstream::PeerChain
 		if (knownName)
 		{
 			_changesSeen.fetch_add(1);
-			_logger.warning("pin change: %s presented a new key %s (learned; pin_policy = %s)", name, leaf,
-							std::string(_policy.load() == PinPolicy::ENFORCE ? "enforce" : "learn"));
+			_logger.warning("pin change: %s presented a new key %s (learned; %s)", name, leaf,
+							pinPolicySetting(_policy.load()));
 		}
 		else
 			_logger.information("pin learned: %s %s", name, leaf);

@@ -28,7 +28,7 @@ namespace dnsproxy::app
 /// forget) over storage::PinStore, with an in-memory copy of the digests per name so that the
 /// check inside a TLS handshake never touches SQLite.
 ///
-/// Policy: configured pins ([tls] pins) always apply to their name: a chain with none of them is
+/// Policy: configured pins always apply to their name: a chain with none of them is
 /// refused. `learn` records the leaf key of every authenticated connection and reports a new key
 /// for a known name (log line and counter). `enforce` does the same, but once a name has stored
 /// keys, a chain containing none of them is refused until an operator approves the new digest.
@@ -102,7 +102,7 @@ private:
 	stats::UnixClock _clock;
 	Poco::Logger& _logger;
 	mutable std::mutex _mutex;
-	std::map<std::string, std::set<std::string>> _configured; ///< name -> digests from [tls] pins
+	std::map<std::string, std::set<std::string>> _configured; ///< name -> digests from the configuration
 	std::map<std::string, std::set<std::string>> _stored;     ///< name -> every digest in the store
 	std::set<std::string> _spokeTls;
 	std::map<std::string, int64_t> _expiryWarned; ///< digest -> when its expiry was last reported

@@ -159,18 +159,13 @@ unsigned Privileges::threadCount()
 	return 0;
 }
 
-std::string Privileges::drop(const std::optional<Account>& account)
+namespace
 {
-	if (::geteuid() != 0)
-		throw PrivilegeError("not started as root: nothing to drop");
-	const unsigned threads = threadCount();
-	if (threads != 1)
-		throw PrivilegeError("cannot drop privileges with " + std::to_string(threads) +
-							 " threads running (capabilities are per thread)");
 
-	// The bounding set first: dropping from it needs CAP_SETPCAP, which goes below. A container
-	// runtime may have taken CAP_SETPCAP already; then the runtime's bounding set stays.
-	bool boundingNarrowed = true;
+/// Drops every capability but CAP_NET_BIND_SERVICE from the bounding set; false when a container
+/// runtime took CAP_SETPCAP already and so keeps its own bounding set.
+bool narrowBoundingSet()
+{
 	for (int cap = 0; cap <= MAX_CAPABILITY; ++cap)
 	{
 		if (cap == CAP_NET_BIND_SERVICE)
@@ -181,29 +176,33 @@ std::string Privileges::drop(const std::optional<Account>& account)
 		{
 			if (errno != EPERM)
 				failWith("prctl(PR_CAPBSET_DROP)");
-			boundingNarrowed = false;
-			break;
+			return false;
 		}
 	}
-	(void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); // EINVAL before Linux 4.3: none to clear
+	return true;
+}
 
-	const bool switchUser = account && account->uid != 0;
-	if (switchUser)
-	{
-		// Groups before the gid before the uid: each step needs the privilege the next one drops.
-		if (::initgroups(account->name.c_str(), account->gid) != 0)
-			failWith("initgroups(" + account->name + ")");
-		if (::setresgid(account->gid, account->gid, account->gid) != 0)
-			failWith("setresgid(" + std::to_string(account->gid) + ")");
-		// Keep the permitted set across setuid so CAP_NET_BIND_SERVICE survives; capset trims it.
-		if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
-			failWith("prctl(PR_SET_KEEPCAPS)");
-		if (::setresuid(account->uid, account->uid, account->uid) != 0)
-			failWith("setresuid(" + std::to_string(account->uid) + ")");
-		if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
-			failWith("prctl(PR_SET_KEEPCAPS)");
-	}
+/// Becomes `account` (groups, gid, uid) keeping the permitted capabilities across setuid.
+void switchUser(const Privileges::Account& account)
+{
+	// Groups before the gid before the uid: each step needs the privilege the next one drops.
+	if (::initgroups(account.name.c_str(), account.gid) != 0)
+		failWith("initgroups(" + account.name + ")");
+	if (::setresgid(account.gid, account.gid, account.gid) != 0)
+		failWith("setresgid(" + std::to_string(account.gid) + ")");
+	// Keep the permitted set across setuid so CAP_NET_BIND_SERVICE survives; capset trims it.
+	if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+		failWith("prctl(PR_SET_KEEPCAPS)");
+	if (::setresuid(account.uid, account.uid, account.uid) != 0)
+		failWith("setresuid(" + std::to_string(account.uid) + ")");
+	if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0)
+		failWith("prctl(PR_SET_KEEPCAPS)");
+}
 
+/// Leaves at most CAP_NET_BIND_SERVICE (effective and permitted) and forbids gaining more; returns
+/// the capability bits kept (0 when a runtime had taken it already).
+uint32_t keepOnlyBindService()
+{
 	__user_cap_data_struct caps[2]{};
 	getCapabilities(caps);
 	const uint32_t keep = caps[0].permitted & BIND_SERVICE; // a runtime may have taken it already
@@ -212,15 +211,36 @@ std::string Privileges::drop(const std::optional<Account>& account)
 	setCapabilities(caps);
 	if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		failWith("prctl(PR_SET_NO_NEW_PRIVS)");
+	return keep;
+}
+
+} // namespace
+
+std::string Privileges::drop(const std::optional<Account>& account)
+{
+	if (::geteuid() != 0)
+		throw PrivilegeError("not started as root: nothing to drop");
+	const unsigned threads = threadCount();
+	if (threads != 1)
+		throw PrivilegeError("cannot drop privileges with " + std::to_string(threads) +
+							 " threads running (capabilities are per thread)");
+
+	// The bounding set first: dropping from it needs CAP_SETPCAP, which goes below.
+	const bool boundingNarrowed = narrowBoundingSet();
+	(void)::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0); // EINVAL before Linux 4.3: none to clear
+	const bool switching = account && account->uid != 0;
+	if (switching)
+		switchUser(*account);
+	const uint32_t keep = keepOnlyBindService();
 
 	// Check the result rather than trust it: the way back to root must be closed.
-	if (switchUser &&
+	if (switching &&
 		(::setuid(0) == 0 || ::getuid() != account->uid || ::geteuid() != account->uid || ::getegid() != account->gid))
 		throw PrivilegeError("still able to regain root after switching to " + account->name);
 
-	std::string line = switchUser ? "running as user " + account->name + " (uid " + std::to_string(account->uid) +
-										", gid " + std::to_string(account->gid) + ")"
-								  : std::string("running as root");
+	std::string line = switching ? "running as user " + account->name + " (uid " + std::to_string(account->uid) +
+									   ", gid " + std::to_string(account->gid) + ")"
+								 : std::string("running as root");
 	line += keep ? " with only CAP_NET_BIND_SERVICE" : " with no capabilities";
 	if (!boundingNarrowed)
 		line += " (bounding set left to the container runtime)";

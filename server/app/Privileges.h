@@ -11,7 +11,7 @@ namespace dnsproxy::app
 {
 
 /// The drop failed (a system call refused, or the process already had several threads); the app
-/// exits 2 naming `server.user`.
+/// exits 2 naming the user setting.
 class PrivilegeError: public std::runtime_error
 {
 public:
@@ -22,8 +22,8 @@ public:
 ///
 /// A root-started proxy needs root for three things only: opening its database wherever the
 /// configuration says, reading the CA bundle, and binding ports below 1024. After the first two,
-/// drop() switches to `[server] user` (default: the account `dnsproxy` when it exists) with its
-/// groups, or, with no such account or `user = root`, stays uid 0. Either way the process keeps
+/// drop() switches to the configured user (default: the account `dnsproxy` when it exists) with its
+/// groups, or, with no such account or root configured, stays uid 0. Either way the process keeps
 /// one capability, CAP_NET_BIND_SERVICE (effective and permitted; every other capability leaves
 /// the bounding set too, and no_new_privs is set), which is what systemd's
 /// `AmbientCapabilities=CAP_NET_BIND_SERVICE` or the image's file capability give: the listeners

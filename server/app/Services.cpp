@@ -102,10 +102,11 @@ void Services::open()
 		}
 		catch (const PrivilegeError& e)
 		{
-			throw StartError(std::string("server.user: ") + e.what());
+			throw StartError(keys::SERVER_USER.dotted() + ": " + e.what());
 		}
 		if (!_account)
-			_stayReason = std::string("no user '") + Privileges::DEFAULT_USER + "' on this system; set [server] user";
+			_stayReason = std::string("no user '") + Privileges::DEFAULT_USER + "' on this system; set " +
+						  keys::SERVER_USER.bracketed();
 	}
 	openStorage();
 
@@ -125,14 +126,14 @@ Poco::Net::Context::Ptr Services::makeContext(const TlsConfig& config) const
 	}
 	catch (const Poco::Exception& e)
 	{
-		throw StartError("tls.ca_file: cannot load '" + config.caFile + "': " + e.displayText());
+		throw StartError(keys::TLS_CA_FILE.dotted() + ": cannot load '" + config.caFile + "': " + e.displayText());
 	}
 }
 
 void Services::openStorage()
 {
 	// One SQLite file for the cache snapshot and the pin store (SPEC sections 4 and 5), opened even
-	// with [cache] enabled = false because the pins live there too. Database moves a corrupt file
+	// with the cache switched off because the pins live there too. Database moves a corrupt file
 	// aside itself; only an unusable directory stops the start.
 	try
 	{
@@ -140,7 +141,7 @@ void Services::openStorage()
 	}
 	catch (const storage::StorageError& e)
 	{
-		throw StartError(std::string("storage.path: ") + e.what());
+		throw StartError(keys::STORAGE_PATH.dotted() + ": " + e.what());
 	}
 	std::optional<Privileges::Account>& account = _account;
 	if (account && account->uid != 0)
@@ -171,7 +172,7 @@ void Services::openStorage()
 		}
 		catch (const storage::StorageError& e)
 		{
-			throw StartError(std::string("storage.path: ") + e.what());
+			throw StartError(keys::STORAGE_PATH.dotted() + ": " + e.what());
 		}
 	}
 	_pinStore = std::make_unique<storage::PinStore>(*_database);
@@ -184,8 +185,8 @@ void Services::dropPrivileges()
 	// Now, before the first thread (capabilities are per thread; later threads inherit them). Said
 	// once everything is bound, so that a start that fails prints only its one line (SPEC 2).
 	if (!_root && !_config.server.user.empty())
-		_privileges =
-			"privileges: not started as root, nothing to drop (server.user " + _config.server.user + " ignored)";
+		_privileges = "privileges: not started as root, nothing to drop (" + keys::SERVER_USER.dotted() + " " +
+					  _config.server.user + " ignored)";
 	if (!_root)
 		return;
 	try
@@ -195,7 +196,7 @@ void Services::dropPrivileges()
 	}
 	catch (const PrivilegeError& e)
 	{
-		throw StartError(std::string("server.user: cannot drop privileges: ") + e.what());
+		throw StartError(keys::SERVER_USER.dotted() + ": cannot drop privileges: " + e.what());
 	}
 }
 
@@ -219,7 +220,8 @@ void Services::startFleet()
 		return;
 	auto url = fleet::RedisUrl::parse(_config.fleet.redis);
 	if (!url)
-		throw StartError("fleet.redis: expected redis://host:port[/db], got '" + _config.fleet.redis + "'");
+		throw StartError(keys::FLEET_REDIS.dotted() + ": expected redis://host:port[/db], got '" + _config.fleet.redis +
+						 "'");
 	fleet::FleetSettings fleetSettings;
 	fleetSettings.url = *url;
 	fleetSettings.keyPrefix = _config.fleet.keyPrefix;
@@ -238,10 +240,10 @@ void Services::buildPipeline()
 	settings.udpPayloadSize = _config.server.udpPayloadSize;
 	settings.maxPending = _config.server.maxPending;
 	settings.logQueries = _config.log.queries;
-	// RFC 8767 client-response timer (it suggests 1.8 s; 1.5 s leaves room under the 2 s that client
-	// resolvers commonly wait), never later than the whole upstream budget.
+	// The RFC 8767 client-response timer, never later than the whole upstream budget.
 	settings.staleAnswerAfterMs = static_cast<uint32_t>(
-		std::min<uint64_t>(1500, uint64_t(_config.upstream.timeoutMs) * _config.upstream.servers.size()));
+		std::min<uint64_t>(pipeline::PipelineSettings::DEFAULT_STALE_ANSWER_AFTER_MS,
+						   uint64_t(_config.upstream.timeoutMs) * _config.upstream.servers.size()));
 	if (_config.cache.enabled)
 		_cache = std::make_unique<cache::PacketCache>(_mapped.cache);
 	_pipeline = std::make_unique<pipeline::QueryPipeline>(settings, _mapped.acl, *_pool, *_frontendStats, _cache.get());
@@ -273,7 +275,7 @@ void Services::startFrontend()
 	}
 	catch (const frontend::BindError& e)
 	{
-		throw StartError(std::string("server.listen: ") + e.what());
+		throw StartError(keys::SERVER_LISTEN.dotted() + ": " + e.what());
 	}
 }
 
@@ -359,6 +361,7 @@ std::unique_ptr<admin::AdminServer> Services::makeAdmin(const Config& config)
 	admin::AdminSettings settings;
 	settings.listen = config.admin.listen;
 	settings.token = config.admin.token;
+	settings.tokenKey = keys::ADMIN_TOKEN.bracketed();
 	auto server = std::make_unique<admin::AdminServer>(settings, sources);
 	try
 	{
@@ -366,7 +369,7 @@ std::unique_ptr<admin::AdminServer> Services::makeAdmin(const Config& config)
 	}
 	catch (const admin::AdminBindError& e)
 	{
-		throw StartError(std::string("admin.listen: ") + e.what()); // nothing bound, nothing to stop
+		throw StartError(keys::ADMIN_LISTEN.dotted() + ": " + e.what()); // nothing bound, nothing to stop
 	}
 	return server;
 }
@@ -414,7 +417,7 @@ std::vector<std::string> Services::reload(const Config& requested)
 		catch (const frontend::BindError& e)
 		{
 			frontend->stop();
-			throw StartError(std::string("server.listen: ") + e.what());
+			throw StartError(keys::SERVER_LISTEN.dotted() + ": " + e.what());
 		}
 	}
 	const bool adminMoved = next.admin.listen != _config.admin.listen;

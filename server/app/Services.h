@@ -63,7 +63,7 @@ class PinManager;
 class StatsCollector;
 
 /// A start step failed; what() is the one line the app prints before it exits 2, naming the key
-/// ("storage.path: ...", "server.listen: ...", "admin.listen: ...").
+/// ("<section.key>: <reason>", the names from ConfigTable's keys).
 class StartError: public std::runtime_error
 {
 public:
@@ -110,11 +110,11 @@ public:
 	Services(const Services&) = delete;
 	Services& operator=(const Services&) = delete;
 
-	/// Opens the database (handing it to [server] user when started as root) and reads the CA
+	/// Opens the database (handing it to the configured user when started as root) and reads the CA
 	/// bundle. Throws StartError.
 	void open();
 
-	/// After open(), before start(): a root-started proxy becomes [server] user keeping only
+	/// After open(), before start(): a root-started proxy becomes the configured user keeping only
 	/// CAP_NET_BIND_SERVICE (Privileges::drop); anyone else keeps what it has. Throws StartError.
 	void dropPrivileges();
 
@@ -194,7 +194,7 @@ private:
 	std::unique_ptr<fleet::Fleet> _fleet; // before the pool: a pin event from an upstream thread finds it
 	std::unique_ptr<stats::FrontendStats> _frontendStats;
 	std::unique_ptr<upstream::UpstreamPool> _pool;
-	std::unique_ptr<cache::PacketCache> _cache; // null when [cache] enabled = false
+	std::unique_ptr<cache::PacketCache> _cache; // null when the cache is switched off
 	std::unique_ptr<pipeline::QueryPipeline> _pipeline;
 	std::unique_ptr<frontend::Frontend> _frontend;
 	/// Front ends a reload replaced, stopped; freed with the pipeline, after the upstreams stop.

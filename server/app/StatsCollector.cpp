@@ -1,6 +1,7 @@
 // StatsCollector.cpp - one snapshot of every counter.
 #include "app/StatsCollector.h"
 
+#include "upstream/TlsConnector.h"
 #include "upstream/UpstreamPool.h"
 
 namespace dnsproxy::app
@@ -8,6 +9,21 @@ namespace dnsproxy::app
 
 namespace
 {
+
+/// The snapshot's name for what an upstream's newest connection speaks (UpstreamStats::transport).
+const char* upstreamTransportName(int transport)
+{
+	switch (transport)
+	{
+	case upstream::TRANSPORT_CLEAR_TEXT:
+		return "clear";
+	case upstream::TRANSPORT_UNAUTHENTICATED_TLS:
+		return "tls-unauthenticated";
+	default:
+		return "tls";
+	}
+}
+
 uint64_t get(const std::atomic<uint64_t>& counter)
 {
 	return counter.load(std::memory_order_relaxed);
@@ -66,9 +82,7 @@ stats::StatsSnapshot StatsCollector::snapshot() const
 		up.unauthenticatedTls = get(u.unauthenticatedTls);
 		up.clearTextFallbacks = get(u.clearTextFallbacks);
 		up.downgradesRefused = get(u.downgradesRefused);
-		up.transport = u.transport.load(std::memory_order_relaxed) == 2   ? "clear"
-					   : u.transport.load(std::memory_order_relaxed) == 1 ? "tls-unauthenticated"
-																		  : "tls";
+		up.transport = upstreamTransportName(u.transport.load(std::memory_order_relaxed));
 		up.serverCloses = get(u.serverCloses);
 		up.idleCloses = get(u.idleCloses);
 		up.learnedIdleMs = u.learnedIdleMs.load(std::memory_order_relaxed);

@@ -70,120 +70,191 @@ ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<
 	return readName(msg, len, offset, out, nullptr, nullptr);
 }
 
-ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed,
-					NameBudget* budget)
+namespace
 {
-	const size_t outStart = out ? out->size() : 0;
-	size_t pos = offset;
-	size_t runStart = offset; // start of the label run being read; pointers must go strictly below it
-	size_t end = 0;           // where the name as stored ends (set at the first pointer)
-	bool jumped = false;
-	size_t nameLength = 0; // uncompressed octets so far, without the root label
-	size_t jumps = 0;
-	size_t steps = 0; // labels and pointers visited, charged to `budget` once at the end
-	// The memo needs the bytes themselves only when they are not copied out.
-	const bool memo = budget != nullptr && out == nullptr && budget->remembers();
-	// Positions this walk passed through, with the length and jumps before each: remembered as
-	// suffixes once the name is complete. At most 128 jump targets and 127 labels plus the root.
+
+/// One readName call: the walk over labels and pointers with its limits, and the memo of walked
+/// suffixes. Lives on the caller's stack for one name.
+class NameWalk
+{
+public:
+	NameWalk(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed,
+			 NameBudget* budget):
+		_msg(msg),
+		_len(len),
+		_offset(offset),
+		_out(out),
+		_compressed(compressed),
+		_budget(budget),
+		_outStart(out ? out->size() : 0),
+		_pos(offset),
+		_runStart(offset),
+		// The memo needs the bytes themselves only when they are not copied out.
+		_memo(budget != nullptr && out == nullptr && budget->remembers())
+	{
+	}
+
+	ParseError run()
+	{
+		for (;; ++_steps)
+		{
+			if (_pos >= _len)
+				return fail(ParseError::TRUNCATED);
+			if (_memo)
+			{
+				NameBudget::Suffix known;
+				if (_jumped && _budget->recall(_pos, known))
+					return finishFrom(known);
+				record();
+			}
+			const uint8_t c = _msg[_pos];
+			const uint8_t kind = c & 0xC0;
+			if (kind == 0xC0)
+			{
+				const ParseError error = follow(c);
+				if (error != ParseError::NONE)
+					return fail(error);
+				continue;
+			}
+			if (kind != 0)
+				return fail(ParseError::BAD_LABEL);
+			if (c == 0)
+			{
+				if (_out)
+					_out->push_back(0);
+				return succeed();
+			}
+			const ParseError error = copyLabel(c);
+			if (error != ParseError::NONE)
+				return fail(error);
+		}
+	}
+
+private:
+	/// A position this walk passed through, with the length and jumps before it: remembered as a
+	/// suffix once the name is complete.
 	struct Visit
 	{
 		uint16_t position;
 		uint8_t length;
 		uint8_t jumps;
 	};
-	Visit trail[MAX_POINTER_JUMPS + MAX_NAME_LENGTH / 2 + 1];
-	size_t visits = 0;
 
-	auto fail = [&](ParseError error) {
-		if (out)
-			out->resize(outStart);
-		if (budget)
-			budget->charge(steps + 1);
+	ParseError fail(ParseError error)
+	{
+		if (_out)
+			_out->resize(_outStart);
+		if (_budget)
+			_budget->charge(_steps + 1);
 		return error;
-	};
-	auto succeed = [&]() {
+	}
+
+	ParseError succeed()
+	{
 		// One name takes at most 256 steps, so charging after the walk overshoots by no more.
-		if (budget && !budget->charge(steps + 1))
+		if (_budget && !_budget->charge(_steps + 1))
 		{
-			if (out)
-				out->resize(outStart);
+			if (_out)
+				_out->resize(_outStart);
 			return ParseError::NAME_BUDGET_EXCEEDED;
 		}
-		for (size_t i = 0; i < visits; ++i)
-			budget->remember(trail[i].position, NameBudget::Suffix{static_cast<uint8_t>(nameLength - trail[i].length),
-																   static_cast<uint8_t>(jumps - trail[i].jumps)});
-		offset = jumped ? end : pos + 1;
-		if (compressed)
-			*compressed = jumped;
+		for (size_t i = 0; i < _visits; ++i)
+			_budget->remember(_trail[i].position,
+							  NameBudget::Suffix{static_cast<uint8_t>(_nameLength - _trail[i].length),
+												 static_cast<uint8_t>(_jumps - _trail[i].jumps)});
+		_offset = _jumped ? _end : _pos + 1;
+		if (_compressed)
+			*_compressed = _jumped;
 		return ParseError::NONE;
-	};
-	for (;; ++steps)
-	{
-		if (pos >= len)
-			return fail(ParseError::TRUNCATED);
-		if (memo)
-		{
-			NameBudget::Suffix known;
-			if (jumped && budget->recall(pos, known))
-			{
-				// Walked from here before, successfully: the same bytes give the same rest of the
-				// name, and the limits only depend on the totals.
-				nameLength += known.length;
-				jumps += known.jumps;
-				if (nameLength + 1 > MAX_NAME_LENGTH)
-					return fail(ParseError::NAME_TOO_LONG);
-				if (jumps > MAX_POINTER_JUMPS)
-					return fail(ParseError::TOO_MANY_POINTERS);
-				return succeed();
-			}
-			if (visits < sizeof(trail) / sizeof(trail[0])) // always: the limits end a walk first
-				trail[visits++] =
-					Visit{static_cast<uint16_t>(pos), static_cast<uint8_t>(nameLength), static_cast<uint8_t>(jumps)};
-		}
-		const uint8_t c = msg[pos];
-		const uint8_t kind = c & 0xC0;
-		if (kind == 0xC0)
-		{
-			if (pos + 1 >= len)
-				return fail(ParseError::TRUNCATED);
-			const size_t target = (static_cast<size_t>(c & 0x3F) << 8) | msg[pos + 1];
-			if (target < HEADER_SIZE || target >= len)
-				return fail(ParseError::BAD_POINTER);
-			if (target >= runStart)
-			{
-				// Back into the run we are reading (or at the pointer itself) is a loop; a forward
-				// pointer after an earlier jump may also lead back into visited bytes.
-				const bool loop = target <= pos || jumped;
-				return fail(loop ? ParseError::POINTER_LOOP : ParseError::BAD_POINTER);
-			}
-			if (++jumps > MAX_POINTER_JUMPS)
-				return fail(ParseError::TOO_MANY_POINTERS);
-			if (!jumped)
-			{
-				end = pos + 2;
-				jumped = true;
-			}
-			pos = target;
-			runStart = target;
-			continue;
-		}
-		if (kind != 0)
-			return fail(ParseError::BAD_LABEL);
-		if (c == 0)
-		{
-			if (out)
-				out->push_back(0);
-			return succeed();
-		}
-		nameLength += 1u + c;
-		if (nameLength + 1 > MAX_NAME_LENGTH)
-			return fail(ParseError::NAME_TOO_LONG);
-		if (c >= len - pos) // pos + 1 + c > len
-			return fail(ParseError::TRUNCATED);
-		if (out)
-			out->insert(out->end(), msg + pos, msg + pos + 1 + c);
-		pos += 1u + c;
 	}
+
+	/// Walked from here before, successfully: the same bytes give the same rest of the name, and
+	/// the limits only depend on the totals.
+	ParseError finishFrom(NameBudget::Suffix known)
+	{
+		_nameLength += known.length;
+		_jumps += known.jumps;
+		if (_nameLength + 1 > MAX_NAME_LENGTH)
+			return fail(ParseError::NAME_TOO_LONG);
+		if (_jumps > MAX_POINTER_JUMPS)
+			return fail(ParseError::TOO_MANY_POINTERS);
+		return succeed();
+	}
+
+	void record()
+	{
+		if (_visits < sizeof(_trail) / sizeof(_trail[0])) // always: the limits end a walk first
+			_trail[_visits++] =
+				Visit{static_cast<uint16_t>(_pos), static_cast<uint8_t>(_nameLength), static_cast<uint8_t>(_jumps)};
+	}
+
+	/// The compression pointer whose first octet is `c`, at _pos: checked, then followed.
+	ParseError follow(uint8_t c)
+	{
+		if (_pos + 1 >= _len)
+			return ParseError::TRUNCATED;
+		const size_t target = (static_cast<size_t>(c & 0x3F) << 8) | _msg[_pos + 1];
+		if (target < HEADER_SIZE || target >= _len)
+			return ParseError::BAD_POINTER;
+		if (target >= _runStart)
+		{
+			// Back into the run we are reading (or at the pointer itself) is a loop; a forward
+			// pointer after an earlier jump may also lead back into visited bytes.
+			const bool loop = target <= _pos || _jumped;
+			return loop ? ParseError::POINTER_LOOP : ParseError::BAD_POINTER;
+		}
+		if (++_jumps > MAX_POINTER_JUMPS)
+			return ParseError::TOO_MANY_POINTERS;
+		if (!_jumped)
+		{
+			_end = _pos + 2;
+			_jumped = true;
+		}
+		_pos = target;
+		_runStart = target;
+		return ParseError::NONE;
+	}
+
+	/// The label of length `c` at _pos: checked, copied out, and stepped over.
+	ParseError copyLabel(uint8_t c)
+	{
+		_nameLength += 1u + c;
+		if (_nameLength + 1 > MAX_NAME_LENGTH)
+			return ParseError::NAME_TOO_LONG;
+		if (c >= _len - _pos) // _pos + 1 + c > _len
+			return ParseError::TRUNCATED;
+		if (_out)
+			_out->insert(_out->end(), _msg + _pos, _msg + _pos + 1 + c);
+		_pos += 1u + c;
+		return ParseError::NONE;
+	}
+
+	const uint8_t* _msg;
+	size_t _len;
+	size_t& _offset;
+	std::vector<uint8_t>* _out;
+	bool* _compressed;
+	NameBudget* _budget;
+	size_t _outStart;
+	size_t _pos;
+	size_t _runStart; // start of the label run being read; pointers must go strictly below it
+	size_t _end = 0;  // where the name as stored ends (set at the first pointer)
+	bool _jumped = false;
+	size_t _nameLength = 0; // uncompressed octets so far, without the root label
+	size_t _jumps = 0;
+	size_t _steps = 0; // labels and pointers visited, charged to the budget once at the end
+	const bool _memo;
+	// At most 128 jump targets and 127 labels plus the root.
+	Visit _trail[MAX_POINTER_JUMPS + MAX_NAME_LENGTH / 2 + 1];
+	size_t _visits = 0;
+};
+
+} // namespace
+
+ParseError readName(const uint8_t* msg, size_t len, size_t& offset, std::vector<uint8_t>* out, bool* compressed,
+					NameBudget* budget)
+{
+	return NameWalk(msg, len, offset, out, compressed, budget).run();
 }
 
 bool namesEqualIgnoreCase(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen)
@@ -247,6 +318,29 @@ std::string nameToString(const uint8_t* wire, size_t len)
 	return text.empty() ? std::string(".") : text;
 }
 
+namespace
+{
+
+/// The octet of the escape after a backslash at text[i - 1]: "\DDD" (decimal, at most 255) or
+/// "\X" (X itself). Moves `i` past it; nothing when the escape is cut short or out of range.
+std::optional<uint8_t> readEscape(std::string_view text, size_t& i)
+{
+	const auto isDigit = [](char d) { return d >= '0' && d <= '9'; };
+	if (i >= text.size())
+		return std::nullopt;
+	if (!isDigit(text[i]))
+		return static_cast<uint8_t>(text[i++]);
+	if (i + 2 >= text.size() || !isDigit(text[i + 1]) || !isDigit(text[i + 2]))
+		return std::nullopt;
+	const int value = (text[i] - '0') * 100 + (text[i + 1] - '0') * 10 + (text[i + 2] - '0');
+	if (value > 255)
+		return std::nullopt;
+	i += 3;
+	return static_cast<uint8_t>(value);
+}
+
+} // namespace
+
 std::optional<std::vector<uint8_t>> nameFromString(std::string_view text)
 {
 	if (text.empty())
@@ -257,7 +351,6 @@ std::optional<std::vector<uint8_t>> nameFromString(std::string_view text)
 		wire.push_back(0);
 		return wire;
 	}
-	const auto isDigit = [](char d) { return d >= '0' && d <= '9'; };
 	size_t labelStart = 0; // index of the current label's length octet in `wire`
 	wire.push_back(0);
 	bool pending = false; // current label has at least one byte
@@ -280,23 +373,10 @@ std::optional<std::vector<uint8_t>> nameFromString(std::string_view text)
 		++i;
 		if (c == '\\')
 		{
-			if (i >= text.size())
+			const auto escaped = readEscape(text, i);
+			if (!escaped)
 				return std::nullopt;
-			if (isDigit(text[i]))
-			{
-				if (i + 2 >= text.size() || !isDigit(text[i + 1]) || !isDigit(text[i + 2]))
-					return std::nullopt;
-				const int value = (text[i] - '0') * 100 + (text[i + 1] - '0') * 10 + (text[i + 2] - '0');
-				if (value > 255)
-					return std::nullopt;
-				byte = static_cast<uint8_t>(value);
-				i += 3;
-			}
-			else
-			{
-				byte = static_cast<uint8_t>(text[i]);
-				++i;
-			}
+			byte = *escaped;
 		}
 		wire.push_back(byte);
 		pending = true;

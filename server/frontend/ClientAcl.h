@@ -1,4 +1,4 @@
-// ClientAcl.h - which client addresses may use the proxy ([server] allow).
+// ClientAcl.h - which client addresses may use the proxy (the configured allow list).
 #pragma once
 
 #include <Poco/Net/SocketAddress.h>

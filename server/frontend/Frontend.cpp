@@ -71,48 +71,8 @@ void Frontend::start()
 		if (std::find(_settings.heldByUs.begin(), _settings.heldByUs.end(), address) == _settings.heldByUs.end())
 			probe(address);
 	}
-	// Port 0 (tests): a SO_REUSEPORT placeholder picks the port once, so every worker's socket joins
-	// the same port and boundUdpAddresses()/boundTcpAddresses() can report it. The placeholders
-	// close at the end of start(), when the listeners hold the port.
-	std::vector<Poco::Net::DatagramSocket> udpPlaceholders;
-	std::vector<Poco::Net::ServerSocket> tcpPlaceholders;
-	_boundUdp.clear();
-	_boundTcp.clear();
-	for (const auto& address : _settings.listen)
-	{
-		bool v6 = address.family() == Poco::Net::SocketAddress::IPv6;
-		Poco::Net::SocketAddress udp = address;
-		Poco::Net::SocketAddress tcp = address;
-		try
-		{
-			if (_settings.udp && address.port() == 0)
-			{
-				Poco::Net::DatagramSocket socket(address.family());
-				if (v6)
-					socket.impl()->bind6(address, true, true, true);
-				else
-					socket.bind(address, true, true);
-				udp = socket.address();
-				udpPlaceholders.push_back(socket);
-			}
-			if (_settings.tcp && address.port() == 0)
-			{
-				Poco::Net::ServerSocket socket;
-				if (v6)
-					socket.bind6(address, true, true, true);
-				else
-					socket.bind(address, true, true);
-				tcp = socket.address();
-				tcpPlaceholders.push_back(socket);
-			}
-		}
-		catch (const Poco::Exception& e)
-		{
-			throw BindError(address.toString() + ": cannot listen: " + e.displayText());
-		}
-		_boundUdp.push_back(udp);
-		_boundTcp.push_back(tcp);
-	}
+	// The placeholders close at the end of start(), when the listeners hold the ports.
+	const Placeholders placeholders = reservePorts();
 	_workers.resize(_settings.threads);
 	for (auto& worker : _workers)
 	{
@@ -123,24 +83,7 @@ void Frontend::start()
 		const bool tcpHere = _settings.tcp && &worker == &_workers.front();
 		if (tcpHere)
 			worker.loop = std::make_unique<EventLoop>();
-		for (size_t i = 0; i < _settings.listen.size(); ++i)
-		{
-			const auto& address = _settings.listen[i];
-			try
-			{
-				if (_settings.udp)
-					worker.udp.push_back(std::make_unique<UdpListener>(
-						_boundUdp[i], _handler, _stats, std::chrono::microseconds(_settings.udpBatchWaitUs)));
-				if (tcpHere)
-					worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
-																	   _settings.tcpLimits, _settings.maxTcpConnections,
-																	   *_outputBudget));
-			}
-			catch (const Poco::Exception& e)
-			{
-				throw BindError(address.toString() + ": cannot listen: " + e.displayText());
-			}
-		}
+		createListeners(worker);
 		if (!worker.loop)
 			continue;
 		auto* listeners = &worker.tcp;
@@ -158,6 +101,71 @@ void Frontend::start()
 			listener->start();
 	}
 	_running = true;
+}
+
+Frontend::Placeholders Frontend::reservePorts()
+{
+	Placeholders placeholders;
+	_boundUdp.clear();
+	_boundTcp.clear();
+	for (const auto& address : _settings.listen)
+	{
+		bool v6 = address.family() == Poco::Net::SocketAddress::IPv6;
+		Poco::Net::SocketAddress udp = address;
+		Poco::Net::SocketAddress tcp = address;
+		try
+		{
+			if (_settings.udp && address.port() == 0)
+			{
+				Poco::Net::DatagramSocket socket(address.family());
+				if (v6)
+					socket.impl()->bind6(address, true, true, true);
+				else
+					socket.bind(address, true, true);
+				udp = socket.address();
+				placeholders.udp.push_back(socket);
+			}
+			if (_settings.tcp && address.port() == 0)
+			{
+				Poco::Net::ServerSocket socket;
+				if (v6)
+					socket.bind6(address, true, true, true);
+				else
+					socket.bind(address, true, true);
+				tcp = socket.address();
+				placeholders.tcp.push_back(socket);
+			}
+		}
+		catch (const Poco::Exception& e)
+		{
+			throw BindError(address.toString() + ": cannot listen: " + e.displayText());
+		}
+		_boundUdp.push_back(udp);
+		_boundTcp.push_back(tcp);
+	}
+	return placeholders;
+}
+
+void Frontend::createListeners(Worker& worker)
+{
+	for (size_t i = 0; i < _settings.listen.size(); ++i)
+	{
+		const auto& address = _settings.listen[i];
+		try
+		{
+			if (_settings.udp)
+				worker.udp.push_back(std::make_unique<UdpListener>(
+					_boundUdp[i], _handler, _stats, std::chrono::microseconds(_settings.udpBatchWaitUs)));
+			if (worker.loop)
+				worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
+																   _settings.tcpLimits, _settings.maxTcpConnections,
+																   *_outputBudget));
+		}
+		catch (const Poco::Exception& e)
+		{
+			throw BindError(address.toString() + ": cannot listen: " + e.displayText());
+		}
+	}
 }
 
 void Frontend::stop()

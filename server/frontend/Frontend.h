@@ -8,6 +8,8 @@
 #include "frontend/UdpListener.h"
 #include "stats/Stats.h"
 
+#include <Poco/Net/DatagramSocket.h>
+#include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/SocketAddress.h>
 
 #include <memory>
@@ -26,7 +28,7 @@ struct FrontendSettings
 	unsigned threads = 1;
 	TcpLimits tcpLimits;
 	uint32_t maxTcpConnections = 1024;
-	uint32_t udpBatchWaitUs = 0; ///< see BatchPacer; the app sets [server] udp_batch_wait_us
+	uint32_t udpBatchWaitUs = 0; ///< see BatchPacer; the app sets it from the configuration
 	/// SIGHUP reload: addresses the running front end already listens on. They are not probed for
 	/// "in use": the new listeners share them through SO_REUSEPORT until the old front end stops.
 	std::vector<Poco::Net::SocketAddress> heldByUs;
@@ -83,7 +85,19 @@ private:
 		std::vector<std::unique_ptr<TcpListener>> tcp;
 	};
 
+	/// Sockets bound to port 0 only to pick a port once (tests): a SO_REUSEPORT placeholder per
+	/// address, so every worker's socket joins the same port and bound*Addresses() can report it.
+	struct Placeholders
+	{
+		std::vector<Poco::Net::DatagramSocket> udp;
+		std::vector<Poco::Net::ServerSocket> tcp;
+	};
+
 	void probe(const Poco::Net::SocketAddress& address);
+	/// Fills _boundUdp and _boundTcp in `listen` order; throws BindError.
+	Placeholders reservePorts();
+	/// The worker's UDP listeners, and its TCP listeners when it has the loop; throws BindError.
+	void createListeners(Worker& worker);
 
 	FrontendSettings _settings;
 	QueryHandler& _handler;

@@ -19,6 +19,12 @@ enum class Transport
 	TCP
 };
 
+/// "udp" or "tcp", as the configuration, the listener lines and the query log write it.
+inline const char* transportName(Transport transport)
+{
+	return transport == Transport::UDP ? "udp" : "tcp";
+}
+
 /// Where a query came from.
 struct ClientInfo
 {
@@ -63,7 +69,7 @@ public:
 	virtual void handleQuery(std::vector<uint8_t>&& query, const ClientInfo& client,
 							 std::shared_ptr<Responder> responder) = 0;
 
-	/// Whether a client at `peer` (AF_INET or AF_INET6) may use the proxy at all ([server] allow).
+	/// Whether a client at `peer` (AF_INET or AF_INET6) may use the proxy at all (the allow list).
 	/// The TCP listener asks at accept, so a source outside `allow` never holds a connection slot
 	/// nor makes room for itself by closing allowed clients' connections. Any thread; the default
 	/// admits everyone.

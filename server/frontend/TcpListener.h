@@ -17,7 +17,7 @@ namespace dnsproxy::frontend
 
 /// Accepts clients on its loop thread and owns their connections.
 ///
-/// A peer the QueryHandler does not admit ([server] allow) is reset at once, before any limit is
+/// A peer the QueryHandler does not admit (the allow list) is reset at once, before any limit is
 /// looked at: it holds no slot and closes nobody else's connection (counted in refusedByAcl).
 /// Limits: `maxConnections` counts every client connection of the process (all workers share the
 /// counter in FrontendStats). When it is reached, this worker closes its longest-idle connection

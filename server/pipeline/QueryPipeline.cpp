@@ -212,13 +212,25 @@ bool QueryPipeline::handleRaw(const frontend::RawQuery& raw, std::vector<uint8_t
 		stats::bump(_stats.malformed);
 		return answerAtOnce(out, dns::makeErrorResponse(query, length, nullptr, dns::Rcode::FORMERR));
 	}
-	if (_logQueries.load(std::memory_order_relaxed) && _queryLogger.information())
-	{
-		const Poco::Net::SocketAddress client(raw.peer, static_cast<poco_socklen_t>(raw.peerLength));
-		_queryLogger.information("%s %s %s type %hu", client.toString(),
-								 std::string(raw.transport == frontend::Transport::UDP ? "udp" : "tcp"),
-								 dns::nameToString(query + info.qnameOffset, info.qnameLength), info.qtype);
-	}
+	logQuery(raw, info);
+	return resolve(raw, info, out, later);
+}
+
+void QueryPipeline::logQuery(const frontend::RawQuery& raw, const dns::MessageInfo& info)
+{
+	if (!_logQueries.load(std::memory_order_relaxed) || !_queryLogger.information())
+		return;
+	const Poco::Net::SocketAddress client(raw.peer, static_cast<poco_socklen_t>(raw.peerLength));
+	_queryLogger.information("%s %s %s type %hu", client.toString(),
+							 std::string(frontend::transportName(raw.transport)),
+							 dns::nameToString(raw.data + info.qnameOffset, info.qnameLength), info.qtype);
+}
+
+bool QueryPipeline::resolve(const frontend::RawQuery& raw, const dns::MessageInfo& info, std::vector<uint8_t>& out,
+							frontend::ResponderFactory& later)
+{
+	const uint8_t* query = raw.data;
+	const size_t length = raw.length;
 	// One key buffer per worker thread: no allocation per query for names that fit.
 	thread_local std::string key;
 	const bool cacheable = _cache && cache::CacheKey::fromQuery(query, info, key);

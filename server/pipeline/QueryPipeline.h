@@ -27,8 +27,10 @@ struct PipelineSettings
 	bool logQueries = false;
 	/// RFC 8767 5 client-response timer: when a stale answer exists and the upstream has not
 	/// answered after this long, the client gets the stale answer; the upstream answer still
-	/// refreshes the cache when it comes. The app sets min(1800, timeout_ms x servers).
-	uint32_t staleAnswerAfterMs = 1800;
+	/// refreshes the cache when it comes. RFC 8767 suggests 1.8 s; 1.5 s leaves room under the 2 s
+	/// that client resolvers commonly wait. The app sets min(this default, timeout_ms x servers).
+	static constexpr uint32_t DEFAULT_STALE_ANSWER_AFTER_MS = 1500;
+	uint32_t staleAnswerAfterMs = DEFAULT_STALE_ANSWER_AFTER_MS;
 };
 
 /// Implements the front end's QueryHandler:
@@ -69,7 +71,7 @@ public:
 	bool handleRaw(const frontend::RawQuery& query, std::vector<uint8_t>& answer,
 				   frontend::ResponderFactory& later) override;
 
-	/// [server] allow, for the TCP listener's check at accept.
+	/// The allow list, for the TCP listener's check at accept.
 	bool admits(const sockaddr* peer) const override
 	{
 		return _acl.load(std::memory_order_acquire)->allows(peer);
@@ -109,6 +111,12 @@ private:
 	/// The same, in place. `fromCache`: the message came from PacketCache (OPT last, see CacheHit).
 	void shapeInPlace(std::vector<uint8_t>& message, const uint8_t* query, size_t queryLength,
 					  const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const;
+	/// When query logging is on: one line naming client, transport, name and type.
+	void logQuery(const frontend::RawQuery& raw, const dns::MessageInfo& info);
+	/// handleRaw() once the query is admitted and parsed: a fresh cache hit is answered into `out`
+	/// (true); anything else goes to the shared tier or the upstreams and is answered later (false).
+	bool resolve(const frontend::RawQuery& raw, const dns::MessageInfo& info, std::vector<uint8_t>& out,
+				 frontend::ResponderFactory& later);
 	/// handleRaw()'s immediate answer: moved into `out` and counted; returns true.
 	bool answerAtOnce(std::vector<uint8_t>& out, std::vector<uint8_t>&& message);
 	/// answerAtOnce() with an error answer made from the header and the first question only

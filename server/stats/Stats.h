@@ -53,7 +53,7 @@ struct UpstreamStats
 	std::atomic<uint64_t> unauthenticatedTls{0}; ///< opportunistic: TLS used without a verified chain or name
 	std::atomic<uint64_t> clearTextFallbacks{0}; ///< opportunistic: clear-text DNS to port 53 used
 	std::atomic<uint64_t> downgradesRefused{0};  ///< opportunistic: no clear text for a server seen speaking TLS
-	/// What the newest connection speaks: 0 authenticated TLS, 1 unauthenticated TLS, 2 clear text.
+	/// What the newest connection speaks: an upstream::Transport (TlsConnector.h).
 	std::atomic<int> transport{0};
 	/// The server's idle limit as learned (EDNS keepalive or closes); 0 = unknown.
 	std::atomic<uint32_t> learnedIdleMs{0};

@@ -100,7 +100,7 @@ struct StatsSnapshot
 		std::string result;  ///< "ok" or "failed: <one line>"; empty = none yet
 	} reload;
 
-	/// SPEC 4b: the shared Redis tier; all zero (enabled false) without [fleet] redis.
+	/// SPEC 4b: the shared Redis tier; all zero (enabled false) without a Redis URL configured.
 	struct Fleet
 	{
 		bool enabled = false;

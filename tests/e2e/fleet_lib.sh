@@ -89,6 +89,23 @@ fleet_stat_is() { [[ $(fleet_stat "$1" "$2") == "$3" ]]; }
 # fleet_ready ADMIN_URL: Redis in use (breaker closed) and subscribed to the pin channel.
 fleet_ready() { fleet_stat_is "$1" breaker closed && fleet_stat_is "$1" subscribed true; }
 
+# wait_both_ready SECONDS WHAT: proxies A and B (start_fleet_proxy) are fleet_ready within SECONDS,
+# else fail "proxy A did not WHAT using Redis", e.g. wait_both_ready 15 resume.
+wait_both_ready()
+{
+	local p admin
+	for p in A B; do
+		admin=${p}_ADMIN
+		wait_for -t "$1" fleet_ready "${!admin}" || fail "proxy $p did not $2 using Redis"
+	done
+}
+
+# redis_cache_keys: the dnsproxy:cache: keys in the Redis on $REDIS_PORT, one a line.
+redis_cache_keys() { redis-cli -p "$REDIS_PORT" --scan --pattern 'dnsproxy:cache:*'; }
+
+# redis_has_cache_key: for wait_for, true once that Redis holds a cache key.
+redis_has_cache_key() { [[ $(redis_cache_keys | wc -l) -ge 1 ]]; }
+
 # answer_ttl PORT NAME: TTL of the first answer record (A), or "none".
 answer_ttl()
 {

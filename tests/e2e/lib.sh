@@ -75,6 +75,23 @@ start_dot_server()
 	DOT_PID=$SUPPORT_PID
 }
 
+# start_test_dot_server [dot_server.py options...]: start_dot_server on a new port with the test
+# PKI's certificate (use_test_pki). Sets DPORT and UPSTREAM (127.0.0.1:DPORT#NAME) besides DOT_PID
+# and DOT_STATS.
+start_test_dot_server()
+{
+	DPORT=$(pick_port)
+	start_dot_server "$DPORT" "$CERT" "$KEY" "$@"
+	UPSTREAM=127.0.0.1:$DPORT#$NAME
+}
+
+# stop_proxy_and_dot_server: stop_pid dnsproxy, then dot_server.py; each must exit 0.
+stop_proxy_and_dot_server()
+{
+	stop_pid "$DNSPROXY_PID" dnsproxy
+	stop_pid "$DOT_PID" dot_server.py
+}
+
 # dot_stat KEY [FILE]: one value from the dot_server.py stats file (json_stat: an unreadable
 # file or a missing key prints a non-number, so no comparison passes on it).
 dot_stat() { json_stat "${2:-$DOT_STATS}" "$1"; }
@@ -85,14 +102,45 @@ dot_stat_is()
 	test "$(dot_stat "$1")" "$2" "$3"
 }
 
-# --- zones for unbound ------------------------------------------------------------------
+# --- unbound as the upstream ------------------------------------------------------------
 
-# CACHE_TEST_ZONE: UNBOUND_EXTRA_CONF lines for the zone cache.test. with an SOA of TTL 3600 and
-# MINIMUM 60, so negative answers live 60 s (RFC 2308 5). Append the zone's local-data lines:
-#   UNBOUND_EXTRA_CONF=$CACHE_TEST_ZONE'
-#   	local-data: "a.cache.test. 300 IN A 192.0.2.10"'
-CACHE_TEST_ZONE='	local-zone: "cache.test." static
+# start_test_unbound: the test PKI (use_test_pki) and unbound serving DoT with its certificate on
+# 127.0.0.1:UPORT (start_unbound_dot; UNBOUND_EXTRA_CONF applies). Sets UPORT and UPSTREAM
+# (127.0.0.1:UPORT#NAME, for start_proxy and upstream.servers) besides what those two set.
+start_test_unbound()
+{
+	use_test_pki
+	UPORT=$(pick_port)
+	start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+	UPSTREAM=127.0.0.1:$UPORT#$NAME
+}
+
+# start_cache_test_unbound RECORD...: start_test_unbound with the zone cache.test. and RECORDs as
+# its local data, e.g. start_cache_test_unbound "a.cache.test. 300 IN A 192.0.2.10". The zone's
+# SOA has TTL 3600 and MINIMUM 60, so negative answers live 60 s (RFC 2308 5).
+start_cache_test_unbound()
+{
+	UNBOUND_EXTRA_CONF='	local-zone: "cache.test." static
 	local-data: "cache.test. 3600 IN SOA ns.cache.test. hostmaster.cache.test. 1 3600 1200 604800 60"'
+	local record
+	for record in "$@"; do
+		UNBOUND_EXTRA_CONF+=$'\n\tlocal-data: "'"$record"'"'
+	done
+	start_test_unbound
+}
+
+# stored_cache_proxy_args [ARGS...]: for the persistence tests, which start, kill and restart the
+# proxy themselves. Writes the ini and sets DB (the SQLite file, in $TEST_TMP/state), P (a free
+# port) and PROXY_ARGS: a proxy on 127.0.0.1:P forwarding to $UPSTREAM with its cache stored in DB,
+# then ARGS (e.g. -D storage.flush_interval_ms=1000; a later -D overrides an earlier one).
+stored_cache_proxy_args()
+{
+	DB=$TEST_TMP/state/dnsproxy.db
+	P=$(pick_port)
+	write_ini "$TEST_TMP/dnsproxy.ini"
+	PROXY_ARGS=(-c "$TEST_TMP/dnsproxy.ini" -D "server.listen=127.0.0.1:$P" -D "upstream.servers=$UPSTREAM"
+		-D "tls.ca_file=$CA_FILE" -D "admin.listen=" -D "storage.path=$DB" "$@")
+}
 
 # --- the proxy's own figures -------------------------------------------------------------
 
@@ -107,6 +155,29 @@ client_stat()
 # client_stat_is KEY OP N: for wait_for, which must re-read the value on every try
 # (wait_for test "$(client_stat KEY)" ... would read it once).
 client_stat_is() { test "$(client_stat "$1")" "$2" "$3"; }
+
+# start_proxy_with_admin UPSTREAM [ARGS...]: start_proxy with the admin API on a new port. Sets
+# APORT and ADMIN (its base URL) for client_stat, stat_pins and curl.
+start_proxy_with_admin()
+{
+	local upstream=$1
+	shift
+	APORT=$(pick_port)
+	ADMIN=http://127.0.0.1:$APORT
+	start_proxy "$upstream" -D "admin.listen=127.0.0.1:$APORT" "$@"
+}
+
+# num_is A OP B: compares two numbers that may have fractions (bash's (( )) takes integers only);
+# OP is <, <=, >= or >. False when A or B is not a number, e.g. num_is "$ms" '<' 1500 || fail ...
+num_is()
+{
+	"$PY" -c 'import operator, sys
+op = {"<": operator.lt, "<=": operator.le, ">=": operator.ge, ">": operator.gt}[sys.argv[2]]
+try:
+    sys.exit(0 if op(float(sys.argv[1]), float(sys.argv[3])) else 1)
+except ValueError:
+    sys.exit(1)' "$1" "$2" "$3"
+}
 
 # rss_kib [PID]: resident set size in KiB of PID ($DNSPROXY_PID by default).
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/${1:-$DNSPROXY_PID}/status"; }
@@ -171,6 +242,33 @@ spki_sha256()
 # stat_pins KEY: one counter of the "pins" object in $ADMIN/stats (learned, changes_seen,
 # refusals, expiring_soon...). ADMIN is the admin API's base URL, http://127.0.0.1:PORT.
 stat_pins() { curl -s -m 10 "$ADMIN/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["pins"][sys.argv[1]])' "$1"; }
+
+# use_pin_test_pki: use_test_pki, a second leaf for $NAME from the same CA with a key of its own
+# ($PKI/server2: a key rollover), the ini, and the admin API's address and token for the pin tests.
+# Sets PKI, PIN1 and PIN2 (the SPKI digests of server and server2), TOKEN, APORT and ADMIN.
+use_pin_test_pki()
+{
+	use_test_pki
+	TOKEN=secret
+	PKI=$TEST_TMP/pki
+	make_leaf "$PKI/server2" "$PKI/ca" "$NAME"
+	write_ini "$TEST_TMP/dnsproxy.ini"
+	PIN1=$(spki_sha256 "$PKI/server.pem")
+	PIN2=$(spki_sha256 "$PKI/server2.pem")
+	APORT=$(pick_port)
+	ADMIN=http://127.0.0.1:$APORT
+}
+
+# start_pin_test_proxy [ARGS...]: start_proxy to $UPSTREAM with the admin API on $APORT (token
+# $TOKEN), a 1 s upstream timeout and no cache, so every query meets the upstream's key; ARGS last.
+start_pin_test_proxy()
+{
+	start_proxy "$UPSTREAM" -D "admin.listen=127.0.0.1:$APORT" -D "admin.token=$TOKEN" \
+		-D upstream.timeout_ms=1000 -D cache.enabled=false "$@"
+}
+
+# answers_ok NAME: true when the proxy on $PROXY_PORT answers NAME A with unbound's 192.0.2.1.
+answers_ok() { [[ $(kdig_short "$PROXY_PORT" "$1" A) == 192.0.2.1 ]]; }
 
 # pin_field DIGEST FIELD: that field (source, count...) of DIGEST's entry under $NAME in
 # $ADMIN/pins, or "none" when the digest is not listed there.

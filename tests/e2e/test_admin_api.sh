@@ -10,16 +10,14 @@ require_binary
 "$PY" -c 'import prometheus_client.parser' 2>/dev/null ||
 	skip "python3-prometheus-client is not installed (scripts/test installs it)"
 
-use_test_pki
 TOKEN=secret
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+start_test_unbound
 APORT=$(pick_port)
 ADMIN=http://127.0.0.1:$APORT
 DB=$TEST_TMP/admin.sqlite
 PROXY_ARGS=(-D "admin.listen=127.0.0.1:$APORT" -D "admin.token=$TOKEN" -D "server.allow=127.0.0.1/32"
 	-D "upstream.timeout_ms=500" -D "storage.path=$DB")
-start_proxy "127.0.0.1:$UPORT#$NAME" "${PROXY_ARGS[@]}"
+start_proxy "$UPSTREAM" "${PROXY_ARGS[@]}"
 P=$PROXY_PORT
 assert_contains "$(cat "$PROXY_LOG")" "admin API on http://127.0.0.1:$APORT/" "admin listener is logged"
 
@@ -176,13 +174,13 @@ assert_eq $((before + 1)) "$(unbound_queries)" "after DELETE /cache the next que
 # "Also on disk": entries survive a restart; after DELETE /cache and a kill -9 (no shutdown
 # flush) nothing comes back, so the flush reached SQLite at once.
 stop_pid "$DNSPROXY_PID" dnsproxy
-start_proxy "127.0.0.1:$UPORT#$NAME" "${PROXY_ARGS[@]}"
+start_proxy "$UPSTREAM" "${PROXY_ARGS[@]}"
 P=$PROXY_PORT
 assert_ge 1 "$(jget 'j["cache"]["loaded"]')" "cache entries were persisted and loaded after a restart"
 assert_eq 200 "$(status_of "$(http DELETE /cache -H "Authorization: Bearer $TOKEN")")" "DELETE /cache after restart"
 kill -KILL "$DNSPROXY_PID"
 wait "$DNSPROXY_PID" 2>/dev/null || true
-start_proxy "127.0.0.1:$UPORT#$NAME" "${PROXY_ARGS[@]}"
+start_proxy "$UPSTREAM" "${PROXY_ARGS[@]}"
 P=$PROXY_PORT
 assert_eq 0 "$(jget 'j["cache"]["loaded"]')" "after DELETE /cache and kill -9 the restart loads nothing"
 assert_eq 0 "$(jget 'j["cache"]["entries"]')" "cache is empty after that restart"

@@ -10,12 +10,10 @@ require_binary
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 [[ -n $CHROMIUM ]] || skip "chromium is not installed (apt-get install -y chromium); dashboard not checked"
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+start_test_unbound
 APORT=$(pick_port)
 ADMIN=http://127.0.0.1:$APORT
-start_proxy "127.0.0.1:$UPORT#$NAME" -D "admin.listen=127.0.0.1:$APORT" -D "admin.token=secret"
+start_proxy "$UPSTREAM" -D "admin.listen=127.0.0.1:$APORT" -D "admin.token=secret"
 P=$PROXY_PORT
 
 # A known state: 6 UDP and 3 TCP queries, two of them repeats (cache hits when the cache is on).

@@ -14,12 +14,10 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig curl openssl ss
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+start_test_unbound
 APORT=$(pick_port)
 TOKEN=rebinding-Secret-4711
-start_proxy "127.0.0.1:$UPORT#$NAME" -D "admin.listen=127.0.0.1:$APORT" -D "admin.token=$TOKEN"
+start_proxy "$UPSTREAM" -D "admin.listen=127.0.0.1:$APORT" -D "admin.token=$TOKEN"
 P=$PROXY_PORT
 ADMIN=http://127.0.0.1:$APORT
 WARNING="public networks in server.allow"
@@ -103,7 +101,7 @@ EOF
 		(
 			DNSPROXY_BIN=$TEST_TMP/netns-dnsproxy
 			start_dnsproxy "$TEST_TMP/netns-$variant.log" -c "$TEST_TMP/dnsproxy.ini" "${args[@]}" \
-				-D "upstream.servers=127.0.0.1:$UPORT#$NAME" -D "tls.ca_file=$CA_FILE" -D "admin.listen=" \
+				-D "upstream.servers=$UPSTREAM" -D "tls.ca_file=$CA_FILE" -D "admin.listen=" \
 				-D "storage.path=$TEST_TMP/netns-$variant.sqlite"
 			stop_pid "$DNSPROXY_PID" "dnsproxy in a network namespace ($variant)" >/dev/null
 		)

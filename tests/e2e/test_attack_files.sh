@@ -14,9 +14,7 @@ require_root "dropping privileges is tested as root only"
 require_tool unbound unbound-control kdig curl openssl ss
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+start_test_unbound
 # The test dir is root's (mktemp, 0700); `nobody` must be able to pass through it to its folder.
 chmod 0711 "$TEST_TMP"
 DATA=$TEST_TMP/dnsproxy # does not exist yet: the proxy creates it
@@ -28,7 +26,7 @@ NET_BIND_ONLY=0000000000000400 # 1 << CAP_NET_BIND_SERVICE (10)
 # run_proxy [ARGS...]: start the proxy on the same ports and database.
 run_proxy()
 {
-	start_proxy "127.0.0.1:$UPORT#$NAME" -D "storage.path=$DB" -D "admin.listen=127.0.0.1:$APORT" \
+	start_proxy "$UPSTREAM" -D "storage.path=$DB" -D "admin.listen=127.0.0.1:$APORT" \
 		-D "admin.token=$TOKEN" "$@"
 }
 

@@ -15,9 +15,8 @@ require_tool openssl kdig
 require_binary
 
 use_test_pki
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY"
-start_proxy "127.0.0.1:$DPORT#$NAME" -D "server.allow=127.0.0.1/32" -D server.threads=2
+start_test_dot_server
+start_proxy "$UPSTREAM" -D "server.allow=127.0.0.1/32" -D server.threads=2
 
 TICKS=$(getconf CLK_TCK)
 # The proxy's CPU time so far in ms (utime + stime, fields 14 and 15; comm has no spaces).

@@ -10,11 +10,8 @@ require_tool openssl kdig curl
 require_binary
 
 use_test_pki
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY" --delay-all 2000
-APORT=$(pick_port)
-start_proxy "127.0.0.1:$DPORT#$NAME" -D server.max_pending=40 -D upstream.timeout_ms=6000 \
-	-D "admin.listen=127.0.0.1:$APORT"
+start_test_dot_server --delay-all 2000
+start_proxy_with_admin "$UPSTREAM" -D server.max_pending=40 -D upstream.timeout_ms=6000
 rcode_count() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])["rcodes"].get(sys.argv[2], 0))' "$1" "$2"; }
 
 # Attack: a flood holds its share; a second source asks meanwhile.

@@ -11,8 +11,7 @@ require_tool openssl kdig curl
 require_binary
 
 use_test_pki
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY"
+start_test_dot_server
 
 # start_keepers NAME: four idle allowed connections from 127.0.0.1 that query once $TEST_TMP/NAME.go exists.
 start_keepers()
@@ -27,9 +26,8 @@ start_keepers()
 }
 
 # Attack.
-APORT=$(pick_port)
-start_proxy "127.0.0.1:$DPORT#$NAME" -D server.allow=127.0.0.1/32 -D server.max_tcp_connections=4 \
-	-D server.tcp_idle_timeout_ms=60000 -D "admin.listen=127.0.0.1:$APORT"
+start_proxy_with_admin "$UPSTREAM" -D server.allow=127.0.0.1/32 -D server.max_tcp_connections=4 \
+	-D server.tcp_idle_timeout_ms=60000
 start_keepers keep
 out=$("$PY" "$SUPPORT_DIR/hostile_client.py" keep --port "$PROXY_PORT" --count 12 --source 127.0.0.2)
 log "refused source: $out"
@@ -46,9 +44,8 @@ assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" +tcp newcomer.zone.example)" "a 
 stop_pid "$DNSPROXY_PID" dnsproxy
 
 # Control: 127.0.0.2 allowed, everything else the same.
-APORT=$(pick_port)
-start_proxy "127.0.0.1:$DPORT#$NAME" -D "server.allow=127.0.0.1/32, 127.0.0.2/32" -D server.max_tcp_connections=4 \
-	-D server.tcp_idle_timeout_ms=60000 -D "admin.listen=127.0.0.1:$APORT"
+start_proxy_with_admin "$UPSTREAM" -D "server.allow=127.0.0.1/32, 127.0.0.2/32" -D server.max_tcp_connections=4 \
+	-D server.tcp_idle_timeout_ms=60000
 start_keepers control
 out=$("$PY" "$SUPPORT_DIR/hostile_client.py" keep --port "$PROXY_PORT" --count 2 --source 127.0.0.2)
 log "allowed second source: $out"

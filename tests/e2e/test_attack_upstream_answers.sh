@@ -29,12 +29,11 @@ run()
 	log "$kind every $every: $OUT"
 	local ms
 	ms=$(json_field "$OUT" ms)
-	"$PY" -c "import sys; sys.exit(0 if $ms < $BUDGET_MS else 1)" || fail "$kind: the answer took $ms ms (budget $BUDGET_MS)"
+	num_is "$ms" '<' "$BUDGET_MS" || fail "$kind: the answer took $ms ms (budget $BUDGET_MS)"
 	if ((every > 0)); then
 		[[ $(dot_stat faults) -ge 1 ]] || fail "$kind: dot_server sent no faulty answer"
 	fi
-	stop_pid "$DNSPROXY_PID" dnsproxy
-	stop_pid "$DOT_PID" dot_server.py
+	stop_proxy_and_dot_server
 }
 
 # Control: no fault, the normal answer.

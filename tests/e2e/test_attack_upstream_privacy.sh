@@ -18,9 +18,8 @@ no_ecs_in()
 	pass "$2"
 }
 
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY"
-start_proxy "127.0.0.1:$DPORT#$NAME"
+start_test_dot_server
+start_proxy "$UPSTREAM"
 
 # Control: a plain query reaches the upstream and is answered.
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" plain.zone.example)" "control: a query without ECS is answered"
@@ -64,18 +63,15 @@ assert_eq True "$(json_field "$out" rd)" "a later RD=1 client gets RD=1"
 out=$(dns_client one --port "$PROXY_PORT" --name rd0.zone.example --nord)
 assert_eq False "$(json_field "$out" rd)" "an RD=0 client gets RD=0 on a cache hit too"
 assert_eq "$before" "$(dot_stat queries)" "both came from the cache"
-stop_pid "$DNSPROXY_PID" dnsproxy
-stop_pid "$DOT_PID" dot_server.py
+stop_proxy_and_dot_server
 
 # Attack 3: an upstream that puts an ECS option (198.51.100.0/24) in its answers: neither the
 # client nor a later cache hit sees it. Control: the data comes through.
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY" --answer-ecs
-start_proxy "127.0.0.1:$DPORT#$NAME"
+start_test_dot_server --answer-ecs
+start_proxy "$UPSTREAM"
 for i in 1 2; do # the upstream answer, then the cached one
 	out=$(dns_client one --port "$PROXY_PORT" --name leak.zone.example --edns)
 	assert_eq "['192.0.2.1']" "$(json_field "$out" answer)" "control: answer $i from an ECS-adding upstream has the data"
 	no_ecs_in "$out" "answer $i carries no ECS option from the upstream"
 done
-stop_pid "$DNSPROXY_PID" dnsproxy
-stop_pid "$DOT_PID" dot_server.py
+stop_proxy_and_dot_server

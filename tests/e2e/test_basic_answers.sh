@@ -6,10 +6,8 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig dig getdns_query openssl ss
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-start_proxy "127.0.0.1:$UPORT#$NAME"
+start_test_unbound
+start_proxy "$UPSTREAM"
 P=$PROXY_PORT
 
 # Startup lines: exactly one per listener and protocol, in the SPEC's form.

@@ -12,11 +12,8 @@ NAMES=${CACHE_FLOOD_NAMES:-150000}
 MAX_ENTRIES=20000
 RSS_LIMIT_KB=$((100 * 1024))
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-APORT=$(pick_port)
-start_proxy "127.0.0.1:$UPORT#$NAME" -D cache.max_entries=$MAX_ENTRIES -D admin.listen=127.0.0.1:$APORT \
+start_test_unbound
+start_proxy_with_admin "$UPSTREAM" -D cache.max_entries=$MAX_ENTRIES \
 	-D upstream.max_inflight=1000 -D server.max_pending=20000
 
 assert_eq 192.0.2.1 "$(dig @127.0.0.1 -p "$PROXY_PORT" +short +tries=1 +time=6 warm.zone.example A)" "proxy answers"

@@ -7,14 +7,9 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control dig openssl ss
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
 # cache.test: an SOA with TTL 3600 and MINIMUM 60, so negative answers live 60 s (RFC 2308 5).
-UNBOUND_EXTRA_CONF=$CACHE_TEST_ZONE'
-	local-data: "long.cache.test. 300 IN A 192.0.2.10"
-	local-data: "short.cache.test. 3 IN A 192.0.2.3"'
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-start_proxy "127.0.0.1:$UPORT#$NAME"
+start_cache_test_unbound "long.cache.test. 300 IN A 192.0.2.10" "short.cache.test. 3 IN A 192.0.2.3"
+start_proxy "$UPSTREAM"
 P=$PROXY_PORT
 
 # ttl_of ARGS...: the TTL of the first answer (or authority, with +noall +authority) record.
@@ -65,7 +60,7 @@ pass "NODATA cached with the RFC 2308 TTL ($ndttl s)"
 
 # Cache off: every query goes upstream.
 stop_pid "$DNSPROXY_PID" dnsproxy
-start_proxy "127.0.0.1:$UPORT#$NAME" -D cache.enabled=false
+start_proxy "$UPSTREAM" -D cache.enabled=false
 P=$PROXY_PORT
 dig @127.0.0.1 -p "$P" +short +tries=1 +time=6 long.cache.test A >/dev/null
 asked=$(unbound_queries)

@@ -6,12 +6,8 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control dig openssl ss
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
-UNBOUND_EXTRA_CONF=$CACHE_TEST_ZONE'
-	local-data: "pf.cache.test. 20 IN A 192.0.2.30"'
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-start_proxy "127.0.0.1:$UPORT#$NAME"
+start_cache_test_unbound "pf.cache.test. 20 IN A 192.0.2.30"
+start_proxy "$UPSTREAM"
 P=$PROXY_PORT
 
 ttl_of() { dig @127.0.0.1 -p "$P" +tries=1 +time=6 +noall +answer "$@" | awk 'NF >= 5 { print $2; exit }'; }

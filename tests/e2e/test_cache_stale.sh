@@ -6,16 +6,11 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control dig openssl ss
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
-UNBOUND_EXTRA_CONF=$CACHE_TEST_ZONE'
-	local-data: "one.cache.test. 2 IN A 192.0.2.21"
-	local-data: "two.cache.test. 2 IN A 192.0.2.22"'
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+start_cache_test_unbound "one.cache.test. 2 IN A 192.0.2.21" "two.cache.test. 2 IN A 192.0.2.22"
 
-start_proxy "127.0.0.1:$UPORT#$NAME"
+start_proxy "$UPSTREAM"
 STALE_PORT=$PROXY_PORT
-start_proxy "127.0.0.1:$UPORT#$NAME" -D cache.serve_stale=false
+start_proxy "$UPSTREAM" -D cache.serve_stale=false
 NOSTALE_PORT=$PROXY_PORT
 
 for port in "$STALE_PORT" "$NOSTALE_PORT"; do

@@ -8,10 +8,8 @@ require_tool unbound unbound-control openssl ss
 require_binary
 "$PY" -c 'import dns.message' 2>/dev/null || skip "python3-dnspython is not installed for $PY (scripts/test installs it)"
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-start_proxy "127.0.0.1:$UPORT#$NAME"
+start_test_unbound
+start_proxy "$UPSTREAM"
 
 cat >"$TEST_TMP/client.py" <<'PY'
 import socket, struct, sys, time

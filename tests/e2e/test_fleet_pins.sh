@@ -13,8 +13,7 @@ PIN2=$(spki_sha256 "$TEST_TMP/pki/server2.pem")
 COMMON=(-D "tls.pin_policy=enforce" -D "upstream.timeout_ms=500" -D "cache.enabled=false" -D "fleet.timeout_ms=50")
 start_fleet_proxy A "$TEST_TMP/a.db" "$REDIS_URL" "${COMMON[@]}"
 start_fleet_proxy B "$TEST_TMP/b.db" "$REDIS_URL" "${COMMON[@]}"
-wait_for -t 10 fleet_ready "$A_ADMIN" || fail "proxy A did not start using Redis"
-wait_for -t 10 fleet_ready "$B_ADMIN" || fail "proxy B did not start using Redis"
+wait_both_ready 10 start
 
 # source_of ADMIN DIGEST: the source GET /pins on ADMIN shows for DIGEST under $NAME, or "none".
 source_of() { ADMIN=$1 pin_field "$2" source; }
@@ -60,8 +59,7 @@ assert_eq open "$(fleet_stat "$A_ADMIN" breaker)" "A's breaker is open (Redis do
 
 # Forget through A once Redis is back: B forgets too.
 start_redis "$REDIS_PORT"
-wait_for -t 15 fleet_ready "$A_ADMIN" || fail "A did not resume using Redis"
-wait_for -t 15 fleet_ready "$B_ADMIN" || fail "B did not resume using Redis"
+wait_both_ready 15 resume
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $TOKEN" "$A_ADMIN/pins/$NAME")
 assert_eq 200 "$code" "DELETE /pins/{name} on A"
 wait_for -t 2 source_is "$B_ADMIN" "$PIN2" none || fail "B did not apply A's forget"

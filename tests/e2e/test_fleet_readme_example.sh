@@ -28,10 +28,8 @@ for port in 6380 5301 5302 8051 8052; do
 	tcp_listening 127.0.0.1 "$port" && fail "port $port is in use; the example needs it"
 done
 
-use_test_pki dot.example
-UPORT=$(pick_port)
 UNBOUND_EXTRA_CONF='	local-data: "example.com. 300 IN A 192.0.2.80"'
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
+start_test_unbound
 
 # Run from a scratch directory that looks like the repository (etc/ from the source tree).
 WORK=$TEST_TMP/repo

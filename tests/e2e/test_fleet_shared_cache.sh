@@ -11,15 +11,13 @@ fleet_setup
 TIMEOUT_MS=50
 start_fleet_proxy A "$TEST_TMP/a.db" "$REDIS_URL" -D "fleet.timeout_ms=$TIMEOUT_MS"
 start_fleet_proxy B "$TEST_TMP/b.db" "$REDIS_URL" -D "fleet.timeout_ms=$TIMEOUT_MS"
-wait_for -t 10 fleet_ready "$A_ADMIN" || fail "proxy A did not start using Redis"
-wait_for -t 10 fleet_ready "$B_ADMIN" || fail "proxy B did not start using Redis"
+wait_both_ready 10 start
 pass "both proxies use Redis (breaker closed, subscribed)"
 
 # --- 1. resolved through A, answered by B from Redis ------------------------------------------
 assert_eq 192.0.2.1 "$(kdig_short "$A_PORT" shared.zone.example A)" "A resolves shared.zone.example"
-key_written() { [[ $(redis-cli -p "$REDIS_PORT" --scan --pattern 'dnsproxy:cache:*' | wc -l) -ge 1 ]]; }
-wait_for -t 5 key_written || fail "A did not write the answer to Redis"
-KEY=$(redis-cli -p "$REDIS_PORT" --scan --pattern 'dnsproxy:cache:*' | head -n1)
+wait_for -t 5 redis_has_cache_key || fail "A did not write the answer to Redis"
+KEY=$(redis_cache_keys | head -n1)
 assert_contains "$KEY" "dnsproxy:cache:0673686172656404" "the Redis key is the prefix plus the hex cache key"
 pttl=$(redis-cli -p "$REDIS_PORT" pttl "$KEY")
 ((pttl > 290000 && pttl <= 300000)) || fail "the key's expiry is the answer's TTL (300 s): PTTL $pttl"
@@ -55,7 +53,7 @@ for P in "$A_PORT" "$B_PORT"; do
 	assert_eq 0 "$(json_field "$json" failed)" "every query answered with Redis down (port $P)"
 	rest=$(json_field "$json" rest_max_ms)
 	# timeout_ms + the usual upstream time (a local unbound: a few ms; 250 ms of slack for CI).
-	"$PY" -c "import sys; sys.exit(0 if $rest <= $TIMEOUT_MS + 250 else 1)" ||
+	num_is "$rest" '<=' $((TIMEOUT_MS + 250)) ||
 		fail "an answer after the first took $rest ms with Redis down (port $P)"
 	pass "no answer after the first slower than timeout_ms + usual ($rest ms, port $P)"
 done
@@ -66,12 +64,10 @@ assert_ge 1 "$(fleet_stat "$A_ADMIN" errors)" "A counts Redis errors"
 # --- 3b. Redis back: sharing resumes by itself ----------------------------------------------
 start_redis "$REDIS_PORT"
 log "redis-server restarted (empty)"
-wait_for -t 15 fleet_ready "$A_ADMIN" || fail "A did not resume using Redis"
-wait_for -t 15 fleet_ready "$B_ADMIN" || fail "B did not resume using Redis"
+wait_both_ready 15 resume
 pass "both proxies use Redis again without a restart"
 assert_eq 192.0.2.1 "$(kdig_short "$A_PORT" again.zone.example A)" "A resolves again.zone.example"
-again_written() { [[ $(redis-cli -p "$REDIS_PORT" --scan --pattern 'dnsproxy:cache:*' | wc -l) -ge 1 ]]; }
-wait_for -t 5 again_written || fail "A did not write to the restarted Redis"
+wait_for -t 5 redis_has_cache_key || fail "A did not write to the restarted Redis"
 before=$(unbound_queries)
 assert_eq 192.0.2.1 "$(kdig_short "$B_PORT" again.zone.example A)" "B answers again.zone.example"
 assert_eq "$before" "$(unbound_queries)" "after the restart B is answered from Redis again"

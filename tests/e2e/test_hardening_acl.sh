@@ -8,17 +8,14 @@ require_tool openssl kdig curl
 require_binary
 
 use_test_pki
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY"
-APORT=$(pick_port)
-start_proxy "127.0.0.1:$DPORT#$NAME" -D "server.allow=127.0.0.1/32" -D "admin.listen=127.0.0.1:$APORT"
+start_test_dot_server
+start_proxy_with_admin "$UPSTREAM" -D "server.allow=127.0.0.1/32"
 
 assert_eq REFUSED "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.2 acl1.zone.example)" "UDP query from 127.0.0.2 refused"
 assert_eq none "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.2 +tcp acl2.zone.example)" "TCP connection from 127.0.0.2 closed at accept"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 acl3.zone.example)" "UDP query from 127.0.0.1 answered"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 +tcp acl4.zone.example)" "TCP query from 127.0.0.1 answered"
-refused=$(curl -s "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["clients"]["refused"])')
-assert_eq 2 "$refused" "both refusals counted in /stats clients.refused"
+assert_eq 2 "$(client_stat refused)" "both refusals counted in /stats clients.refused"
 qnames=$(json_stat "$DOT_STATS" qnames)
 assert_contains "$qnames" acl3.zone.example "the allowed query reached the upstream"
 assert_not_contains "$qnames" acl1.zone.example "the refused UDP query never reached the upstream"
@@ -27,12 +24,12 @@ stop_pid "$DNSPROXY_PID" dnsproxy
 
 # One proxy per allow list; the query comes from 127.0.0.1 over UDP and TCP.
 for allow in "::/0" "::ffff:127.0.0.0/104"; do
-	start_proxy "127.0.0.1:$DPORT#$NAME" -D "server.allow=$allow"
+	start_proxy "$UPSTREAM" -D "server.allow=$allow"
 	assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 "mapped-udp.zone.example")" "allow = $allow: UDP query from 127.0.0.1 answered"
 	assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" -b 127.0.0.1 +tcp "mapped-tcp.zone.example")" "allow = $allow: TCP query from 127.0.0.1 answered"
 	stop_pid "$DNSPROXY_PID" dnsproxy
 done
 # Control: a native IPv6 network still refuses IPv4 clients.
-start_proxy "127.0.0.1:$DPORT#$NAME" -D "server.allow=::1/128"
+start_proxy "$UPSTREAM" -D "server.allow=::1/128"
 assert_eq REFUSED "$(kdig_rcode "$PROXY_PORT" -b 127.0.0.1 v6only.zone.example)" "allow = ::1/128: UDP query from 127.0.0.1 refused"
 stop_pid "$DNSPROXY_PID" dnsproxy

@@ -47,8 +47,8 @@ summary=$("$PY" -c 'import json,sys; d=json.loads(sys.argv[1]); c=d["close_after
 read -r opened closed first last <<<"$summary"
 log "500 held connections: opened $opened, closed $closed, first after ${first}s, last after ${last}s"
 assert_eq 500 "$closed" "all 500 idle and slowloris connections closed by the proxy"
-"$PY" -c "import sys; sys.exit(0 if $first >= 0.9 else 1)" || fail "a connection was closed after ${first}s, before tcp_idle_timeout_ms"
-"$PY" -c "import sys; sys.exit(0 if $last <= 3.5 else 1)" || fail "the last idle connection was closed only after ${last}s"
+num_is "$first" '>=' 0.9 || fail "a connection was closed after ${first}s, before tcp_idle_timeout_ms"
+num_is "$last" '<=' 3.5 || fail "the last idle connection was closed only after ${last}s"
 pass "closed between ${first}s and ${last}s (tcp_idle_timeout_ms 1000, slowloris octets do not count as activity)"
 
 wait "$NOREAD_PID" || true

@@ -9,10 +9,8 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.connections=1
+start_test_unbound
+start_proxy "$UPSTREAM" -D upstream.connections=1
 P=$PROXY_PORT
 
 # upstream_conns: "count localport..." of dnsproxy's established connections to unbound.

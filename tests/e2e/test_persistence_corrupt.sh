@@ -6,19 +6,12 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss sqlite3
 require_binary
 
-use_test_pki
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-DB=$TEST_TMP/state/dnsproxy.db
+start_test_unbound
+stored_cache_proxy_args
 mkdir -p "$TEST_TMP/state"
 head -c 65536 /dev/urandom >"$DB"
 cp "$DB" "$TEST_TMP/garbage.copy"
-
-P=$(pick_port)
-write_ini "$TEST_TMP/dnsproxy.ini"
-proxy_args=(-c "$TEST_TMP/dnsproxy.ini" -D "server.listen=127.0.0.1:$P" -D "upstream.servers=127.0.0.1:$UPORT#$NAME"
-	-D "tls.ca_file=$CA_FILE" -D "admin.listen=" -D "storage.path=$DB")
-start_dnsproxy "$TEST_TMP/proxy.log" "${proxy_args[@]}"
+start_dnsproxy "$TEST_TMP/proxy.log" "${PROXY_ARGS[@]}"
 
 warnings=$(grep -c '^\[dnsproxy.storage\].*unusable' "$TEST_TMP/proxy.log" || true)
 assert_eq 1 "$warnings" "exactly one storage warning about the unusable file"
@@ -40,6 +33,6 @@ assert_eq 1 "$(sqlite3 "$DB" 'SELECT MAX(version) FROM schema_version')" "the ne
 # Unusable directory: a regular file where the directory should be.
 touch "$TEST_TMP/not-a-dir"
 rc=0
-out=$("$DNSPROXY_BIN" "${proxy_args[@]}" -D "storage.path=$TEST_TMP/not-a-dir/dnsproxy.db" 2>&1) || rc=$?
+out=$("$DNSPROXY_BIN" "${PROXY_ARGS[@]}" -D "storage.path=$TEST_TMP/not-a-dir/dnsproxy.db" 2>&1) || rc=$?
 assert_eq 2 "$rc" "an unusable storage directory exits 2"
 assert_contains "$out" "storage.path" "the message names storage.path"

@@ -13,17 +13,11 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss sqlite3
 require_binary
 
-use_test_pki
 FLUSH_MS=1000
 SLACK_MS=500
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-DB=$TEST_TMP/state/dnsproxy.db
-P=$(pick_port)
-write_ini "$TEST_TMP/dnsproxy.ini"
-proxy_args=(-c "$TEST_TMP/dnsproxy.ini" -D "server.listen=127.0.0.1:$P" -D "upstream.servers=127.0.0.1:$UPORT#$NAME"
-	-D "tls.ca_file=$CA_FILE" -D "admin.listen=" -D "storage.path=$DB" -D "storage.flush_interval_ms=$FLUSH_MS")
-start_dnsproxy "$TEST_TMP/proxy-1.log" "${proxy_args[@]}"
+start_test_unbound
+stored_cache_proxy_args -D "storage.flush_interval_ms=$FLUSH_MS"
+start_dnsproxy "$TEST_TMP/proxy-1.log" "${PROXY_ARGS[@]}"
 victim=$DNSPROXY_PID
 
 ANSWERED=$TEST_TMP/answered.txt
@@ -95,7 +89,7 @@ assert_eq 0 "$late" "no entry answered more than one flush interval (+${SLACK_MS
 assert_ge 1000 "$stored" "the database kept the bulk of the names answered before the kill"
 
 # Restart on the same file: no corruption warning, the stored names come from the database.
-start_dnsproxy "$TEST_TMP/proxy-2.log" "${proxy_args[@]}"
+start_dnsproxy "$TEST_TMP/proxy-2.log" "${PROXY_ARGS[@]}"
 assert_not_contains "$(cat "$TEST_TMP/proxy-2.log")" "unusable" "the database reopens without being moved aside"
 assert_contains "$(cat "$TEST_TMP/proxy-2.log")" "loaded $stored cached answers" "the restart loaded every stored row"
 first_stored=$(head -n1 "$ANSWERED" | cut -d' ' -f1)

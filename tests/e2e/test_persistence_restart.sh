@@ -7,16 +7,10 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss sqlite3
 require_binary
 
-use_test_pki
 N=40
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-DB=$TEST_TMP/state/dnsproxy.db
-P=$(pick_port)
-write_ini "$TEST_TMP/dnsproxy.ini"
+start_test_unbound
 # A long flush interval: the snapshot that survives must come from the SIGTERM flush.
-proxy_args=(-c "$TEST_TMP/dnsproxy.ini" -D "server.listen=127.0.0.1:$P" -D "upstream.servers=127.0.0.1:$UPORT#$NAME"
-	-D "tls.ca_file=$CA_FILE" -D "admin.listen=" -D "storage.path=$DB" -D "storage.flush_interval_ms=600000")
+stored_cache_proxy_args -D "storage.flush_interval_ms=600000"
 
 # ttl_of NAME: the TTL of the A answer, or "none".
 ttl_of()
@@ -26,7 +20,7 @@ ttl_of()
 	awk '$4 == "A" { print $2; found = 1 } END { if (!found) print "none" }' <<<"$out" | head -n1
 }
 
-start_dnsproxy "$TEST_TMP/proxy-1.log" "${proxy_args[@]}"
+start_dnsproxy "$TEST_TMP/proxy-1.log" "${PROXY_ARGS[@]}"
 first_pid=$DNSPROXY_PID
 t_first=$(date +%s)
 for ((i = 0; i < N; i++)); do
@@ -45,7 +39,7 @@ assert_eq "$N" "$rows" "the database holds one row per cached name"
 # Down for a few seconds on purpose: the TTLs after the restart must show it.
 sleep 3
 
-start_dnsproxy "$TEST_TMP/proxy-2.log" "${proxy_args[@]}"
+start_dnsproxy "$TEST_TMP/proxy-2.log" "${PROXY_ARGS[@]}"
 assert_contains "$(cat "$TEST_TMP/proxy-2.log")" "loaded $N cached answers" "start-up loaded every row"
 t_restart=$(date +%s)
 bad=0

@@ -9,9 +9,8 @@ require_binary
 use_test_pki
 
 for version in 1.2 1.3; do
-	DPORT=$(pick_port)
-	start_dot_server "$DPORT" "$CERT" "$KEY" --tls-version "$version" --close-after 2
-	start_proxy "127.0.0.1:$DPORT#$NAME" -D tls.session_resumption=true
+	start_test_dot_server --tls-version "$version" --close-after 2
+	start_proxy "$UPSTREAM" -D tls.session_resumption=true
 	answered=0
 	for ((i = 1; i <= 8; i++)); do
 		a=$(kdig_short "$PROXY_PORT" "tls${version/./}-$i.zone.example" A || true)
@@ -21,6 +20,5 @@ for version in 1.2 1.3; do
 	hs=$(dot_stat handshakes)
 	assert_ge 4 "$hs" "TLS $version: the proxy reconnected ($hs handshakes)"
 	assert_ge $((hs - 1)) "$(dot_stat resumed)" "TLS $version: every reconnect resumed the session ($(dot_stat resumed) of $((hs - 1)))"
-	stop_pid "$DNSPROXY_PID" dnsproxy
-	stop_pid "$DOT_PID" dot_server.py
+	stop_proxy_and_dot_server
 done

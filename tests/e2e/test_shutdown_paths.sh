@@ -9,19 +9,14 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl sqlite3
 require_binary
 
-use_test_pki
 N=10
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/pki" "$UPORT"
-DB=$TEST_TMP/state/dnsproxy.db
-P=$(pick_port)
-write_ini "$TEST_TMP/dnsproxy.ini"
-base=(-c "$TEST_TMP/dnsproxy.ini" -D "upstream.servers=127.0.0.1:$UPORT#$NAME" -D "tls.ca_file=$CA_FILE"
-	-D "storage.path=$DB" -D "storage.flush_interval_ms=600000")
+start_test_unbound
+# Each run below names its own server.listen and admin.listen after these.
+stored_cache_proxy_args -D "storage.flush_interval_ms=600000"
 rows() { sqlite3 "$DB" 'SELECT COUNT(*) FROM cache_entries'; }
 
 # First run: fill the cache, SIGTERM writes it out.
-start_dnsproxy "$TEST_TMP/proxy-1.log" "${base[@]}" -D "server.listen=127.0.0.1:$P" -D "admin.listen="
+start_dnsproxy "$TEST_TMP/proxy-1.log" "${PROXY_ARGS[@]}" -D "server.listen=127.0.0.1:$P" -D "admin.listen="
 for ((i = 0; i < N; i++)); do
 	assert_eq 192.0.2.1 "$(kdig_short "$P" "r$i.zone.example" A)" "r$i.zone.example answered"
 done
@@ -56,7 +51,7 @@ run_failing()
 {
 	local what=$1 needle=$2 level=$3 rc=0
 	shift 3
-	timeout -k 2 10 "$DNSPROXY_BIN" "${base[@]}" -D "log.level=$level" "$@" \
+	timeout -k 2 10 "$DNSPROXY_BIN" "${PROXY_ARGS[@]}" -D "log.level=$level" "$@" \
 		>"$TEST_TMP/out.txt" 2>"$TEST_TMP/err.txt" </dev/null || rc=$?
 	local err
 	err=$(cat "$TEST_TMP/err.txt")
@@ -95,6 +90,6 @@ assert_eq $((N + 1)) "$(rows)" "a start that never loaded the cache writes nothi
 kill "$HOLDER"
 
 # And the next normal start still serves every name from the snapshot.
-start_dnsproxy "$TEST_TMP/proxy-2.log" "${base[@]}" -D "server.listen=127.0.0.1:$P" -D "admin.listen="
+start_dnsproxy "$TEST_TMP/proxy-2.log" "${PROXY_ARGS[@]}" -D "server.listen=127.0.0.1:$P" -D "admin.listen="
 assert_contains "$(cat "$TEST_TMP/proxy-2.log")" "loaded $N cached answers" "the snapshot survived every failed start"
 stop_pid "$DNSPROXY_PID" "dnsproxy (last run)"

@@ -12,29 +12,20 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss curl
 require_binary
 
-use_test_pki
-TOKEN=secret
-PKI=$TEST_TMP/pki
-make_leaf "$PKI/server2" "$PKI/ca" "$NAME"
+use_pin_test_pki
 make_leaf "$PKI/server3" "$PKI/ca" "$NAME"
-write_ini "$TEST_TMP/dnsproxy.ini"
-PIN1=$(spki_sha256 "$PKI/server.pem")
-PIN2=$(spki_sha256 "$PKI/server2.pem")
 PIN3=$(spki_sha256 "$PKI/server3.pem")
 log "keys: $PIN1 -> $PIN2 -> $PIN3"
 
-APORT=$(pick_port)
-ADMIN=http://127.0.0.1:$APORT
 UPORT=$(pick_port)
+UPSTREAM=127.0.0.1:$UPORT#$NAME
 proxy()
 {
 	local db=$1
 	shift
-	start_proxy "127.0.0.1:$UPORT#$NAME" -D "admin.listen=127.0.0.1:$APORT" -D "admin.token=$TOKEN" \
-		-D upstream.timeout_ms=1000 -D cache.enabled=false -D "storage.path=$db" "$@"
+	start_pin_test_proxy -D "storage.path=$db" "$@"
 }
 upstream_with() { start_unbound_dot "$TEST_TMP/u-$1-$RANDOM" "$UPORT" "$PKI/$1.pem" "$PKI/$1.key"; }
-answers_ok() { [[ $(kdig_short "$PROXY_PORT" "$1" A) == 192.0.2.1 ]]; }
 # answered_within SECONDS LABEL: polls unique names until one is answered (a server marked down
 # after a failure is probed again after its back-off of at most 10 s).
 answered_within()

@@ -11,41 +11,31 @@ source "$(dirname "$0")/lib.sh"
 require_tool unbound unbound-control kdig openssl ss curl
 require_binary
 
-use_test_pki
-TOKEN=secret
-PKI=$TEST_TMP/pki
-make_leaf "$PKI/server2" "$PKI/ca" "$NAME"
-write_ini "$TEST_TMP/dnsproxy.ini"
-PIN1=$(spki_sha256 "$PKI/server.pem")
-PIN2=$(spki_sha256 "$PKI/server2.pem")
+use_pin_test_pki
 CAPIN=$(spki_sha256 "$PKI/ca.pem")
 EVILPIN=$(spki_sha256 "$PKI/evil.pem")
 log "leaf $PIN1, second leaf $PIN2, CA $CAPIN"
 
-APORT=$(pick_port)
-ADMIN=http://127.0.0.1:$APORT
 # digests_of SOURCE: the digests GET /pins shows for $NAME with that source, space-separated.
 digests_of()
 {
 	curl -s -m 10 "$ADMIN/pins" | "$PY" -c 'import json,sys
 print(" ".join(x["sha256"] for n in json.load(sys.stdin)["pins"] if n["name"] == sys.argv[2] for x in n["digests"] if x["source"] == sys.argv[1]))' "$1" "$NAME"
 }
-proxy() { start_proxy "$UPSTREAM" -D "admin.listen=127.0.0.1:$APORT" -D "admin.token=$TOKEN" -D upstream.timeout_ms=1000 -D cache.enabled=false "$@"; }
-answers_ok() { [[ $(kdig_short "$PROXY_PORT" "$1" A) == 192.0.2.1 ]]; }
 
 UPORT=$(pick_port)
 UPSTREAM="127.0.0.1:$UPORT#$NAME"
 start_unbound_dot "$TEST_TMP/u1" "$UPORT" "$PKI/server.pem" "$PKI/server.key"
 
 # --- 3. configured pins ----------------------------------------------------------------------
-proxy -D "tls.pins=$NAME:$PIN1"
+start_pin_test_proxy -D "tls.pins=$NAME:$PIN1"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" pinned.zone.example A)" "configured pin matching the leaf key: answered"
 assert_eq config "$(pin_field "$PIN1" source)" "GET /pins lists the configured pin with source config"
 # 7. The learned/configured digest is the openssl pipeline's value (string for string).
 assert_eq "$PIN1" "$(digests_of config)" "GET /pins digest equals the openssl pipeline's for the server certificate"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
-proxy -D "tls.pins=$NAME:$PIN2, $NAME:$PIN1"
+start_pin_test_proxy -D "tls.pins=$NAME:$PIN2, $NAME:$PIN1"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" backup.zone.example A)" "several pins for one name (backup pin): the matching one is enough"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
@@ -55,12 +45,12 @@ ALT1=$("$PY" -c 'import sys
 a = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 p = sys.argv[1]
 print(p[:-2] + a[a.index(p[-2]) ^ 1] + "=")' "$PIN1")
-proxy -D "tls.pins=$NAME:$ALT1"
+start_pin_test_proxy -D "tls.pins=$NAME:$ALT1"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" altspelling.zone.example A)" "a pin spelled with non-zero padding bits ($ALT1) matches the same key"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
 before=$(unbound_queries)
-proxy -D "tls.pins=$NAME:$PIN2"
+start_pin_test_proxy -D "tls.pins=$NAME:$PIN2"
 assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" mismatch1.zone.example A)" "configured pin not matching: SERVFAIL (UDP)"
 assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp mismatch2.zone.example A)" "configured pin not matching: SERVFAIL (TCP)"
 assert_eq "$before" "$(unbound_queries)" "configured pin not matching: no query reached the upstream"
@@ -74,7 +64,7 @@ stop_pid "$DNSPROXY_PID" dnsproxy
 for policy in learn enforce; do
 	stop_pid "$UNBOUND_PID" unbound
 	start_unbound_dot "$TEST_TMP/u-$policy-1" "$UPORT" "$PKI/server.pem" "$PKI/server.key"
-	proxy -D "tls.pins=$NAME:$CAPIN" -D "tls.pin_policy=$policy"
+	start_pin_test_proxy -D "tls.pins=$NAME:$CAPIN" -D "tls.pin_policy=$policy"
 	assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" ca-$policy-1.zone.example A)" "$policy: a pin of the issuing CA's key accepts the CA's leaf"
 	assert_eq config "$(pin_field "$CAPIN" source)" "$policy: GET /pins lists the CA pin (openssl digest of ca.pem) as config"
 	assert_eq learned "$(pin_field "$PIN1" source)" "$policy: the leaf key is learned alongside"
@@ -101,7 +91,7 @@ if ((EUID == 0)); then
 	start_unbound_dot "$TEST_TMP/evil" "$EPORT" "$PKI/evil.pem" "$PKI/evil.key" "$IP"
 	start_sniffer "$IP" 53 pinprobe
 	UPSTREAM="$IP:$EPORT#$NAME"
-	proxy -D "tls.pins=$NAME:$CAPIN" -D tls.profile=opportunistic
+	start_pin_test_proxy -D "tls.pins=$NAME:$CAPIN" -D tls.profile=opportunistic
 	assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" pinprobe1.zone.example A)" "opportunistic + CA pin, chain from another CA: SERVFAIL"
 	line=$(grep -F -- "$CAPIN" "$PROXY_LOG" | grep -F -- "$EVILPIN" | head -n1 || true)
 	[[ -n $line ]] || fail "no log line names the CA pin $CAPIN and the evil leaf $EVILPIN"

@@ -19,26 +19,23 @@ assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" control.zone.example A)" "contro
 stop_pid "$DNSPROXY_PID" dnsproxy
 stop_pid "$UNBOUND_PID" unbound
 
-# 1. Certificate from another CA.
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/evil" "$UPORT" "$PKI/evil.pem" "$PKI/evil.key"
-start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.timeout_ms=1000
-assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" evil1.zone.example A)" "certificate from an unrelated CA: SERVFAIL over UDP"
-assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp evil2.zone.example A)" "certificate from an unrelated CA: SERVFAIL over TCP"
-assert_eq 0 "$(unbound_queries)" "no query reached the upstream with the untrusted certificate"
-stop_pid "$DNSPROXY_PID" dnsproxy
-stop_pid "$UNBOUND_PID" unbound
-
-# 2. Certificate from the right CA, for another name (auth-name mismatch; it does list
+# 1. Certificate from another CA (evil).
+# 2. Certificate from the right CA, for another name (wrongname: auth-name mismatch; it does list
 #    IP:127.0.0.1, so verifying the address instead of the auth-name would wrongly pass).
-UPORT=$(pick_port)
-start_unbound_dot "$TEST_TMP/wrongname" "$UPORT" "$PKI/wrongname.pem" "$PKI/wrongname.key"
-start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.timeout_ms=1000
-assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" name1.zone.example A)" "certificate for another name: SERVFAIL over UDP"
-assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp name2.zone.example A)" "certificate for another name: SERVFAIL over TCP"
-assert_eq 0 "$(unbound_queries)" "no query reached the upstream with the mismatched name"
-stop_pid "$DNSPROXY_PID" dnsproxy
-stop_pid "$UNBOUND_PID" unbound
+# One line a case: CERT|WHAT (the messages' subject)|WITH (what no query reached the upstream with).
+while IFS='|' read -r cert what with; do
+	UPORT=$(pick_port)
+	start_unbound_dot "$TEST_TMP/$cert" "$UPORT" "$PKI/$cert.pem" "$PKI/$cert.key"
+	start_proxy "127.0.0.1:$UPORT#$NAME" -D upstream.timeout_ms=1000
+	assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" "${cert}1.zone.example" A)" "$what: SERVFAIL over UDP"
+	assert_eq SERVFAIL "$(kdig_rcode "$PROXY_PORT" +tcp "${cert}2.zone.example" A)" "$what: SERVFAIL over TCP"
+	assert_eq 0 "$(unbound_queries)" "no query reached the upstream with $with"
+	stop_pid "$DNSPROXY_PID" dnsproxy
+	stop_pid "$UNBOUND_PID" unbound
+done <<'EOF'
+evil|certificate from an unrelated CA|the untrusted certificate
+wrongname|certificate for another name|the mismatched name
+EOF
 
 # 3. No clear text: the "upstream" is a plain listener that fails every TLS handshake; it,
 #    and port 53 on the same address (where an opportunistic fallback would go), must never

@@ -8,9 +8,8 @@ require_binary
 
 use_test_pki
 
-DPORT=$(pick_port)
-start_dot_server "$DPORT" "$CERT" "$KEY" --delay slow.zone.example=500 --delay same.zone.example=300
-start_proxy "127.0.0.1:$DPORT#$NAME"
+start_test_dot_server --delay slow.zone.example=500 --delay same.zone.example=300
+start_proxy "$UPSTREAM"
 
 # 1. 50 queries pipelined on one client TCP connection; the first is delayed 500 ms upstream.
 out=$(dns_client pipeline --port "$PROXY_PORT" --count 50 --first slow.zone.example)

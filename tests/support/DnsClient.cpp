@@ -1,6 +1,8 @@
 // DnsClient.cpp - UDP and framed TCP DNS exchanges for tests.
 #include "support/DnsClient.h"
 
+#include "support/PacketBuilder.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Timespan.h>
 
@@ -67,9 +69,8 @@ void TcpDnsClient::send(const std::vector<std::vector<uint8_t>>& queries)
 	std::vector<uint8_t> out;
 	for (const auto& query : queries)
 	{
-		out.push_back(static_cast<uint8_t>(query.size() >> 8));
-		out.push_back(static_cast<uint8_t>(query.size() & 0xff));
-		out.insert(out.end(), query.begin(), query.end());
+		const auto framed = tcpFramed(query);
+		out.insert(out.end(), framed.begin(), framed.end());
 	}
 	size_t offset = 0;
 	while (offset < out.size())
@@ -81,17 +82,8 @@ std::optional<std::vector<uint8_t>> TcpDnsClient::receive(std::chrono::milliseco
 	auto deadline = std::chrono::steady_clock::now() + timeout;
 	for (;;)
 	{
-		if (_input.size() >= 2)
-		{
-			size_t length = (static_cast<size_t>(_input[0]) << 8) | _input[1];
-			if (_input.size() >= 2 + length)
-			{
-				std::vector<uint8_t> message(_input.begin() + 2,
-											 _input.begin() + 2 + static_cast<std::ptrdiff_t>(length));
-				_input.erase(_input.begin(), _input.begin() + 2 + static_cast<std::ptrdiff_t>(length));
-				return message;
-			}
-		}
+		if (auto message = takeTcpFrame(_input))
+			return message;
 		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
 		if (left.count() <= 0)
 			return std::nullopt;

@@ -1,6 +1,8 @@
 // FakeDotServer.cpp - scriptable DoT server: TLS accept, framed reads, scripted A answers.
 #include "support/FakeDotServer.h"
 
+#include "support/PacketBuilder.h"
+
 #include <Poco/Exception.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureStreamSocket.h>
@@ -342,32 +344,21 @@ void FakeDotServer::serve(Poco::Net::StreamSocket accepted)
 				}
 			}
 
-			size_t offset = 0;
-			while (input.size() - offset >= 2)
+			while (auto query = takeTcpFrame(input))
 			{
-				size_t length = (static_cast<size_t>(input[offset]) << 8) | input[offset + 1];
-				if (input.size() - offset - 2 < length)
-					break;
-				std::vector<uint8_t> query(input.begin() + static_cast<std::ptrdiff_t>(offset + 2),
-										   input.begin() + static_cast<std::ptrdiff_t>(offset + 2 + length));
-				offset += 2 + length;
 				uint64_t index = _queriesReceived++;
-				auto question = parseQuestion(query);
+				auto question = parseQuestion(*query);
 				if (!question)
 					continue;
 				recordQuery(question->name);
 				if (_options.answerOnlyFirst && index >= *_options.answerOnlyFirst)
 					continue;
-				std::vector<uint8_t> answer = makeAnswer(query, *question);
-				std::vector<uint8_t> frame{static_cast<uint8_t>(answer.size() >> 8),
-										   static_cast<uint8_t>(answer.size() & 0xff)};
-				frame.insert(frame.end(), answer.begin(), answer.end());
+				std::vector<uint8_t> frame = tcpFramed(makeAnswer(*query, *question));
 				auto delay = _options.delayMsByName.find(lower(question->name));
 				auto due =
 					Clock::now() + std::chrono::milliseconds(delay == _options.delayMsByName.end() ? 0 : delay->second);
 				scheduled.push_back(Scheduled{due, sequence++, std::move(frame)});
 			}
-			input.erase(input.begin(), input.begin() + static_cast<std::ptrdiff_t>(offset));
 
 			// Answers that are due leave in due order (then arrival order); the rest wait.
 			std::stable_sort(scheduled.begin(), scheduled.end(),

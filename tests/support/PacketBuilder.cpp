@@ -120,6 +120,30 @@ std::vector<uint8_t> ednsOption(uint16_t code, const std::vector<uint8_t>& data)
 	return out;
 }
 
+std::vector<uint8_t> tcpFramed(const std::vector<uint8_t>& message)
+{
+	if (message.size() > 0xffff)
+		throw std::invalid_argument("a DNS message over TCP is at most 65535 octets");
+	std::vector<uint8_t> out;
+	out.push_back(static_cast<uint8_t>(message.size() >> 8));
+	out.push_back(static_cast<uint8_t>(message.size()));
+	out.insert(out.end(), message.begin(), message.end());
+	return out;
+}
+
+std::optional<std::vector<uint8_t>> takeTcpFrame(std::vector<uint8_t>& stream)
+{
+	if (stream.size() < 2)
+		return std::nullopt;
+	const size_t length = (static_cast<size_t>(stream[0]) << 8) | stream[1];
+	if (stream.size() - 2 < length)
+		return std::nullopt;
+	const auto end = stream.begin() + 2 + static_cast<std::ptrdiff_t>(length);
+	std::vector<uint8_t> message(stream.begin() + 2, end);
+	stream.erase(stream.begin(), end);
+	return message;
+}
+
 std::vector<uint8_t> fromHex(const std::string& hex)
 {
 	std::vector<uint8_t> out;

@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,15 @@ std::vector<uint8_t> wireName(const std::string& dotted);
 
 /// One EDNS option encoded as code, length, data.
 std::vector<uint8_t> ednsOption(uint16_t code, const std::vector<uint8_t>& data);
+
+/// The message behind the 2-byte length prefix of DNS over TCP (RFC 1035 4.2.2). Written here,
+/// not by dns::TcpFramer, so a test of our stream reader does not use our writer; the fakes and
+/// clients of tests/support frame with it too.
+std::vector<uint8_t> tcpFramed(const std::vector<uint8_t>& message);
+
+/// Takes the first whole length-prefixed message off the front of `stream` (a zero-length prefix
+/// gives an empty message); nullopt, leaving `stream` alone, while the message is incomplete.
+std::optional<std::vector<uint8_t>> takeTcpFrame(std::vector<uint8_t>& stream);
 
 /// Hex digits to bytes; whitespace is ignored and '#' starts a comment up to the end of the line.
 std::vector<uint8_t> fromHex(const std::string& hex);

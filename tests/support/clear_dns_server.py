@@ -11,13 +11,10 @@
 # FILE (JSON, rewritten atomically on every query): udp_queries, tcp_connections, tcp_queries,
 # qnames (lower-cased, in arrival order). Prints "listening" when ready. Standard library only.
 import argparse
-import json
-import os
-import selectors
-import signal
 import socket
 import struct
-import sys
+
+from dns_wire import TcpUdpServer, frame, split_frames, write_json
 
 
 def question_end(msg):
@@ -72,66 +69,42 @@ def main():
     args = ap.parse_args()
     stats = {"udp_queries": 0, "tcp_connections": 0, "tcp_queries": 0, "qnames": []}
 
-    def write():
-        tmp = args.stats + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(stats, f, sort_keys=True)
-        os.replace(tmp, args.stats)
-
-    sel = selectors.DefaultSelector()
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    t.bind((args.host, args.port))
-    t.listen(16)
-    sel.register(t, selectors.EVENT_READ, "accept")
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind((args.host, args.port))
-    sel.register(u, selectors.EVENT_READ, "udp")
     buffers = {}
+
+    def write():
+        write_json(args.stats, stats)
+
+    def on_accept(c):
+        stats["tcp_connections"] += 1
+        buffers[c] = b""
+        write()
+
+    def on_datagram(s, data, peer):
+        stats["udp_queries"] += 1
+        stats["qnames"].append(qname(data))
+        write()
+        reply = answer(data, args.answer)
+        if reply:
+            s.sendto(reply, peer)
+
+    def on_data(s, data):
+        if not data:
+            del buffers[s]
+            return False
+        queries, buffers[s] = split_frames(buffers[s] + data)
+        for query in queries:
+            stats["tcp_queries"] += 1
+            stats["qnames"].append(qname(query))
+            write()
+            reply = answer(query, args.answer)
+            if reply:
+                s.setblocking(True)
+                s.sendall(frame(reply))
+        return True
+
+    server = TcpUdpServer(args.host, [args.port])
     write()
-    print("listening", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    while True:
-        for key, _ in sel.select(timeout=1.0):
-            s = key.fileobj
-            if key.data == "accept":
-                c, _ = s.accept()
-                stats["tcp_connections"] += 1
-                buffers[c] = b""
-                sel.register(c, selectors.EVENT_READ, "tcp")
-                write()
-            elif key.data == "udp":
-                data, peer = s.recvfrom(65535)
-                stats["udp_queries"] += 1
-                stats["qnames"].append(qname(data))
-                write()
-                reply = answer(data, args.answer)
-                if reply:
-                    s.sendto(reply, peer)
-            else:
-                try:
-                    data = s.recv(65535)
-                except OSError:
-                    data = b""
-                if not data:
-                    sel.unregister(s)
-                    del buffers[s]
-                    s.close()
-                    continue
-                buf = buffers[s] + data
-                while len(buf) >= 2:
-                    n = struct.unpack("!H", buf[:2])[0]
-                    if len(buf) < 2 + n:
-                        break
-                    query, buf = buf[2:2 + n], buf[2 + n:]
-                    stats["tcp_queries"] += 1
-                    stats["qnames"].append(qname(query))
-                    write()
-                    reply = answer(query, args.answer)
-                    if reply:
-                        s.setblocking(True)
-                        s.sendall(struct.pack("!H", len(reply)) + reply)
-                buffers[s] = buf
+    server.run(1.0, on_accept, on_datagram, on_data)
 
 
 if __name__ == "__main__":

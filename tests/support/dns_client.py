@@ -25,7 +25,6 @@ import argparse
 import json
 import random
 import socket
-import struct
 import sys
 import threading
 import time
@@ -37,6 +36,8 @@ import dns.opcode
 import dns.query
 import dns.rcode
 import dns.rdatatype
+
+from dns_wire import frame, recv_frame, shared_option
 
 
 def make_query(name, rdtype="A", edns=False):
@@ -77,16 +78,6 @@ def cmd_one(a):
                       "question": r.question[0].name.to_text() if r.question else ""}))
 
 
-def recv_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("closed")
-        buf += chunk
-    return buf
-
-
 def cmd_pipeline(a):
     s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
     ids = {}
@@ -97,16 +88,14 @@ def cmd_pipeline(a):
         q = make_query(name)
         ids[q.id] = i
         names.append(name)
-        w = q.to_wire()
-        payload += struct.pack("!H", len(w)) + w
+        payload += frame(q.to_wire())
     t0 = time.monotonic()
     s.sendall(payload)
     order = []
     seconds = []
     ok = True
     for _ in range(a.count):
-        (n,) = struct.unpack("!H", recv_exact(s, 2))
-        r = dns.message.from_wire(recv_exact(s, n))
+        r = dns.message.from_wire(recv_frame(s))
         if r.id not in ids:
             ok = False
             continue
@@ -238,8 +227,10 @@ def cmd_trickle(a):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    p = sub.add_parser("one")
-    p.add_argument("--port", type=int, required=True)
+    port = shared_option("--port", type=int, required=True, help="the proxy's port on 127.0.0.1")
+    zone = shared_option("--zone", default="zone.example", help="the zone the query names are made in")
+    p = sub.add_parser("one", parents=[port])
+    p.set_defaults(run=cmd_one)
     p.add_argument("--name", required=True)
     p.add_argument("--type", default="A")
     p.add_argument("--tcp", action="store_true")
@@ -248,38 +239,34 @@ def main():
     p.add_argument("--nord", action="store_true")
     p.add_argument("--raw", action="store_true")
     p.add_argument("--timeout", type=float, default=6)
-    p = sub.add_parser("pipeline")
-    p.add_argument("--port", type=int, required=True)
+    p = sub.add_parser("pipeline", parents=[port, zone])
+    p.set_defaults(run=cmd_pipeline)
     p.add_argument("--count", type=int, default=50)
     p.add_argument("--first")
-    p.add_argument("--zone", default="zone.example")
-    p = sub.add_parser("load")
-    p.add_argument("--port", type=int, required=True)
+    p = sub.add_parser("load", parents=[port, zone])
+    p.set_defaults(run=cmd_load)
     p.add_argument("--clients", type=int, default=50)
     p.add_argument("--queries", type=int, default=10000)
     p.add_argument("--tcp-share", type=float, default=0.5)
-    p.add_argument("--zone", default="zone.example")
     p.add_argument("--unique", action="store_true")
     p.add_argument("--timeout", type=float, default=5)
-    p = sub.add_parser("same")
-    p.add_argument("--port", type=int, required=True)
+    p = sub.add_parser("same", parents=[port])
+    p.set_defaults(run=cmd_same)
     p.add_argument("--count", type=int, default=100)
     p.add_argument("--name", required=True)
-    p = sub.add_parser("trickle")
-    p.add_argument("--port", type=int, required=True)
+    p = sub.add_parser("trickle", parents=[port, zone])
+    p.set_defaults(run=cmd_trickle)
     p.add_argument("--count", type=int, default=8)
     p.add_argument("--min-gap-ms", type=float, default=1500)
     p.add_argument("--max-gap-ms", type=float, default=2500)
-    p.add_argument("--zone", default="zone.example")
     p.add_argument("--budget-ms", type=float, default=500)
-    p = sub.add_parser("hold")
-    p.add_argument("--port", type=int, required=True)
+    p = sub.add_parser("hold", parents=[port])
+    p.set_defaults(run=cmd_hold)
     p.add_argument("--name", required=True)
     p.add_argument("--until", required=True)
     p.add_argument("--timeout", type=float, default=30)
     a = ap.parse_args()
-    {"one": cmd_one, "pipeline": cmd_pipeline, "load": cmd_load, "same": cmd_same, "trickle": cmd_trickle,
-     "hold": cmd_hold}[a.cmd](a)
+    a.run(a)
 
 
 if __name__ == "__main__":

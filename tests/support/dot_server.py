@@ -46,13 +46,14 @@
 
 import argparse
 import asyncio
-import json
 import os
 import signal
 import socket
 import ssl
 import struct
 import sys
+
+from dns_wire import frame, write_json
 
 OPT = 41
 ECS = 8
@@ -91,12 +92,7 @@ class Stats:
         self.write()
 
     def write(self):
-        if not self.path:
-            return
-        tmp = self.path + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(self.data, f, sort_keys=True)
-        os.replace(tmp, self.path)
+        write_json(self.path, self.data)
 
 
 def parse_name(msg, off):
@@ -224,7 +220,7 @@ class Server:
             async with lock:
                 if closing:
                     return
-                writer.write(struct.pack("!H", len(resp)) + resp)
+                writer.write(frame(resp))
                 try:
                     await writer.drain()
                 except (ConnectionError, OSError):
@@ -310,19 +306,19 @@ async def _send_fault(self, kind, q, writer):
     elif kind == "wrong-id":
         bad = dict(q, id=q["id"] ^ 0x5A5A)
         resp = build_answer(bad, self.args.keepalive_ms)
-        writer.write(struct.pack("!H", len(resp)) + resp)
+        writer.write(frame(resp))
     elif kind == "mismatch-question":
         question = bytearray(q["question"])
         question[-4:-2] = struct.pack("!H", 28 if q["qtype"] != 28 else 1)
         resp = build_answer(dict(q, question=bytes(question)), self.args.keepalive_ms)
-        writer.write(struct.pack("!H", len(resp)) + resp)
+        writer.write(frame(resp))
     elif kind in ("qr0", "opcode"):
         resp = bytearray(build_answer(q, self.args.keepalive_ms, FAULT_ADDRESS))
         if kind == "qr0":
             resp[2] &= 0x7F
         else:
             resp[2] = (resp[2] & 0x87) | (2 << 3)
-        writer.write(struct.pack("!H", len(resp)) + bytes(resp))
+        writer.write(frame(bytes(resp)))
     elif kind in ("noquestion-records", "noquestion-refused"):
         flags = 0x8000 | (q["flags"] & 0x7900) | 0x0080
         if kind == "noquestion-records":
@@ -332,10 +328,10 @@ async def _send_fault(self, kind, q, writer):
                 struct.pack("!HHIH", 1, 1, 300, 4) + FAULT_ADDRESS
         else:
             resp = struct.pack("!HHHHHH", q["id"], flags | 5, 0, 0, 0, 0)
-        writer.write(struct.pack("!H", len(resp)) + resp)
+        writer.write(frame(resp))
     elif kind == "reset-mid-answer":
         resp = build_answer(q, self.args.keepalive_ms)
-        framed = struct.pack("!H", len(resp)) + resp
+        framed = frame(resp)
         writer.write(framed[:len(framed) // 2])
         try:
             await writer.drain()

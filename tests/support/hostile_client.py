@@ -54,6 +54,8 @@ import sys
 import threading
 import time
 
+from dns_wire import frame, recv_frame, shared_option, split_frames, write_json
+
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 
 
@@ -165,15 +167,6 @@ def cmd_garbage(a):
                       "tcp_replies": tcp_replies, "probes": probes}))
 
 
-def write_status(path, data):
-    if not path:
-        return
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump(data, f)
-    os.replace(tmp, path)
-
-
 def cmd_hold(a):
     sel = selectors.DefaultSelector()
     conns = []
@@ -184,7 +177,7 @@ def cmd_hold(a):
         conns.append({"sock": c, "trickle": a.trickle_ms > 0 and i % 2 == 1, "open": True, "opened": time.monotonic()})
         sel.register(c, selectors.EVENT_READ, i)
     status = {"opened": len(conns), "closed": 0, "close_after": [], "closed_index": []}
-    write_status(a.status, status)
+    write_json(a.status, status)
     next_trickle = time.monotonic()
     deadline = start + a.max_seconds
     while status["closed"] < len(conns) and time.monotonic() < deadline:
@@ -204,7 +197,7 @@ def cmd_hold(a):
                 status["closed"] += 1
                 status["close_after"].append(round(time.monotonic() - conn["opened"], 3))
                 status["closed_index"].append(i)
-                write_status(a.status, status)
+                write_json(a.status, status)
         if a.trickle_ms > 0 and time.monotonic() >= next_trickle:
             next_trickle = time.monotonic() + a.trickle_ms / 1000.0
             for conn in conns:
@@ -214,7 +207,7 @@ def cmd_hold(a):
                         conn["sock"].send(b"\xff")
                     except OSError:
                         pass
-    write_status(a.status, status)
+    write_json(a.status, status)
     print(json.dumps(status))
 
 
@@ -231,7 +224,7 @@ def cmd_noread(a):
     while time.monotonic() < deadline:
         if sent < a.queries and not pending:
             q = make_query(a.name, sent & 0xFFFF, qtype=16)
-            pending = struct.pack("!H", len(q)) + q
+            pending = frame(q)
             sent += 1
         if pending:
             try:
@@ -331,7 +324,7 @@ def cmd_keep(a):
         except ConnectionError:  # reset by the proxy before connect() returned
             status["closed_early"].append(i)
         conns.append(c)
-    write_status(a.status, status)
+    write_json(a.status, status)
     sel = selectors.DefaultSelector()
     for i, c in enumerate(conns):
         if i not in status["closed_early"]:
@@ -348,7 +341,7 @@ def cmd_keep(a):
             if not data:
                 sel.unregister(key.fileobj)
                 status["closed_early"].append(key.data)
-                write_status(a.status, status)
+                write_json(a.status, status)
     sel.close()
     rcodes = {}
     answered = 0
@@ -358,15 +351,10 @@ def cmd_keep(a):
         rc = "closed"
         try:
             q = make_query("k%d.%s" % (i, a.name), i)
-            c.sendall(struct.pack("!H", len(q)) + q)
-            reply = b""
-            while len(reply) < 2 or len(reply) < 2 + struct.unpack("!H", reply[:2])[0]:
-                chunk = c.recv(65535)
-                if not chunk:
-                    break
-                reply += chunk
-            if len(reply) >= 14:
-                rc = rcode_of(reply[2:])
+            c.sendall(frame(q))
+            reply = recv_frame(c)
+            if len(reply) >= 12:
+                rc = rcode_of(reply)
                 answered += 1
         except socket.timeout:
             rc = "none"
@@ -381,7 +369,7 @@ def cmd_keep(a):
 def cmd_pipeflood(a):
     q = make_query(a.name, 0, qtype=16)
     per = max(1, a.bytes // (len(q) + 2))
-    batch = b"".join(struct.pack("!H", len(q)) + struct.pack("!H", i & 0xFFFF) + q[2:] for i in range(per))
+    batch = b"".join(frame(struct.pack("!H", i & 0xFFFF) + q[2:]) for i in range(per))
     start = time.monotonic()
     conns = []
     for _ in range(a.connections):
@@ -426,16 +414,15 @@ def cmd_pipeflood(a):
                 except OSError:
                     conn["open"] = False
                     continue
-                while len(conn["in"]) >= 2 and len(conn["in"]) >= 2 + struct.unpack("!H", conn["in"][:2])[0]:
-                    conn["in"] = conn["in"][2 + struct.unpack("!H", conn["in"][:2])[0]:]
-                    conn["answers"] += 1
+                answers, conn["in"] = split_frames(conn["in"])
+                conn["answers"] += len(answers)
                 if conn["answers"] < per:
                     busy = True
             elif check_closed and not conn["out"] and closed_by_peer(c):
                 conn["open"] = False
         if not busy and not sent_reported:
             sent_reported = True
-            write_status(a.status, {"connections": len(conns), "queries": per, "sent": True})
+            write_json(a.status, {"connections": len(conns), "queries": per, "sent": True})
         if a.read and not busy:
             break
         if not any(conn["open"] for conn in conns):
@@ -554,11 +541,10 @@ def cmd_chain(a):
             for i in range(a.tcp):
                 msg = chain_message(0x1700 + i, a.chain, a.records, a.flat)
                 t0 = time.monotonic()
-                c.sendall(struct.pack("!H", len(msg)) + msg)
+                c.sendall(frame(msg))
                 rc = "none"
                 try:
-                    prefix = recv_exact(c, 2)
-                    reply = recv_exact(c, struct.unpack("!H", prefix)[0])
+                    reply = recv_frame(c)
                     rc = rcode_of(reply)
                     tcp["times"].append((time.monotonic() - t0) * 1000)
                 except (socket.timeout, ConnectionError):
@@ -577,58 +563,47 @@ def cmd_chain(a):
     print(json.dumps(out))
 
 
-def recv_exact(sock, n):
-    data = b""
-    while len(data) < n:
-        chunk = sock.recv(n - len(data))
-        if not chunk:
-            raise ConnectionError("closed")
-        data += chunk
-    return data
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
-    g = sub.add_parser("garbage")
-    g.add_argument("--port", type=int, required=True)
+    # Every command but chain (which may only --write a file) talks to the proxy on --port.
+    port = shared_option("--port", type=int, required=True, help="the proxy's port on 127.0.0.1")
+    count = shared_option("--count", type=int, required=True, help="connections or queries")
+    status = shared_option("--status", help="JSON file rewritten as the attack progresses")
+    g = sub.add_parser("garbage", parents=[port])
+    g.set_defaults(run=cmd_garbage)
     g.add_argument("--datagrams", type=int, default=10000)
     g.add_argument("--frames", type=int, default=1000)
     g.add_argument("--seed", type=int, default=8)
-    h = sub.add_parser("hold")
-    h.add_argument("--port", type=int, required=True)
-    h.add_argument("--count", type=int, required=True)
+    h = sub.add_parser("hold", parents=[port, count, status])
+    h.set_defaults(run=cmd_hold)
     h.add_argument("--trickle-ms", type=int, default=0)
-    h.add_argument("--status")
     h.add_argument("--max-seconds", type=float, default=60)
-    n = sub.add_parser("noread")
-    n.add_argument("--port", type=int, required=True)
+    n = sub.add_parser("noread", parents=[port])
+    n.set_defaults(run=cmd_noread)
     n.add_argument("--name", default="big.example")
     n.add_argument("--queries", type=int, default=6000)
     n.add_argument("--max-seconds", type=float, default=20)
-    b = sub.add_parser("burst")
-    b.add_argument("--port", type=int, required=True)
-    b.add_argument("--count", type=int, required=True)
+    b = sub.add_parser("burst", parents=[port, count])
+    b.set_defaults(run=cmd_burst)
     b.add_argument("--timeout", type=float, default=10)
     b.add_argument("--zone", default="zone.example")
     b.add_argument("--no-pace", dest="pace", action="store_false", help="send without any pause")
-    k = sub.add_parser("keep")
-    k.add_argument("--port", type=int, required=True)
-    k.add_argument("--count", type=int, required=True)
+    k = sub.add_parser("keep", parents=[port, count, status])
+    k.set_defaults(run=cmd_keep)
     k.add_argument("--source", default="127.0.0.1")
-    k.add_argument("--status")
     k.add_argument("--go")
     k.add_argument("--name", default="zone.example")
     k.add_argument("--max-seconds", type=float, default=30)
-    p = sub.add_parser("pipeflood")
-    p.add_argument("--port", type=int, required=True)
+    p = sub.add_parser("pipeflood", parents=[port, status])
+    p.set_defaults(run=cmd_pipeflood)
     p.add_argument("--connections", type=int, default=16)
     p.add_argument("--name", default="big.example")
     p.add_argument("--bytes", type=int, default=16384)
     p.add_argument("--read", action="store_true")
     p.add_argument("--hold-seconds", type=float, default=10)
-    p.add_argument("--status")
     c = sub.add_parser("chain")
+    c.set_defaults(run=cmd_chain)
     c.add_argument("--port", type=int)
     c.add_argument("--source", default="127.0.0.1")
     c.add_argument("--count", type=int, default=40)
@@ -644,8 +619,7 @@ def main():
     a = ap.parse_args()
     if a.cmd == "chain" and not a.write and a.port is None:
         ap.error("chain needs --port or --write")
-    {"garbage": cmd_garbage, "hold": cmd_hold, "noread": cmd_noread, "burst": cmd_burst, "keep": cmd_keep,
-     "pipeflood": cmd_pipeflood, "chain": cmd_chain}[a.cmd](a)
+    a.run(a)
 
 
 if __name__ == "__main__":

@@ -11,13 +11,9 @@
 # needle_seen (the needle, case-insensitive, appeared in any received bytes: a DNS query
 # for a name with that label was sent in clear text). Prints "listening" when ready.
 import argparse
-import json
-import os
-import selectors
-import signal
-import socket
-import sys
 import time
+
+from dns_wire import TcpUdpServer, write_json
 
 
 def main():
@@ -32,67 +28,51 @@ def main():
              "tls_client_hellos": 0, "needle_seen": False}
 
     def write():
-        tmp = args.stats + ".tmp"
-        with open(tmp, "w") as f:
-            json.dump(stats, f, sort_keys=True)
-        os.replace(tmp, args.stats)
+        write_json(args.stats, stats)
 
     def seen(data):
         if needle in data.lower():
             stats["needle_seen"] = True
 
-    sel = selectors.DefaultSelector()
-    for port in (int(p) for p in args.ports.split(",")):
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        t.bind((args.host, port))
-        t.listen(16)
-        sel.register(t, selectors.EVENT_READ, "accept")
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind((args.host, port))
-        sel.register(u, selectors.EVENT_READ, "udp")
     conns = {}
-    write()
-    print("listening", flush=True)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    while True:
-        for key, _ in sel.select(timeout=0.2):
-            s = key.fileobj
-            if key.data == "accept":
-                c, _ = s.accept()
-                c.setblocking(False)
-                stats["tcp_connections"] += 1
-                conns[c] = [time.monotonic() + 2.0, b""]
-                sel.register(c, selectors.EVENT_READ, "tcp")
-            elif key.data == "udp":
-                data, _ = s.recvfrom(65535)
-                stats["udp_packets"] += 1
-                stats["udp_bytes"] += len(data)
-                seen(data)
-            else:
-                try:
-                    data = s.recv(65535)
-                except OSError:
-                    data = b""
-                st = conns[s]
-                if data:
-                    if not st[1] and data[:1] == b"\x16":
-                        stats["tls_client_hellos"] += 1
-                    # Long enough to catch a query that follows; short against client timeouts.
-                    st[0] = min(st[0], time.monotonic() + 0.5)
-                    st[1] = (st[1] + data)[-65536:]
-                    stats["tcp_bytes"] += len(data)
-                    seen(st[1])
-                if not data or len(st[1]) >= 65536:
-                    sel.unregister(s)
-                    del conns[s]
-                    s.close()
-            write()
+
+    def on_accept(c):
+        c.setblocking(False)
+        stats["tcp_connections"] += 1
+        conns[c] = [time.monotonic() + 2.0, b""]
+        write()
+
+    def on_datagram(_sock, data, _peer):
+        stats["udp_packets"] += 1
+        stats["udp_bytes"] += len(data)
+        seen(data)
+        write()
+
+    def on_data(s, data):
+        st = conns[s]
+        if data:
+            if not st[1] and data[:1] == b"\x16":
+                stats["tls_client_hellos"] += 1
+            # Long enough to catch a query that follows; short against client timeouts.
+            st[0] = min(st[0], time.monotonic() + 0.5)
+            st[1] = (st[1] + data)[-65536:]
+            stats["tcp_bytes"] += len(data)
+            seen(st[1])
+        keep = bool(data) and len(st[1]) < 65536
+        if not keep:
+            del conns[s]
+        write()
+        return keep
+
+    def on_tick():
         now = time.monotonic()
         for c in [c for c, st in conns.items() if st[0] < now]:
-            sel.unregister(c)
             del conns[c]
-            c.close()
+            server.close(c)
+
+    server = TcpUdpServer(args.host, [int(p) for p in args.ports.split(",")])
+    write()
+    server.run(0.2, on_accept, on_datagram, on_data, on_tick)
 
 
 if __name__ == "__main__":

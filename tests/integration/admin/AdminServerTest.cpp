@@ -19,10 +19,7 @@
 #include <thread>
 #include <vector>
 
-using dnsproxy::admin::AdminBindError;
-using dnsproxy::admin::AdminServer;
-using dnsproxy::admin::AdminSettings;
-using dnsproxy::admin::AdminSources;
+using namespace dnsproxy::admin;
 
 namespace
 {

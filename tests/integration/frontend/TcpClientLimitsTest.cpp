@@ -1,6 +1,8 @@
 // TcpClientLimitsTest.cpp - client TCP limits of the real front end on loopback: slowloris and stalled
 // frames closed by the idle timeout, non-readers closed, zero-length frames, max_tcp_connections.
 #include "frontend/Frontend.h"
+
+#include "dns/Header.h"
 #include "support/WaitFor.h"
 
 #include <Poco/Net/NetException.h>
@@ -42,9 +44,7 @@ public:
 		++_handled;
 		if (!_atOnce || _answerSize == 0)
 			return QueryHandler::handleRaw(query, answer, later);
-		answer.assign(_answerSize, 0);
-		std::copy(query.data, query.data + std::min<size_t>(12, query.length), answer.begin());
-		answer[2] |= 0x80;
+		answer = answerOfSize(query.data, query.length);
 		return true;
 	}
 
@@ -71,10 +71,7 @@ public:
 			_held.push_back(std::move(responder));
 			return;
 		}
-		std::vector<uint8_t> answer(_answerSize, 0);
-		std::copy(query.begin(), query.begin() + std::min<size_t>(12, query.size()), answer.begin());
-		answer[2] |= 0x80;
-		responder->respond(std::move(answer));
+		responder->respond(answerOfSize(query.data(), query.size()));
 	}
 
 	/// Like [server] allow = 127.0.0.1/32.
@@ -99,6 +96,15 @@ public:
 	}
 
 private:
+	/// `_answerSize` octets: the query's header with QR set, then zeros.
+	std::vector<uint8_t> answerOfSize(const uint8_t* query, size_t length) const
+	{
+		std::vector<uint8_t> answer(_answerSize, 0);
+		std::copy(query, query + std::min(dns::HEADER_SIZE, length), answer.begin());
+		answer[2] |= static_cast<uint8_t>(dns::Header::QR >> 8);
+		return answer;
+	}
+
 	size_t _answerSize;
 	bool _atOnce;
 	std::atomic<size_t> _handled{0};

@@ -67,7 +67,7 @@ void assertForwardedAnswer(const std::vector<uint8_t>& query, const std::vector<
 	CPPUNIT_ASSERT(isResponse(answer));
 	CPPUNIT_ASSERT_EQUAL(idOf(query), idOf(answer));
 	CPPUNIT_ASSERT_EQUAL(RCODE_NOERROR, rcodeOf(answer));
-	CPPUNIT_ASSERT_EQUAL(1, (answer[6] << 8) | answer[7]);
+	CPPUNIT_ASSERT_EQUAL(uint16_t(1), headerOf(answer).ancount);
 	CPPUNIT_ASSERT_EQUAL(questionHex(query), questionHex(answer));
 	CPPUNIT_ASSERT_EQUAL(std::string("c0000201"), hex(answer.data() + answer.size() - 4, 4));
 }
@@ -139,24 +139,20 @@ public:
 		}
 		tcp.send(batch);
 
-		for (int i = 0; i < PER_TRANSPORT; ++i)
-		{
-			auto answer = udp.receive();
-			CPPUNIT_ASSERT_MESSAGE("UDP answer " + std::to_string(i) + " missing", answer.has_value());
-			auto query = udpQueries.find(idOf(*answer));
-			CPPUNIT_ASSERT(query != udpQueries.end());
-			assertForwardedAnswer(query->second, *answer);
-			udpQueries.erase(query);
-		}
-		for (int i = 0; i < PER_TRANSPORT; ++i)
-		{
-			auto answer = tcp.receive();
-			CPPUNIT_ASSERT_MESSAGE("TCP answer " + std::to_string(i) + " missing", answer.has_value());
-			auto query = tcpQueries.find(idOf(*answer));
-			CPPUNIT_ASSERT(query != tcpQueries.end());
-			assertForwardedAnswer(query->second, *answer);
-			tcpQueries.erase(query);
-		}
+		// Each query answered once, in any order.
+		auto answerEach = [](auto& client, std::map<int, std::vector<uint8_t>>& queries, const std::string& transport) {
+			for (int i = 0; i < PER_TRANSPORT; ++i)
+			{
+				auto answer = client.receive();
+				CPPUNIT_ASSERT_MESSAGE(transport + " answer " + std::to_string(i) + " missing", answer.has_value());
+				auto query = queries.find(idOf(*answer));
+				CPPUNIT_ASSERT(query != queries.end());
+				assertForwardedAnswer(query->second, *answer);
+				queries.erase(query);
+			}
+		};
+		answerEach(udp, udpQueries, "UDP");
+		answerEach(tcp, tcpQueries, "TCP");
 
 		CPPUNIT_ASSERT_EQUAL(uint64_t(2 * PER_TRANSPORT), server.queriesReceived());
 		// Each query in its own TLS record (2-byte length + a query padded to 128 octets), never

@@ -67,6 +67,7 @@ class CachePersistenceTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testClearAndEraseArePersisted);
 	CPPUNIT_TEST(testFlushThreadWritesWithinOneInterval);
 	CPPUNIT_TEST(testManyChangesFlushBeforeTheInterval);
+	CPPUNIT_TEST(testFlushWaitsForTheInterval);
 	CPPUNIT_TEST(testFailedFlushIsFollowedByFullResync);
 	CPPUNIT_TEST(testFlushPurgesRowsPastMaxStale);
 	CPPUNIT_TEST_SUITE_END();
@@ -167,17 +168,29 @@ public:
 	{
 		// An hour's interval, but 50 waiting changes are enough: the batch goes out early.
 		Instance p(path(), _clock, 3600 * 1000, 86400, 50);
-		p.persistence.start();
+		const auto start = std::chrono::steady_clock::time_point(std::chrono::hours(1));
+		CPPUNIT_ASSERT(!p.persistence.flushIfDue(start));
 		for (int i = 0; i < 49; ++i)
 			p.insert("n" + std::to_string(i) + ".example", 300);
-		// Below the threshold: for three of the flush thread's 100 ms looks nothing is written (a
-		// flush fails this at once; absence can only be watched for a while, not waited for).
-		CPPUNIT_ASSERT(!waitFor([&] { return p.rows() != 0; }, std::chrono::milliseconds(300)));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(0), p.persistence.flushes());
+		const auto later = start + std::chrono::minutes(59);
+		CPPUNIT_ASSERT(!p.persistence.flushIfDue(later));
+		CPPUNIT_ASSERT_EQUAL(size_t(0), p.rows());
 		p.insert("n49.example", 300);
-		CPPUNIT_ASSERT(waitFor([&] { return p.rows() == 50; }));
-		p.persistence.stop();
+		CPPUNIT_ASSERT(p.persistence.flushIfDue(later));
+		CPPUNIT_ASSERT_EQUAL(size_t(50), p.rows());
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), p.persistence.flushes());
+	}
+
+	void testFlushWaitsForTheInterval()
+	{
+		Instance p(path(), _clock, 5000);
+		const auto start = std::chrono::steady_clock::time_point(std::chrono::hours(1));
+		CPPUNIT_ASSERT(!p.persistence.flushIfDue(start));
+		p.insert("a.example", 300);
+		CPPUNIT_ASSERT(!p.persistence.flushIfDue(start + std::chrono::milliseconds(4999)));
+		CPPUNIT_ASSERT_EQUAL(size_t(0), p.rows());
+		CPPUNIT_ASSERT(p.persistence.flushIfDue(start + std::chrono::milliseconds(5000)));
+		CPPUNIT_ASSERT_EQUAL(size_t(1), p.rows());
 	}
 
 	void testFailedFlushIsFollowedByFullResync()

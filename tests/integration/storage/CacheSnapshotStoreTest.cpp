@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 namespace dnsproxy::test
 {
@@ -54,19 +55,28 @@ class CacheSnapshotStoreTest: public CppUnit::TestFixture
 	CPPUNIT_TEST_SUITE_END();
 
 public:
+	void setUp() override
+	{
+		_dir = std::make_unique<StorageTestDir>();
+		reopen();
+	}
+
+	void tearDown() override
+	{
+		_store.reset();
+		_db.reset();
+		_dir.reset();
+	}
+
 	void testRoundTripsBinaryKeysAndAnswers()
 	{
-		StorageTestDir dir;
 		const std::string key("\x07"
 							  "example\x03"
 							  "com\x00\x00\x01\x00\x01\x80",
 							  18);
-		{
-			storage::Database db(dir.file("db"));
-			storage::CacheSnapshotStore(db).apply(false, {row(key, 1000, 1300)}, {});
-		}
-		storage::Database db(dir.file("db"));
-		auto rows = storage::CacheSnapshotStore(db).loadAll(0);
+		_store->apply(false, {row(key, 1000, 1300)}, {});
+		reopen();
+		auto rows = _store->loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
 		CPPUNIT_ASSERT_EQUAL(size_t(18), rows[0].key.size());
 		CPPUNIT_ASSERT(key == rows[0].key);
@@ -77,12 +87,9 @@ public:
 
 	void testUpsertReplacesSameKey()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("a", 1000, 1300, 1)}, {});
-		store.apply(false, {row("a", 2000, 2300, 2)}, {});
-		auto rows = store.loadAll(0);
+		_store->apply(false, {row("a", 1000, 1300, 1)}, {});
+		_store->apply(false, {row("a", 2000, 2300, 2)}, {});
+		auto rows = _store->loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
 		CPPUNIT_ASSERT_EQUAL(int64_t(2300), rows[0].expiresAt);
 		CPPUNIT_ASSERT_EQUAL(uint8_t(2), rows[0].answer.back());
@@ -90,73 +97,55 @@ public:
 
 	void testErasesKeys()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("a", 1, 100), row("b", 1, 100), row("c", 1, 100)}, {});
-		auto result = store.apply(false, {}, {"a", "c", "missing"});
+		_store->apply(false, {row("a", 1, 100), row("b", 1, 100), row("c", 1, 100)}, {});
+		auto result = _store->apply(false, {}, {"a", "c", "missing"});
 		CPPUNIT_ASSERT_EQUAL(size_t(2), result.erased);
-		auto rows = store.loadAll(0);
+		auto rows = _store->loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
 		CPPUNIT_ASSERT_EQUAL(std::string("b"), rows[0].key);
 	}
 
 	void testClearedDeletesEverythingBeforeUpserts()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("a", 1, 100), row("b", 1, 100)}, {});
-		store.apply(true, {row("new", 1, 100)}, {});
-		auto rows = store.loadAll(0);
+		_store->apply(false, {row("a", 1, 100), row("b", 1, 100)}, {});
+		_store->apply(true, {row("new", 1, 100)}, {});
+		auto rows = _store->loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
 		CPPUNIT_ASSERT_EQUAL(std::string("new"), rows[0].key);
 	}
 
 	void testUpsertWinsOverEraseOfSameKey()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("a", 1, 100)}, {});
-		store.apply(false, {row("a", 5, 500)}, {"a"});
-		auto rows = store.loadAll(0);
+		_store->apply(false, {row("a", 1, 100)}, {});
+		_store->apply(false, {row("a", 5, 500)}, {"a"});
+		auto rows = _store->loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
 		CPPUNIT_ASSERT_EQUAL(int64_t(500), rows[0].expiresAt);
 	}
 
 	void testLoadAllSkipsRowsExpiredBeforeMinimum()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("old", 1, 100), row("edge", 1, 200), row("new", 1, 300)}, {});
-		auto rows = byKey(store.loadAll(200));
+		_store->apply(false, {row("old", 1, 100), row("edge", 1, 200), row("new", 1, 300)}, {});
+		auto rows = byKey(_store->loadAll(200));
 		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
 		CPPUNIT_ASSERT(rows.count("edge") && rows.count("new"));
-		CPPUNIT_ASSERT_EQUAL(size_t(3), store.count()); // loading never deletes
+		CPPUNIT_ASSERT_EQUAL(size_t(3), _store->count()); // loading never deletes
 	}
 
 	void testPurgeExpiredDeletesOnlyOlderRows()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("old", 1, 100), row("edge", 1, 200), row("new", 1, 300)}, {});
-		CPPUNIT_ASSERT_EQUAL(size_t(1), store.purgeExpired(200));
-		CPPUNIT_ASSERT_EQUAL(size_t(2), store.count());
+		_store->apply(false, {row("old", 1, 100), row("edge", 1, 200), row("new", 1, 300)}, {});
+		CPPUNIT_ASSERT_EQUAL(size_t(1), _store->purgeExpired(200));
+		CPPUNIT_ASSERT_EQUAL(size_t(2), _store->count());
 	}
 
 	void testApplyPurgesInSameCall()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("old", 1, 100)}, {});
-		auto result = store.apply(false, {row("new", 1, 300)}, {}, int64_t(150));
+		_store->apply(false, {row("old", 1, 100)}, {});
+		auto result = _store->apply(false, {row("new", 1, 300)}, {}, int64_t(150));
 		CPPUNIT_ASSERT_EQUAL(size_t(1), result.written);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), result.purged);
-		CPPUNIT_ASSERT_EQUAL(size_t(1), store.count());
+		CPPUNIT_ASSERT_EQUAL(size_t(1), _store->count());
 	}
 
 	/// A trigger that makes inserting the key "bad" fail, so a batch fails half-way.
@@ -171,39 +160,30 @@ public:
 
 	void testFailedApplyLeavesPreviousState()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("a", 1, 100)}, {});
+		_store->apply(false, {row("a", 1, 100)}, {});
 		// A trigger makes the second insert of the batch fail after the clear and the first insert ran.
-		refuseInsertOfKeyBad(db);
-		CPPUNIT_ASSERT_THROW(store.apply(true, {row("b", 1, 100), row("bad", 1, 100)}, {}), Poco::Exception);
-		auto rows = store.loadAll(0);
+		refuseInsertOfKeyBad(*_db);
+		CPPUNIT_ASSERT_THROW(_store->apply(true, {row("b", 1, 100), row("bad", 1, 100)}, {}), Poco::Exception);
+		auto rows = _store->loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
 		CPPUNIT_ASSERT_EQUAL(std::string("a"), rows[0].key);
 	}
 
 	void testWritesTenThousandRowsInOneApply()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
 		std::vector<storage::CacheRow> rows;
 		for (int i = 0; i < 10000; ++i)
 			rows.push_back(row("name-" + std::to_string(i), 1, 1000 + i));
-		CPPUNIT_ASSERT_EQUAL(size_t(10000), store.apply(false, rows, {}).written);
-		CPPUNIT_ASSERT_EQUAL(size_t(10000), store.count());
-		CPPUNIT_ASSERT_EQUAL(size_t(5000), store.loadAll(6000).size());
+		CPPUNIT_ASSERT_EQUAL(size_t(10000), _store->apply(false, rows, {}).written);
+		CPPUNIT_ASSERT_EQUAL(size_t(10000), _store->count());
+		CPPUNIT_ASSERT_EQUAL(size_t(5000), _store->loadAll(6000).size());
 	}
 
 	void testLastUpsertOfSameKeyWins()
 	{
 		// apply() writes in key order; rows with equal keys must keep their order.
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("b", 1, 100, 1), row("a", 1, 100, 1), row("b", 2, 200, 2), row("b", 3, 300, 3)}, {});
-		auto rows = byKey(store.loadAll(0));
+		_store->apply(false, {row("b", 1, 100, 1), row("a", 1, 100, 1), row("b", 2, 200, 2), row("b", 3, 300, 3)}, {});
+		auto rows = byKey(_store->loadAll(0));
 		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
 		CPPUNIT_ASSERT_EQUAL(int64_t(300), rows["b"].expiresAt);
 		CPPUNIT_ASSERT_EQUAL(uint8_t(3), rows["b"].answer.back());
@@ -211,11 +191,8 @@ public:
 
 	void testRoundTripsEmptyAnswer()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {storage::CacheRow{"k", {}, 1, 100}}, {});
-		auto rows = store.loadAll(0);
+		_store->apply(false, {storage::CacheRow{"k", {}, 1, 100}}, {});
+		auto rows = _store->loadAll(0);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
 		CPPUNIT_ASSERT(rows[0].answer.empty());
 	}
@@ -223,9 +200,6 @@ public:
 	void testStatementsSurviveManyApplies()
 	{
 		// The statements are prepared once and reused: every batch must see its own bindings only.
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
 		const int batches = 300;
 		for (int b = 0; b < batches; ++b)
 		{
@@ -236,47 +210,41 @@ public:
 			if (b > 0)
 				for (int i = 0; i < 5; ++i)
 					erased.push_back("k" + std::to_string(b - 1) + "-" + std::to_string(i));
-			auto result = store.apply(false, upserts, erased, int64_t(1000 + b - 9));
+			auto result = _store->apply(false, upserts, erased, int64_t(1000 + b - 9));
 			CPPUNIT_ASSERT_EQUAL(size_t(10), result.written);
 			CPPUNIT_ASSERT_EQUAL(b > 0 ? size_t(5) : size_t(0), result.erased);
 		}
 		// Batches b >= batches - 10 survive the purge: 10 rows for the last, 5 for each earlier one.
-		auto rows = byKey(store.loadAll(0));
+		auto rows = byKey(_store->loadAll(0));
 		CPPUNIT_ASSERT_EQUAL(size_t(10 + 9 * 5), rows.size());
 		CPPUNIT_ASSERT_EQUAL(uint8_t(batches - 1), rows["k299-0"].answer.back());
 		CPPUNIT_ASSERT_EQUAL(int64_t(1000 + 290), rows["k290-9"].expiresAt);
 		CPPUNIT_ASSERT(!rows.count("k290-0"));
-		CPPUNIT_ASSERT_EQUAL(std::string("ok"), db.quickCheck());
+		CPPUNIT_ASSERT_EQUAL(std::string("ok"), _db->quickCheck());
 	}
 
 	void testApplyAfterFailedApplyWorks()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("a", 1, 100)}, {});
-		refuseInsertOfKeyBad(db);
-		CPPUNIT_ASSERT_THROW(store.apply(false, {row("b", 1, 100), row("bad", 1, 100), row("c", 1, 100)}, {"a"}),
+		_store->apply(false, {row("a", 1, 100)}, {});
+		refuseInsertOfKeyBad(*_db);
+		CPPUNIT_ASSERT_THROW(_store->apply(false, {row("b", 1, 100), row("bad", 1, 100), row("c", 1, 100)}, {"a"}),
 							 Poco::Exception);
-		CPPUNIT_ASSERT_EQUAL(size_t(1), store.count()); // the erase of "a" and the insert of "b" rolled back
-		db.withSession([](Poco::Data::Session& s) { s << "DROP TRIGGER refuse", Poco::Data::Keywords::now; });
+		CPPUNIT_ASSERT_EQUAL(size_t(1), _store->count()); // the erase of "a" and the insert of "b" rolled back
+		_db->withSession([](Poco::Data::Session& s) { s << "DROP TRIGGER refuse", Poco::Data::Keywords::now; });
 		// The statement that failed was reset, and the transaction rolled back: the same statements work.
-		auto result = store.apply(false, {row("b", 1, 100), row("bad", 1, 100)}, {"a"});
+		auto result = _store->apply(false, {row("b", 1, 100), row("bad", 1, 100)}, {"a"});
 		CPPUNIT_ASSERT_EQUAL(size_t(2), result.written);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), result.erased);
-		auto rows = byKey(store.loadAll(0));
+		auto rows = byKey(_store->loadAll(0));
 		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
 		CPPUNIT_ASSERT(rows.count("b") && rows.count("bad"));
 	}
 
 	void testForEachRowVisitsRowsAboveMinimum()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("old", 1, 100), row("new", 7, 300, 0x42)}, {});
+		_store->apply(false, {row("old", 1, 100), row("new", 7, 300, 0x42)}, {});
 		std::vector<storage::CacheRow> seen;
-		const size_t visited = store.forEachRow(200, [&](const storage::CacheRowView& view) {
+		const size_t visited = _store->forEachRow(200, [&](const storage::CacheRowView& view) {
 			seen.push_back(
 				{std::string(view.key), {view.answer, view.answer + view.answerSize}, view.storedAt, view.expiresAt});
 		});
@@ -290,17 +258,28 @@ public:
 
 	void testVisitorExceptionLeavesStoreUsable()
 	{
-		StorageTestDir dir;
-		storage::Database db(dir.file("db"));
-		storage::CacheSnapshotStore store(db);
-		store.apply(false, {row("a", 1, 100), row("b", 1, 100)}, {});
+		_store->apply(false, {row("a", 1, 100), row("b", 1, 100)}, {});
 		CPPUNIT_ASSERT_THROW(
-			store.forEachRow(0, [](const storage::CacheRowView&) { throw std::runtime_error("out of memory"); }),
+			_store->forEachRow(0, [](const storage::CacheRowView&) { throw std::runtime_error("out of memory"); }),
 			std::runtime_error);
 		// The mutex was released and the query reset: writes and a full read work.
-		store.apply(false, {row("c", 1, 100)}, {"a"});
-		CPPUNIT_ASSERT_EQUAL(size_t(2), store.loadAll(0).size());
+		_store->apply(false, {row("c", 1, 100)}, {"a"});
+		CPPUNIT_ASSERT_EQUAL(size_t(2), _store->loadAll(0).size());
 	}
+
+private:
+	/// Opens the database file again (the first time, creates it), as a restart does.
+	void reopen()
+	{
+		_store.reset();
+		_db.reset();
+		_db = std::make_unique<storage::Database>(_dir->file("db"));
+		_store = std::make_unique<storage::CacheSnapshotStore>(*_db);
+	}
+
+	std::unique_ptr<StorageTestDir> _dir;
+	std::unique_ptr<storage::Database> _db;
+	std::unique_ptr<storage::CacheSnapshotStore> _store;
 };
 
 CPPUNIT_TEST_SUITE_NAMED_REGISTRATION(CacheSnapshotStoreTest, "storage");

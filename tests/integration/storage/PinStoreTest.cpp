@@ -58,8 +58,7 @@ public:
 		CPPUNIT_ASSERT(!seen.knownName);
 		CPPUNIT_ASSERT(seen.newDigest);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::LEARNED, seen.source);
-		auto rows = _pins->list();
-		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		auto rows = listed(1);
 		CPPUNIT_ASSERT_EQUAL(NAME, rows[0].name);
 		CPPUNIT_ASSERT_EQUAL(KEY_A, rows[0].sha256);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::LEARNED, rows[0].source);
@@ -76,8 +75,7 @@ public:
 		auto seen = _pins->recordSeen(NAME, KEY_A, 1500);
 		CPPUNIT_ASSERT(seen.knownName);
 		CPPUNIT_ASSERT(!seen.newDigest);
-		auto rows = _pins->list();
-		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		auto rows = listed(1);
 		CPPUNIT_ASSERT_EQUAL(int64_t(1000), rows[0].firstSeen);
 		CPPUNIT_ASSERT_EQUAL(int64_t(1500), rows[0].lastSeen);
 		CPPUNIT_ASSERT_EQUAL(int64_t(2), rows[0].count);
@@ -106,8 +104,7 @@ public:
 	{
 		_pins->recordSeen(NAME, KEY_A, 1000);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::APPROVED, _pins->approve(NAME, KEY_B, 2000));
-		auto rows = _pins->list(NAME);
-		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
+		auto rows = listed(2, NAME);
 		CPPUNIT_ASSERT_EQUAL(KEY_B, rows[1].sha256);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::APPROVED, rows[1].source);
 		CPPUNIT_ASSERT_EQUAL(int64_t(0), rows[1].count);
@@ -122,8 +119,7 @@ public:
 		_pins->recordSeen(NAME, KEY_A, 1000);
 		_pins->recordSeen(NAME, KEY_A, 1100);
 		_pins->approve(NAME, KEY_A, 2000);
-		auto rows = _pins->list(NAME);
-		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		auto rows = listed(1, NAME);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::APPROVED, rows[0].source);
 		CPPUNIT_ASSERT_EQUAL(int64_t(2), rows[0].count);
 		CPPUNIT_ASSERT_EQUAL(int64_t(1000), rows[0].firstSeen);
@@ -133,7 +129,7 @@ public:
 	{
 		_pins->addConfigured(NAME, KEY_A, 1000);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, _pins->approve(NAME, KEY_A, 2000));
-		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, _pins->list(NAME)[0].source);
+		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, listed(1, NAME)[0].source);
 	}
 
 	void testAddConfiguredOverridesLearned()
@@ -141,8 +137,7 @@ public:
 		_pins->recordSeen(NAME, KEY_A, 1000);
 		_pins->addConfigured(NAME, KEY_A, 2000);
 		_pins->addConfigured(NAME, KEY_B, 2000);
-		auto rows = _pins->list(NAME);
-		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
+		auto rows = listed(2, NAME);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, rows[0].source);
 		CPPUNIT_ASSERT_EQUAL(int64_t(1), rows[0].count);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, rows[1].source);
@@ -154,8 +149,7 @@ public:
 		_pins->addConfigured("other.example", KEY_B, 1000);
 		_pins->recordSeen(NAME, KEY_C, 1000);
 		_pins->syncConfigured({{NAME, KEY_B}}, 2000);
-		auto rows = _pins->list();
-		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
+		auto rows = listed(2);
 		CPPUNIT_ASSERT_EQUAL(KEY_C, rows[0].sha256); // learned, untouched (first_seen 1000)
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::LEARNED, rows[0].source);
 		CPPUNIT_ASSERT_EQUAL(KEY_B, rows[1].sha256);
@@ -169,8 +163,7 @@ public:
 		_pins->addConfigured(NAME, KEY_C, 1000);
 		_pins->recordSeen("other.example", KEY_A, 1000);
 		CPPUNIT_ASSERT_EQUAL(size_t(2), _pins->forget(NAME));
-		auto rows = _pins->list(NAME);
-		CPPUNIT_ASSERT_EQUAL(size_t(1), rows.size());
+		auto rows = listed(1, NAME);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::CONFIG, rows[0].source);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), _pins->list("other.example").size());
 		CPPUNIT_ASSERT_EQUAL(size_t(0), _pins->forget("never.example"));
@@ -181,8 +174,7 @@ public:
 		_pins->recordSeen("b.example", KEY_A, 1000);
 		_pins->recordSeen("a.example", KEY_B, 1000);
 		_pins->recordSeen("a.example", KEY_C, 500);
-		auto all = _pins->list();
-		CPPUNIT_ASSERT_EQUAL(size_t(3), all.size());
+		auto all = listed(3);
 		CPPUNIT_ASSERT_EQUAL(std::string("a.example"), all[0].name);
 		CPPUNIT_ASSERT_EQUAL(KEY_C, all[0].sha256); // earliest first_seen first
 		CPPUNIT_ASSERT_EQUAL(size_t(1), _pins->list(std::string("b.example")).size());
@@ -224,12 +216,19 @@ public:
 		_pins->recordSeen(NAME, KEY_A, 1000);
 		_pins->approve(NAME, KEY_B, 1000);
 		reopen();
-		auto rows = _pins->list(NAME);
-		CPPUNIT_ASSERT_EQUAL(size_t(2), rows.size());
+		auto rows = listed(2, NAME);
 		CPPUNIT_ASSERT_EQUAL(storage::PinSource::APPROVED, rows[1].source);
 	}
 
 private:
+	/// list(name), after checking that it holds `count` rows (so a test may index them).
+	std::vector<storage::PinRow> listed(size_t count, const std::optional<std::string>& name = std::nullopt) const
+	{
+		auto rows = _pins->list(name);
+		CPPUNIT_ASSERT_EQUAL(count, rows.size());
+		return rows;
+	}
+
 	void reopen()
 	{
 		_pins.reset();

@@ -3,7 +3,6 @@
 #include "upstream/TlsConnector.h"
 
 #include "dns/Header.h"
-#include "dns/TcpFramer.h"
 #include "support/FakeDotServer.h"
 #include "support/PacketBuilder.h"
 #include "upstream/TlsContextFactory.h"
@@ -13,6 +12,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,24 +68,38 @@ struct Opened
 	}
 };
 
+/// A FakeDotServer and a strict-profile TlsConnector to it under `authName`, with the stats it
+/// counts into.
+struct StrictToFake
+{
+	explicit StrictToFake(const std::string& authName):
+		connector({server.address(), authName}, clientContext(), {}, stats, nullptr, Poco::Logger::get("test"))
+	{
+	}
+
+	FakeDotServer server;
+	stats::UpstreamStats stats;
+	TlsConnector connector;
+};
+
 /// One query and its answer on a blocking stream, so that TLS 1.3 session tickets arrive.
 void exchange(Poco::Net::StreamSocket& socket)
 {
 	const auto query = PacketBuilder().header(0x1234, dns::Header::RD, 1, 0, 0, 0).question("a.example", 1).data();
-	const auto frame = dns::TcpFramer::frame(query.data(), query.size());
+	const auto frame = test::tcpFramed(query);
 	socket.setReceiveTimeout(Poco::Timespan(5, 0));
 	CPPUNIT_ASSERT_EQUAL(static_cast<int>(frame.size()),
 						 socket.sendBytes(frame.data(), static_cast<int>(frame.size())));
-	dns::TcpFramer framer;
-	std::vector<uint8_t> answer;
+	std::vector<uint8_t> stream;
+	std::optional<std::vector<uint8_t>> answer;
 	uint8_t buffer[4096];
-	while (framer.next(answer) != dns::TcpFramer::Status::FRAME)
+	while (!(answer = test::takeTcpFrame(stream)))
 	{
 		int n = socket.receiveBytes(buffer, sizeof(buffer));
 		CPPUNIT_ASSERT(n > 0);
-		framer.append(buffer, static_cast<size_t>(n));
+		stream.insert(stream.end(), buffer, buffer + n);
 	}
-	CPPUNIT_ASSERT_EQUAL(uint16_t(0x1234), dns::readId(answer.data()));
+	CPPUNIT_ASSERT_EQUAL(uint16_t(0x1234), dns::readId(answer->data()));
 }
 
 /// A loopback port on which nothing listens (bound, closed again).
@@ -111,52 +125,43 @@ class TlsConnectorTest: public CppUnit::TestFixture
 public:
 	void testStrictProfileConnectsAuthenticated()
 	{
-		FakeDotServer server;
-		stats::UpstreamStats stats;
-		TlsConnector connector({server.address(), "dot.example"}, clientContext(), {}, stats, nullptr,
-							   Poco::Logger::get("test"));
+		StrictToFake to("dot.example");
 		Opened opened;
 		TlsConnector::Failure failure;
-		CPPUNIT_ASSERT(connector.connect(opened.callback(), failure));
+		CPPUNIT_ASSERT(to.connector.connect(opened.callback(), failure));
 		CPPUNIT_ASSERT(opened.secure);
-		CPPUNIT_ASSERT_EQUAL(static_cast<int>(upstream::TRANSPORT_AUTHENTICATED_TLS), stats.transport.load());
-		CPPUNIT_ASSERT_EQUAL(uint64_t(0), stats.unauthenticatedTls.load());
+		CPPUNIT_ASSERT_EQUAL(static_cast<int>(upstream::TRANSPORT_AUTHENTICATED_TLS), to.stats.transport.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), to.stats.unauthenticatedTls.load());
 		exchange(opened.socket);
 	}
 
 	void testStrictProfileRefusesWrongNameWithoutFallback()
 	{
-		FakeDotServer server;
-		stats::UpstreamStats stats;
-		TlsConnector connector({server.address(), "other.example"}, clientContext(), {}, stats, nullptr,
-							   Poco::Logger::get("test"));
+		StrictToFake to("other.example");
 		Opened opened;
 		TlsConnector::Failure failure;
-		CPPUNIT_ASSERT(!connector.connect(opened.callback(), failure));
+		CPPUNIT_ASSERT(!to.connector.connect(opened.callback(), failure));
 		CPPUNIT_ASSERT_EQUAL(0, opened.count);
 		CPPUNIT_ASSERT(!failure.error.empty());
 		CPPUNIT_ASSERT(!failure.refusedByPin);
-		CPPUNIT_ASSERT_EQUAL(uint64_t(0), stats.clearTextFallbacks.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), to.stats.clearTextFallbacks.load());
 	}
 
 	void testResumesSessionTakenAfterAnswer()
 	{
-		FakeDotServer server;
-		stats::UpstreamStats stats;
-		TlsConnector connector({server.address(), "dot.example"}, clientContext(), {}, stats, nullptr,
-							   Poco::Logger::get("test"));
+		StrictToFake to("dot.example");
 		Opened first;
 		TlsConnector::Failure failure;
-		CPPUNIT_ASSERT(connector.connect(first.callback(), failure));
+		CPPUNIT_ASSERT(to.connector.connect(first.callback(), failure));
 		exchange(first.socket);
-		connector.answered(first.socket);
+		to.connector.answered(first.socket);
 		first.socket.close();
 		Opened second;
-		CPPUNIT_ASSERT(connector.connect(second.callback(), failure));
+		CPPUNIT_ASSERT(to.connector.connect(second.callback(), failure));
 		exchange(second.socket);
-		CPPUNIT_ASSERT_EQUAL(uint64_t(1), stats.tlsResumptions.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), to.stats.tlsResumptions.load());
 		// A resumed handshake shows no certificate; it counts as authenticated like the first.
-		CPPUNIT_ASSERT_EQUAL(static_cast<int>(upstream::TRANSPORT_AUTHENTICATED_TLS), stats.transport.load());
+		CPPUNIT_ASSERT_EQUAL(static_cast<int>(upstream::TRANSPORT_AUTHENTICATED_TLS), to.stats.transport.load());
 	}
 
 	void testNoClearTextForServerThatSpokeTls()

@@ -46,7 +46,7 @@ public:
 		CPPUNIT_ASSERT(ask(pool, "two.zone.example"));
 		CPPUNIT_ASSERT_EQUAL(size_t(2), pool.servers().size());
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), a.handshakes()); // the same connection answered
-		CPPUNIT_ASSERT_EQUAL(uint64_t(2), a.answersSent());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), a.queriesReceived());
 		CPPUNIT_ASSERT(before == &pool.servers().front()->stats); // its counters too
 		CPPUNIT_ASSERT_EQUAL(uint64_t(0), b.queriesReceived());   // failover: the first server first
 	}
@@ -87,7 +87,7 @@ public:
 		pool.reconfigure(settings({&a}), context); // back before its connection was stopped
 		CPPUNIT_ASSERT(ask(pool, "two.zone.example"));
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), a.handshakes());
-		CPPUNIT_ASSERT_EQUAL(uint64_t(2), a.answersSent());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), a.queriesReceived());
 	}
 
 private:

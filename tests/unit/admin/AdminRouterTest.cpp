@@ -9,12 +9,7 @@
 #include <cppunit/TestFixture.h>
 #include <cppunit/extensions/HelperMacros.h>
 
-using dnsproxy::admin::AdminRequest;
-using dnsproxy::admin::AdminResponse;
-using dnsproxy::admin::AdminRouter;
-using dnsproxy::admin::AdminSources;
-using dnsproxy::admin::DnsNames;
-using dnsproxy::admin::TokenAuth;
+using namespace dnsproxy::admin;
 
 namespace
 {

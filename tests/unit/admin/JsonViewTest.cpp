@@ -23,9 +23,22 @@ Object::Ptr roundTrip(const Object::Ptr& object)
 	return parser.parse(JsonView::toString(object)).extract<Object::Ptr>();
 }
 
+/// The /stats object of sampleSnapshot(), which most tests read.
+Object::Ptr sampleStats()
+{
+	return roundTrip(JsonView::stats(dnsproxy::test::sampleSnapshot()));
+}
+
 uint64_t u64(const Object::Ptr& o, const std::string& key)
 {
 	return o->getValue<uint64_t>(key);
+}
+
+/// Fails naming the first key of `expected` whose count in `o` differs.
+void assertCounts(const Object::Ptr& o, std::initializer_list<std::pair<const char*, uint64_t>> expected)
+{
+	for (const auto& [key, value] : expected)
+		CPPUNIT_ASSERT_EQUAL_MESSAGE(key, value, u64(o, key));
 }
 
 } // namespace
@@ -47,51 +60,43 @@ class JsonViewTest: public CppUnit::TestFixture
 public:
 	void testQueriesByTransportWithTotal()
 	{
-		Object::Ptr q = roundTrip(JsonView::stats(dnsproxy::test::sampleSnapshot()))->getObject("queries");
-		CPPUNIT_ASSERT_EQUAL(uint64_t(70), u64(q, "udp"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(30), u64(q, "tcp"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(100), u64(q, "total"));
+		Object::Ptr q = sampleStats()->getObject("queries");
+		assertCounts(q, {{"udp", 70}, {"tcp", 30}, {"total", 100}});
 	}
 
 	void testAnswersByRcodeNameIncludingZeroMainOnes()
 	{
-		Object::Ptr a = roundTrip(JsonView::stats(dnsproxy::test::sampleSnapshot()))->getObject("answers");
-		CPPUNIT_ASSERT_EQUAL(uint64_t(80), u64(a, "NOERROR"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(5), u64(a, "SERVFAIL"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(15), u64(a, "NXDOMAIN"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(0), u64(a, "REFUSED"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(0), u64(a, "FORMERR"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(0), u64(a, "NOTIMP"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(1), u64(a, "NOTAUTH"));
+		Object::Ptr a = sampleStats()->getObject("answers");
+		assertCounts(a, {{"NOERROR", 80},
+						 {"SERVFAIL", 5},
+						 {"NXDOMAIN", 15},
+						 {"REFUSED", 0},
+						 {"FORMERR", 0},
+						 {"NOTIMP", 0},
+						 {"NOTAUTH", 1}});
 		CPPUNIT_ASSERT(!a->has("NOTZONE"));
 	}
 
 	void testCacheFiguresAndHitRatio()
 	{
-		Object::Ptr c = roundTrip(JsonView::stats(dnsproxy::test::sampleSnapshot()))->getObject("cache");
+		Object::Ptr c = sampleStats()->getObject("cache");
 		CPPUNIT_ASSERT(c->getValue<bool>("enabled"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(42), u64(c, "entries"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(60), u64(c, "hits"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(40), u64(c, "misses"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(2), u64(c, "stale_served"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(6), u64(c, "prefetches"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(7), u64(c, "persisted"));
+		assertCounts(
+			c,
+			{{"entries", 42}, {"hits", 60}, {"misses", 40}, {"stale_served", 2}, {"prefetches", 6}, {"persisted", 7}});
 		CPPUNIT_ASSERT_DOUBLES_EQUAL(0.6, c->getValue<double>("hit_ratio"), 1e-9);
 	}
 
 	void testUpstreamsWithLatencyPercentiles()
 	{
-		Array::Ptr ups = roundTrip(JsonView::stats(dnsproxy::test::sampleSnapshot()))->getArray("upstreams");
+		Array::Ptr ups = sampleStats()->getArray("upstreams");
 		CPPUNIT_ASSERT_EQUAL(size_t(2), ups->size());
 		Object::Ptr a = ups->getObject(0);
 		CPPUNIT_ASSERT_EQUAL(std::string("1.1.1.1:853"), a->getValue<std::string>("address"));
 		CPPUNIT_ASSERT_EQUAL(std::string("cloudflare-dns.com"), a->getValue<std::string>("name"));
 		CPPUNIT_ASSERT_EQUAL(std::string("up"), a->getValue<std::string>("state"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(2), u64(a, "connections_opened"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(1), u64(a, "tls_resumptions"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(40), u64(a, "queries"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(1), u64(a, "failures"));
-		CPPUNIT_ASSERT_EQUAL(uint64_t(3), u64(a, "timeouts"));
+		assertCounts(
+			a, {{"connections_opened", 2}, {"tls_resumptions", 1}, {"queries", 40}, {"failures", 1}, {"timeouts", 3}});
 		Object::Ptr latency = a->getObject("latency_ms");
 		CPPUNIT_ASSERT_DOUBLES_EQUAL(1.5, latency->getValue<double>("p50"), 1e-9);
 		CPPUNIT_ASSERT_DOUBLES_EQUAL(4.25, latency->getValue<double>("p95"), 1e-9);
@@ -102,7 +107,7 @@ public:
 
 	void testClientsAndPins()
 	{
-		Object::Ptr root = roundTrip(JsonView::stats(dnsproxy::test::sampleSnapshot()));
+		Object::Ptr root = sampleStats();
 		CPPUNIT_ASSERT_EQUAL(uint64_t(3), u64(root->getObject("clients"), "tcp_connections"));
 		CPPUNIT_ASSERT_EQUAL(uint64_t(4), u64(root->getObject("clients"), "refused"));
 		CPPUNIT_ASSERT_EQUAL(uint64_t(8), u64(root->getObject("pins"), "changes_seen"));

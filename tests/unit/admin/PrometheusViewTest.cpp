@@ -14,9 +14,22 @@ using dnsproxy::admin::PrometheusView;
 namespace
 {
 
+/// The exposition of sampleSnapshot(), which every test reads.
+std::string sampleText()
+{
+	return PrometheusView::render(dnsproxy::test::sampleSnapshot());
+}
+
 bool contains(const std::string& text, const std::string& line)
 {
 	return ("\n" + text).find("\n" + line + "\n") != std::string::npos;
+}
+
+/// Fails naming the first of `lines` that is not a whole line of `text`.
+void assertHasLines(const std::string& text, std::initializer_list<std::string> lines)
+{
+	for (const auto& line : lines)
+		CPPUNIT_ASSERT_MESSAGE("missing line: " + line, contains(text, line));
 }
 
 } // namespace
@@ -37,7 +50,7 @@ class PrometheusViewTest: public CppUnit::TestFixture
 public:
 	void testEverySampleHasHelpAndTypeOfItsFamily()
 	{
-		const std::string text = PrometheusView::render(dnsproxy::test::sampleSnapshot());
+		const std::string text = sampleText();
 		std::istringstream in(text);
 		std::string line, help, type;
 		std::set<std::string> families;
@@ -67,7 +80,7 @@ public:
 
 	void testCountersEndInTotal()
 	{
-		const std::string text = PrometheusView::render(dnsproxy::test::sampleSnapshot());
+		const std::string text = sampleText();
 		std::istringstream in(text);
 		std::string line;
 		while (std::getline(in, line))
@@ -82,31 +95,29 @@ public:
 
 	void testQueriesByTransportAndAnswersByRcode()
 	{
-		const std::string text = PrometheusView::render(dnsproxy::test::sampleSnapshot());
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_queries_total{transport=\"udp\"} 70"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_queries_total{transport=\"tcp\"} 30"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_answers_total{rcode=\"NOERROR\"} 80"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_answers_total{rcode=\"SERVFAIL\"} 5"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_answers_total{rcode=\"NXDOMAIN\"} 15"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_answers_total{rcode=\"REFUSED\"} 0"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_answers_total{rcode=\"NOTAUTH\"} 1"));
+		const std::string text = sampleText();
+		assertHasLines(text,
+					   {"dnsproxy_queries_total{transport=\"udp\"} 70", "dnsproxy_queries_total{transport=\"tcp\"} 30",
+						"dnsproxy_answers_total{rcode=\"NOERROR\"} 80", "dnsproxy_answers_total{rcode=\"SERVFAIL\"} 5",
+						"dnsproxy_answers_total{rcode=\"NXDOMAIN\"} 15", "dnsproxy_answers_total{rcode=\"REFUSED\"} 0",
+						"dnsproxy_answers_total{rcode=\"NOTAUTH\"} 1"});
 		CPPUNIT_ASSERT(text.find("rcode=\"NOTZONE\"") == std::string::npos);
 	}
 
 	void testUpstreamSamplesCarryAddressAndNameLabels()
 	{
-		const std::string text = PrometheusView::render(dnsproxy::test::sampleSnapshot());
+		const std::string text = sampleText();
 		const std::string labels = "{upstream=\"1.1.1.1:853\",name=\"cloudflare-dns.com\"}";
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_up" + labels + " 1"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_queries_total" + labels + " 40"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_connections_opened_total" + labels + " 2"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_tls_resumptions_total" + labels + " 1"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_timeouts_total" + labels + " 3"));
+		assertHasLines(text,
+					   {"dnsproxy_upstream_up" + labels + " 1", "dnsproxy_upstream_queries_total" + labels + " 40",
+						"dnsproxy_upstream_connections_opened_total" + labels + " 2",
+						"dnsproxy_upstream_tls_resumptions_total" + labels + " 1",
+						"dnsproxy_upstream_timeouts_total" + labels + " 3"});
 	}
 
 	void testEscapesQuotesInLabelValues()
 	{
-		const std::string text = PrometheusView::render(dnsproxy::test::sampleSnapshot());
+		const std::string text = sampleText();
 		CPPUNIT_ASSERT(
 			contains(text, "dnsproxy_upstream_up{upstream=\"9.9.9.9:853\",name=\"dns.\\\"quad9\\\".net\"} 0"));
 		CPPUNIT_ASSERT_EQUAL(std::string("a\\\\b\\nc\\\""), PrometheusView::escapeLabel("a\\b\nc\""));
@@ -114,28 +125,24 @@ public:
 
 	void testLatencyHistogramIsCumulativeInSeconds()
 	{
-		const std::string text = PrometheusView::render(dnsproxy::test::sampleSnapshot());
+		const std::string text = sampleText();
 		const std::string l = "upstream=\"1.1.1.1:853\",name=\"cloudflare-dns.com\"";
-		CPPUNIT_ASSERT(contains(text, "# TYPE dnsproxy_upstream_latency_seconds histogram"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"0.001\"} 10"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"0.002\"} 30"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"0.005\"} 35"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"+Inf\"} 36"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_latency_seconds_sum{" + l + "} 0.1235"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_upstream_latency_seconds_count{" + l + "} 36"));
+		assertHasLines(text, {"# TYPE dnsproxy_upstream_latency_seconds histogram",
+							  "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"0.001\"} 10",
+							  "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"0.002\"} 30",
+							  "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"0.005\"} 35",
+							  "dnsproxy_upstream_latency_seconds_bucket{" + l + ",le=\"+Inf\"} 36",
+							  "dnsproxy_upstream_latency_seconds_sum{" + l + "} 0.1235",
+							  "dnsproxy_upstream_latency_seconds_count{" + l + "} 36"});
 	}
 
 	void testCacheAndPinFigures()
 	{
-		const std::string text = PrometheusView::render(dnsproxy::test::sampleSnapshot());
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_cache_entries 42"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_cache_hits_total 60"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_cache_misses_total 40"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_cache_stale_served_total 2"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_client_tcp_connections 3"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_pin_changes_total 8"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_pin_refusals_total 9"));
-		CPPUNIT_ASSERT(contains(text, "dnsproxy_uptime_seconds 12.5"));
+		const std::string text = sampleText();
+		assertHasLines(text, {"dnsproxy_cache_entries 42", "dnsproxy_cache_hits_total 60",
+							  "dnsproxy_cache_misses_total 40", "dnsproxy_cache_stale_served_total 2",
+							  "dnsproxy_client_tcp_connections 3", "dnsproxy_pin_changes_total 8",
+							  "dnsproxy_pin_refusals_total 9", "dnsproxy_uptime_seconds 12.5"});
 	}
 
 	void testFormatsNumbersShortestExact()

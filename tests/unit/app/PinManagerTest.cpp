@@ -3,9 +3,7 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
-using dnsproxy::app::PinManager;
-using dnsproxy::app::PinPolicy;
-using dnsproxy::app::TlsConfig;
+using namespace dnsproxy::app;
 using dnsproxy::upstream::PeerChain;
 
 namespace

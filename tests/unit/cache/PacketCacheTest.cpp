@@ -5,6 +5,7 @@
 #include "dns/Constants.h"
 #include "dns/Header.h"
 #include "support/CachePackets.h"
+#include "support/MessageFields.h"
 
 #include <cppunit/extensions/HelperMacros.h>
 
@@ -85,6 +86,13 @@ public:
 		return std::make_unique<PacketCache>(settings, [this] { return _now; });
 	}
 
+	/// answerA(NAME, ttls) stored under NAME's A key; what insert() returned.
+	static bool insertA(PacketCache& cache, std::vector<uint32_t> ttls)
+	{
+		const auto answer = answerA(NAME, std::move(ttls));
+		return cache.insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+	}
+
 	void testMissOnEmptyCache()
 	{
 		auto cache = makeCache();
@@ -138,8 +146,7 @@ public:
 	void testExpiresAtSmallestTtl()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {600, 30});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {600, 30});
 		_now += 29;
 		CPPUNIT_ASSERT(cache->lookup(keyFor(NAME, dns::Type::A))->fresh);
 		_now += 1;
@@ -155,7 +162,7 @@ public:
 		CPPUNIT_ASSERT(cache->insert(keyFor("nx.example", dns::Type::A), nx.data(), nx.size()));
 		auto hit = cache->lookup(keyFor("nx.example", dns::Type::A));
 		CPPUNIT_ASSERT(hit && hit->fresh);
-		CPPUNIT_ASSERT_EQUAL(uint8_t(dns::Rcode::NXDOMAIN), uint8_t(hit->answer[3] & 0x0f));
+		CPPUNIT_ASSERT_EQUAL(int(dns::Rcode::NXDOMAIN), test::rcodeOf(hit->answer));
 		// The SOA's own TTL is capped to the entry's lifetime, min(SOA TTL, MINIMUM) = 300.
 		CPPUNIT_ASSERT_EQUAL(uint32_t(300), ttls(hit->answer)[0]);
 		_now += 299;
@@ -223,7 +230,7 @@ public:
 		CPPUNIT_ASSERT(!cache->insert(keyFor(NAME, dns::Type::A), servfail.data(), servfail.size()));
 		auto hit = cache->lookup(keyFor(NAME, dns::Type::A));
 		CPPUNIT_ASSERT(hit && !hit->fresh);
-		CPPUNIT_ASSERT_EQUAL(uint8_t(dns::Rcode::NOERROR), uint8_t(hit->answer[3] & 0x0f));
+		CPPUNIT_ASSERT_EQUAL(int(dns::Rcode::NOERROR), test::rcodeOf(hit->answer));
 	}
 
 	void testNeverCachesTruncated()
@@ -248,8 +255,7 @@ public:
 	void testDoesNotCacheZeroTtl()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {0});
-		CPPUNIT_ASSERT(!cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+		CPPUNIT_ASSERT(!insertA(*cache, {0}));
 	}
 
 	void testRejectsAnswerToAnotherQuestion()
@@ -283,8 +289,7 @@ public:
 		CacheSettings settings;
 		settings.serveStale = false;
 		auto cache = makeCache(settings);
-		const auto answer = answerA(NAME, {60});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {60});
 		_now += 60;
 		CPPUNIT_ASSERT(!cache->lookup(keyFor(NAME, dns::Type::A)));
 		CPPUNIT_ASSERT_EQUAL(size_t(0), cache->size());
@@ -347,8 +352,7 @@ public:
 	void testPrefetchFlaggedOnceInLastTenPercent()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {100});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {100});
 		_now += 89;
 		CPPUNIT_ASSERT(!cache->lookup(keyFor(NAME, dns::Type::A))->needsPrefetch);
 		_now += 1; // 10 s of 100 left
@@ -364,8 +368,7 @@ public:
 		CacheSettings settings;
 		settings.prefetch = false;
 		auto cache = makeCache(settings);
-		const auto answer = answerA(NAME, {100});
-		cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*cache, {100});
 		_now += 95;
 		CPPUNIT_ASSERT(!cache->lookup(keyFor(NAME, dns::Type::A))->needsPrefetch);
 	}
@@ -532,8 +535,7 @@ public:
 	void testLoadDoesNotMarkDirty()
 	{
 		auto first = makeCache();
-		const auto answer = answerA(NAME, {300});
-		first->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*first, {300});
 		auto second = makeCache();
 		second->load(first->exportAll(), _now);
 		auto changes = second->drainChanges();
@@ -672,8 +674,7 @@ public:
 	void testProbeTellsFreshStaleAndMiss()
 	{
 		auto cache = makeCache();
-		const auto answer = answerA(NAME, {30});
-		CPPUNIT_ASSERT(cache->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size()));
+		CPPUNIT_ASSERT(insertA(*cache, {30}));
 		std::vector<uint8_t> out;
 		bool prefetch = true;
 		_now += 5;
@@ -754,8 +755,7 @@ public:
 	void testLoadRejectsTimesThatDoNotFit()
 	{
 		auto first = makeCache();
-		const auto answer = answerA(NAME, {300});
-		first->insert(keyFor(NAME, dns::Type::A), answer.data(), answer.size());
+		insertA(*first, {300});
 		auto records = first->exportAll();
 		records.push_back(records[0]);
 		records[0].storedAt = -5; // a corrupt row

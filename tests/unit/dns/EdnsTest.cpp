@@ -12,11 +12,7 @@
 #include <string>
 
 using namespace dnsproxy::dns;
-using dnsproxy::test::ednsOption;
-using dnsproxy::test::loadHexCapture;
-using dnsproxy::test::PacketBuilder;
-using dnsproxy::test::parsed;
-using dnsproxy::test::wireName;
+using namespace dnsproxy::test;
 
 namespace
 {

@@ -65,13 +65,7 @@ public:
 
 	void testWriteRoundTripsEveryField()
 	{
-		Header header;
-		header.id = 0xBEEF;
-		header.flags = 0x8583;
-		header.qdcount = 1;
-		header.ancount = 0x0203;
-		header.nscount = 0x0405;
-		header.arcount = 0x0607;
+		const Header header{0xBEEF, 0x8583, 1, 0x0203, 0x0405, 0x0607}; // in wire order
 		uint8_t wire[HEADER_SIZE];
 		header.write(wire);
 		const std::vector<uint8_t> expected = {0xBE, 0xEF, 0x85, 0x83, 0, 1, 2, 3, 4, 5, 6, 7};

@@ -8,9 +8,7 @@
 #include <string>
 
 using namespace dnsproxy::dns;
-using dnsproxy::test::ednsOption;
-using dnsproxy::test::loadHexCapture;
-using dnsproxy::test::PacketBuilder;
+using namespace dnsproxy::test;
 
 namespace
 {

@@ -8,9 +8,7 @@
 #include <string>
 
 using namespace dnsproxy::dns;
-using dnsproxy::test::loadHexCapture;
-using dnsproxy::test::PacketBuilder;
-using dnsproxy::test::wireName;
+using namespace dnsproxy::test;
 
 namespace
 {

@@ -8,9 +8,7 @@
 #include <cppunit/extensions/HelperMacros.h>
 
 using namespace dnsproxy::dns;
-using dnsproxy::test::loadHexCapture;
-using dnsproxy::test::PacketBuilder;
-using dnsproxy::test::parsed;
+using namespace dnsproxy::test;
 
 namespace
 {

@@ -18,10 +18,7 @@
 
 using namespace dnsproxy;
 using namespace dnsproxy::test::cachepackets;
-using dnsproxy::test::allowLoopback;
-using dnsproxy::test::CapturingResponder;
-using dnsproxy::test::FakeUpstream;
-using dnsproxy::test::rcodeOf;
+using namespace dnsproxy::test;
 
 class CachingPipelineTest: public CppUnit::TestFixture
 {

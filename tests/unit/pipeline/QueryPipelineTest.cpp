@@ -14,10 +14,7 @@
 #include <memory>
 
 using namespace dnsproxy;
-using dnsproxy::test::allowLoopback;
-using dnsproxy::test::CapturingResponder;
-using dnsproxy::test::FakeUpstream;
-using dnsproxy::test::PacketBuilder;
+using namespace dnsproxy::test;
 
 namespace
 {

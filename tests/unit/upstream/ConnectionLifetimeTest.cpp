@@ -1,20 +1,17 @@
 // ConnectionLifetimeTest.cpp - connect back-off, idle closing and the learned server idle limit; fake clock.
 #include "upstream/ConnectionLifetime.h"
 
+#include "support/FakeTime.h"
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <chrono>
 #include <vector>
 
 using namespace dnsproxy;
+using dnsproxy::test::T0;
 using upstream::ConnectionLifetime;
 using namespace std::chrono_literals;
-
-namespace
-{
-using Clock = ConnectionLifetime::Clock;
-const Clock::time_point T0 = Clock::time_point(1000h);
-} // namespace
 
 class ConnectionLifetimeTest: public CppUnit::TestFixture
 {

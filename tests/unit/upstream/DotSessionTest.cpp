@@ -3,6 +3,7 @@
 #include "upstream/DotSession.h"
 
 #include "dns/Header.h"
+#include "support/FakeTime.h"
 #include "support/PacketBuilder.h"
 
 #include <cppunit/extensions/HelperMacros.h>
@@ -14,6 +15,9 @@
 
 using namespace dnsproxy;
 using dnsproxy::test::PacketBuilder;
+using dnsproxy::test::T0;
+using dnsproxy::test::takeTcpFrame;
+using dnsproxy::test::tcpFramed;
 using upstream::DotSession;
 using upstream::UpstreamResult;
 using namespace std::chrono_literals;
@@ -22,8 +26,6 @@ namespace
 {
 
 using Clock = DotSession::Clock;
-const Clock::time_point T0 = Clock::time_point(1000h);
-
 std::vector<uint8_t> makeQuery(uint16_t id, const std::string& name = "example.com")
 {
 	return PacketBuilder().header(id, dns::Header::RD, 1, 0, 0, 0).question(name, dns::Type::A).data();
@@ -38,21 +40,16 @@ std::vector<uint8_t> makeAnswer(uint16_t id, const std::string& name = "example.
 		.data();
 }
 
-std::vector<uint8_t> framed(const std::vector<uint8_t>& message)
+/// The messages a session wrote, split off their length prefixes; nothing may be left over.
+std::vector<std::vector<uint8_t>> unframe(std::vector<uint8_t> output)
 {
-	return dns::TcpFramer::frame(message.data(), message.size());
-}
-
-/// The messages a session wrote, split and parsed back.
-std::vector<std::vector<uint8_t>> unframe(const std::vector<uint8_t>& output)
-{
-	dns::TcpFramer framer;
-	framer.append(output.data(), output.size());
 	std::vector<std::vector<uint8_t>> messages;
-	std::vector<uint8_t> message;
-	while (framer.next(message) == dns::TcpFramer::Status::FRAME)
-		messages.push_back(message);
-	CPPUNIT_ASSERT(!framer.partial());
+	while (auto message = takeTcpFrame(output))
+	{
+		CPPUNIT_ASSERT(!message->empty()); // a zero-length prefix is no DNS message
+		messages.push_back(std::move(*message));
+	}
+	CPPUNIT_ASSERT(output.empty());
 	return messages;
 }
 
@@ -99,9 +96,18 @@ struct Harness
 		return unframe(output);
 	}
 
+	/// Two queries sent at T0 with the default timeout: "a" (client ID 1, a.example, upstream ID 100)
+	/// and "b" (client ID 2, b.example, upstream ID 101).
+	void sendTwoNames()
+	{
+		submit("a", 1, T0, 2s, "a.example");
+		submit("b", 2, T0, 2s, "b.example");
+		send(T0);
+	}
+
 	bool deliver(const std::vector<uint8_t>& message, Clock::time_point now)
 	{
-		auto bytes = framed(message);
+		auto bytes = tcpFramed(message);
 		return session.received(bytes.data(), bytes.size(), now);
 	}
 };
@@ -161,9 +167,7 @@ public:
 	void testAnswersInAnyOrder()
 	{
 		Harness h;
-		h.submit("a", 1, T0, 2s, "a.example");
-		h.submit("b", 2, T0, 2s, "b.example");
-		h.send(T0);
+		h.sendTwoNames();
 		CPPUNIT_ASSERT(h.deliver(makeAnswer(101, "b.example"), T0 + 1ms));
 		CPPUNIT_ASSERT(h.deliver(makeAnswer(100, "a.example"), T0 + 2ms));
 		CPPUNIT_ASSERT_EQUAL(std::string("b"), h.results.at(0).first);
@@ -176,7 +180,7 @@ public:
 		Harness h;
 		h.submit("a", 1, T0);
 		h.send(T0);
-		auto bytes = framed(makeAnswer(100));
+		auto bytes = tcpFramed(makeAnswer(100));
 		CPPUNIT_ASSERT(h.session.received(bytes.data(), 1, T0));
 		CPPUNIT_ASSERT(h.session.received(bytes.data() + 1, 10, T0));
 		CPPUNIT_ASSERT(h.results.empty());
@@ -253,9 +257,7 @@ public:
 	void testTimeoutAfterReceiveIsNotSilence()
 	{
 		Harness h;
-		h.submit("a", 1, T0, 2s, "a.example");
-		h.submit("b", 2, T0, 2s, "b.example");
-		h.send(T0);
+		h.sendTwoNames();
 		CPPUNIT_ASSERT(h.deliver(makeAnswer(101, "b.example"), T0 + 1s));
 		CPPUNIT_ASSERT(!h.session.expire(T0 + 2s)); // the server is alive, one name is slow
 		CPPUNIT_ASSERT(h.results.at(1).second.status == UpstreamResult::Status::TIMEOUT);

@@ -123,7 +123,7 @@ public:
 		flights.join("k", 0x2222, b.callback());
 		flights.join("k", 0x3333, c.callback());
 		std::vector<uint8_t> answer = makePlainQuery(0x9999);
-		answer[2] |= 0x80; // QR
+		answer[2] |= static_cast<uint8_t>(dns::Header::QR >> 8);
 		flights.land("k", UpstreamResult{UpstreamResult::Status::OK, answer});
 		const std::vector<std::pair<Received*, uint16_t>> expected{{&a, 0x1111}, {&b, 0x2222}, {&c, 0x3333}};
 		for (const auto& [received, id] : expected)

@@ -18,10 +18,7 @@
 #include <string>
 #include <vector>
 
-using dnsproxy::upstream::HandshakeCheck;
-using dnsproxy::upstream::PeerChain;
-using dnsproxy::upstream::PinSource;
-using dnsproxy::upstream::TlsVerifier;
+using namespace dnsproxy::upstream;
 
 namespace
 {
@@ -162,6 +159,31 @@ bool handshake(const std::vector<std::string>& sent, bool strict, const std::vec
 	return clientDone && serverDone;
 }
 
+/// A handshake as a DotConnection makes it to "dot.example" under one pin: `strict` sets both the
+/// client context's verification and HandshakeCheck::requireAuth, as the strict and opportunistic
+/// profiles do; `pins` accepts a chain whose signed path holds the key of `pinned`.
+struct PinnedHandshake
+{
+	PinnedHandshake(const std::string& pinned, bool strict):
+		pins(digest(pinned))
+	{
+		check.authName = "dot.example";
+		check.requireAuth = strict;
+		check.pins = &pins;
+	}
+	PinnedHandshake(const PinnedHandshake&) = delete;
+	PinnedHandshake& operator=(const PinnedHandshake&) = delete;
+
+	bool run(const std::vector<std::string>& sent, const std::vector<std::string>& extraCas = {},
+			 unsigned long* queued = nullptr)
+	{
+		return handshake(sent, check.requireAuth, extraCas, check, queued);
+	}
+
+	RecordingPins pins;
+	HandshakeCheck check;
+};
+
 } // namespace
 
 class TlsVerifierTest: public CppUnit::TestFixture
@@ -269,81 +291,59 @@ public:
 	void testStrictHandshakeAppendedPinnedCaDoesNotCount()
 	{
 		// other-ca is trusted too (a mis-issuance); the server appends the pinned ca.pem.
-		RecordingPins pins(digest("ca"));
-		HandshakeCheck check;
-		check.authName = "dot.example";
-		check.pins = &pins;
-		CPPUNIT_ASSERT(!handshake({"other-server", "ca"}, true, {"other-ca"}, check));
-		CPPUNIT_ASSERT_EQUAL(1, pins.asked);
-		CPPUNIT_ASSERT(check.refusedByPin);
-		CPPUNIT_ASSERT(check.chain.authenticated());
-		CPPUNIT_ASSERT(digests({"other-server", "other-ca"}) == check.chain.spkiSha256);
-		CPPUNIT_ASSERT(digests({"ca"}) == check.chain.sentOnly);
+		PinnedHandshake h("ca", true);
+		CPPUNIT_ASSERT(!h.run({"other-server", "ca"}, {"other-ca"}));
+		CPPUNIT_ASSERT_EQUAL(1, h.pins.asked);
+		CPPUNIT_ASSERT(h.check.refusedByPin);
+		CPPUNIT_ASSERT(h.check.chain.authenticated());
+		CPPUNIT_ASSERT(digests({"other-server", "other-ca"}) == h.check.chain.spkiSha256);
+		CPPUNIT_ASSERT(digests({"ca"}) == h.check.chain.sentOnly);
 	}
 
 	void testStrictHandshakeRealChainSatisfiesCaPin()
 	{
-		RecordingPins pins(digest("ca"));
-		HandshakeCheck check;
-		check.authName = "dot.example";
-		check.pins = &pins;
-		CPPUNIT_ASSERT(handshake({"server", "ca"}, true, {"other-ca"}, check));
-		CPPUNIT_ASSERT(!check.refusedByPin);
-		CPPUNIT_ASSERT(check.chain.authenticated());
-		CPPUNIT_ASSERT(digests({"server", "ca"}) == check.chain.spkiSha256);
-		CPPUNIT_ASSERT(check.chain.sentOnly.empty());
+		PinnedHandshake h("ca", true);
+		CPPUNIT_ASSERT(h.run({"server", "ca"}, {"other-ca"}));
+		CPPUNIT_ASSERT(!h.check.refusedByPin);
+		CPPUNIT_ASSERT(h.check.chain.authenticated());
+		CPPUNIT_ASSERT(digests({"server", "ca"}) == h.check.chain.spkiSha256);
+		CPPUNIT_ASSERT(h.check.chain.sentOnly.empty());
 	}
 
 	void testOpportunisticForgedIssuerDoesNotSatisfyCaPin()
 	{
-		RecordingPins pins(digest("ca"));
-		HandshakeCheck check;
-		check.authName = "dot.example";
-		check.requireAuth = false;
-		check.pins = &pins;
-		CPPUNIT_ASSERT(!handshake({"forged-server"}, false, {}, check));
-		CPPUNIT_ASSERT(check.refusedByPin);
-		CPPUNIT_ASSERT(!check.chain.chainVerified);
-		CPPUNIT_ASSERT(digests({"forged-server"}) == check.chain.spkiSha256);
+		PinnedHandshake h("ca", false);
+		CPPUNIT_ASSERT(!h.run({"forged-server"}));
+		CPPUNIT_ASSERT(h.check.refusedByPin);
+		CPPUNIT_ASSERT(!h.check.chain.chainVerified);
+		CPPUNIT_ASSERT(digests({"forged-server"}) == h.check.chain.spkiSha256);
 	}
 
 	void testOpportunisticSelfSignedLeafSatisfiesItsOwnPin()
 	{
-		RecordingPins pins(digest("self-signed"));
-		HandshakeCheck check;
-		check.authName = "dot.example";
-		check.requireAuth = false;
-		check.pins = &pins;
-		CPPUNIT_ASSERT(handshake({"self-signed", "ca"}, false, {}, check));
-		CPPUNIT_ASSERT(!check.refusedByPin);
-		CPPUNIT_ASSERT(!check.chain.authenticated());
-		CPPUNIT_ASSERT(digests({"self-signed"}) == check.chain.spkiSha256);
+		PinnedHandshake h("self-signed", false);
+		CPPUNIT_ASSERT(h.run({"self-signed", "ca"}));
+		CPPUNIT_ASSERT(!h.check.refusedByPin);
+		CPPUNIT_ASSERT(!h.check.chain.authenticated());
+		CPPUNIT_ASSERT(digests({"self-signed"}) == h.check.chain.spkiSha256);
 	}
 
 	void testOpportunisticSelfSignedLeafWithAppendedCaDoesNotSatisfyCaPin()
 	{
-		RecordingPins pins(digest("ca"));
-		HandshakeCheck check;
-		check.authName = "dot.example";
-		check.requireAuth = false;
-		check.pins = &pins;
-		CPPUNIT_ASSERT(!handshake({"self-signed", "ca"}, false, {}, check));
-		CPPUNIT_ASSERT(check.refusedByPin);
-		CPPUNIT_ASSERT(digests({"ca"}) == check.chain.sentOnly);
+		PinnedHandshake h("ca", false);
+		CPPUNIT_ASSERT(!h.run({"self-signed", "ca"}));
+		CPPUNIT_ASSERT(h.check.refusedByPin);
+		CPPUNIT_ASSERT(digests({"ca"}) == h.check.chain.sentOnly);
 	}
 
 	void testOpportunisticBadSignatureLeavesNoQueuedError()
 	{
 		// The forged leaf's bad signature is ignored (opportunistic, its own key pinned), but the
 		// error OpenSSL queued for it must not stay: the next SSL_get_error() would report it.
-		RecordingPins pins(digest("forged-server"));
-		HandshakeCheck check;
-		check.authName = "dot.example";
-		check.requireAuth = false;
-		check.pins = &pins;
+		PinnedHandshake h("forged-server", false);
 		unsigned long queued = 1;
-		CPPUNIT_ASSERT(handshake({"forged-server"}, false, {}, check, &queued));
-		CPPUNIT_ASSERT(!check.chain.chainVerified);
+		CPPUNIT_ASSERT(h.run({"forged-server"}, {}, &queued));
+		CPPUNIT_ASSERT(!h.check.chain.chainVerified);
 		CPPUNIT_ASSERT_EQUAL(0UL, queued);
 	}
 };

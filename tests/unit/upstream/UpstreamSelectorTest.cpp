@@ -1,23 +1,21 @@
 // UpstreamSelectorTest.cpp - server order per strategy, down marking, probe back-off, smoothed latency; fake clock.
 #include "upstream/UpstreamSelector.h"
 
+#include "support/FakeTime.h"
+
 #include <cppunit/extensions/HelperMacros.h>
 
 #include <chrono>
 #include <vector>
 
 using namespace dnsproxy;
+using dnsproxy::test::T0;
 using upstream::SelectionStrategy;
 using upstream::UpstreamSelector;
 using namespace std::chrono_literals;
 
 namespace
 {
-
-using Clock = UpstreamSelector::Clock;
-
-/// A fixed origin far from the clock's epoch; tests add durations to it.
-const Clock::time_point T0 = Clock::time_point(1000h);
 
 const std::vector<bool> ALL_CONNECTABLE(3, true);
 
