@@ -23,6 +23,7 @@
 #       datagram comes back, without dnspython's check that it answers the query.
 import argparse
 import json
+import os
 import random
 import socket
 import sys
@@ -106,16 +107,12 @@ def cmd_pipeline(a):
 
 
 def cmd_hold(a):
-    import os
-
     s = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
     result = {"first": "none", "second": "none"}
 
     def ask(name):
-        w = make_query(name).to_wire()
-        s.sendall(struct.pack("!H", len(w)) + w)
-        (n,) = struct.unpack("!H", recv_exact(s, 2))
-        return dns.rcode.to_text(dns.message.from_wire(recv_exact(s, n)).rcode())
+        s.sendall(frame(make_query(name).to_wire()))
+        return dns.rcode.to_text(dns.message.from_wire(recv_frame(s)).rcode())
 
     try:
         result["first"] = ask(a.name)
