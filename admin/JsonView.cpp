@@ -154,6 +154,7 @@ const Counter<Snapshot::Fleet> FLEET_COUNTERS[] = {
 	{"pins_published", &Snapshot::Fleet::pinsPublished},
 	{"pins_applied", &Snapshot::Fleet::pinsApplied},
 	{"bad_messages", &Snapshot::Fleet::badMessages},
+	{"rejected", &Snapshot::Fleet::rejected},
 };
 
 template <class Section, size_t N>

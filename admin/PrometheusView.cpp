@@ -92,7 +92,7 @@ const Metric<Snapshot> CACHE_AND_CLIENTS[] = {
 	 [](const Snapshot& s) { return d(s.clients.tcpIdleClosed); }},
 	{"client_refused_total", "counter", "Queries refused because the source is not allowed.",
 	 [](const Snapshot& s) { return d(s.clients.refusedByAcl); }},
-	{"client_over_limit_total", "counter", "Queries refused because max_pending was reached.",
+	{"client_over_limit_total", "counter", "Queries refused because the limit of pending queries was reached.",
 	 [](const Snapshot& s) { return d(s.clients.overLimit); }},
 	{"client_malformed_total", "counter", "Queries that could not be parsed.",
 	 [](const Snapshot& s) { return d(s.clients.malformed); }},
@@ -190,6 +190,9 @@ const Metric<Snapshot> FLEET[] = {
 	 [](const Snapshot& s) { return d(s.fleet.pinsPublished); }},
 	{"fleet_pins_applied_total", "counter", "Pin changes from other proxies applied here.",
 	 [](const Snapshot& s) { return d(s.fleet.pinsApplied); }},
+	{"fleet_rejected_total", "counter",
+	 "Values and pin events from Redis ignored: unsigned, bad signature, expired or replayed.",
+	 [](const Snapshot& s) { return d(s.fleet.rejected); }},
 };
 
 template <class From, size_t N>

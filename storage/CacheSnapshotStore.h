@@ -63,7 +63,7 @@ public:
 	ApplyResult apply(bool cleared, const std::vector<CacheRow>& upserts, const std::vector<std::string>& erasedKeys,
 					  std::optional<int64_t> purgeBefore = std::nullopt);
 
-	/// Deletes rows that expired before `cutoffUnix` (callers pass now - max_stale); returns how many.
+	/// Deletes rows that expired before `cutoffUnix` (callers pass now - maxStale); returns how many.
 	size_t purgeExpired(int64_t cutoffUnix);
 
 	/// Every row with expires_at >= minExpiresAt, in no particular order.

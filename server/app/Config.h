@@ -2,9 +2,10 @@
 //
 // The defaults are not here: every key's default, parser and printer is one row of the table in
 // ConfigTable.cpp (configKeys()), and ConfigLoader::defaults() is a Config filled from it. A
-// default-constructed Config holds zeros and empty values.
+// default-constructed Config holds zeros and empty values (and [cache] the cache's own defaults).
 #pragma once
 
+#include "cache/CacheSettings.h"
 #include "frontend/ClientAcl.h"
 #include "upstream/UpstreamSettings.h"
 
@@ -101,17 +102,10 @@ struct TlsConfig
 	std::string minVersion; ///< "1.2" or "1.3"
 };
 
-struct CacheConfig
+/// [cache]: the packet cache's own settings (its keys are rows of the table) and the switch.
+struct CacheConfig: cache::CacheSettings
 {
 	bool enabled = false;
-	uint32_t maxEntries = 0;
-	uint32_t minTtl = 0;
-	uint32_t maxTtl = 0;
-	uint32_t negativeTtl = 0;
-	bool serveStale = false;
-	uint32_t staleAnswerTtl = 0;
-	uint32_t maxStale = 0;
-	bool prefetch = false;
 };
 
 struct StorageConfig
@@ -125,6 +119,8 @@ struct FleetConfig
 	std::string redis; ///< empty = off
 	std::string keyPrefix;
 	uint32_t timeoutMs = 0;
+	std::string caFile; ///< for rediss://; empty = tls.ca_file
+	std::string secret; ///< HMAC key (read from the file for "@/path"); empty = unsigned, pins not shared
 };
 
 struct AdminConfig

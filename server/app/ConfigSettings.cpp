@@ -29,18 +29,4 @@ upstream::PoolSettings makePoolSettings(const Config& config)
 	return settings;
 }
 
-cache::CacheSettings makeCacheSettings(const CacheConfig& config)
-{
-	cache::CacheSettings settings;
-	settings.maxEntries = config.maxEntries;
-	settings.minTtl = config.minTtl;
-	settings.maxTtl = config.maxTtl;
-	settings.negativeTtl = config.negativeTtl;
-	settings.serveStale = config.serveStale;
-	settings.staleAnswerTtl = config.staleAnswerTtl;
-	settings.maxStale = config.maxStale;
-	settings.prefetch = config.prefetch;
-	return settings;
-}
-
 } // namespace dnsproxy::app

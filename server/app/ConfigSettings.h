@@ -2,7 +2,6 @@
 #pragma once
 
 #include "app/Config.h"
-#include "cache/CacheSettings.h"
 #include "frontend/ClientAcl.h"
 #include "upstream/UpstreamSettings.h"
 
@@ -16,8 +15,5 @@ frontend::ClientAcl makeAcl(const std::vector<Cidr>& allow);
 
 /// [upstream] and the connection-level keys of [tls] as the upstream pool's settings.
 upstream::PoolSettings makePoolSettings(const Config& config);
-
-/// [cache] as the packet cache's settings (also the fleet's shared cache).
-cache::CacheSettings makeCacheSettings(const CacheConfig& config);
 
 } // namespace dnsproxy::app

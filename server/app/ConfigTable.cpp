@@ -187,13 +187,51 @@ std::vector<PinConfig> toPins(const std::string& key, const std::string& value)
 	return pins;
 }
 
-/// redis://host:port[/db] as fleet::RedisUrl reads it, the host a name, an IPv4 or a bracketed IPv6 address.
+/// A URL as fleet::RedisUrl reads it, every host a name, an IPv4 or a bracketed IPv6 address.
 void checkRedis(const std::string& key, const std::string& value)
 {
 	const auto url = fleet::RedisUrl::parse(value);
+	bool hostsOk = url.has_value();
 	// RedisUrl has checked an IPv6 host (the only kind with ':'); anything else must be a name or IPv4.
-	if (!url || (url->host.find(':') == std::string::npos && !isHostName(url->host)))
-		fail(key, "expected redis://host:port[/db] or nothing, got " + quoted(value));
+	for (const auto& host : url ? url->hosts() : std::vector<std::string>())
+		hostsOk = hostsOk && (host.find(':') != std::string::npos || isHostName(host));
+	if (!hostsOk) // the value may hold a password: not repeated
+		fail(key, "expected redis://[[user]:password@]host:port[/db], rediss://... (TLS), "
+				  "redis+sentinel://[[user]:password@]host:port[,host:port...]/master[/db] or nothing");
+}
+
+/// fleet.redis as printed: the password replaced by TOKEN_SET, like admin.token.
+std::string redactRedis(const std::string& url)
+{
+	const auto scheme = url.find("://");
+	const auto at = url.rfind('@');
+	if (scheme == std::string::npos || at == std::string::npos || at < scheme)
+		return url;
+	const auto colon = url.find(':', scheme + 3);
+	if (colon == std::string::npos || colon > at)
+		return url;
+	return url.substr(0, colon + 1) + ConfigLoader::TOKEN_SET + url.substr(at);
+}
+
+/// fleet.secret: the value itself, or "@/path" for the first line of a file (so the secret need not
+/// sit in the ini); surrounding whitespace is not part of it.
+std::string toSecret(const std::string& key, const std::string& value)
+{
+	if (value.empty() || value.front() != '@')
+		return value;
+	const std::string path = value.substr(1);
+	std::FILE* file = std::fopen(path.c_str(), "rb");
+	if (!file)
+		fail(key, "cannot read " + quoted(path) + ": " + std::strerror(errno));
+	std::string secret;
+	char buffer[512];
+	for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0 && secret.size() < 65536;)
+		secret.append(buffer, n);
+	std::fclose(file);
+	secret = trim(secret.substr(0, secret.find('\n')));
+	if (secret.empty())
+		fail(key, quoted(path) + " holds no secret");
+	return secret;
 }
 
 /// tls.ca_file must be a readable regular file whatever the profile: an upstream that turns out to need it
@@ -217,8 +255,9 @@ void checkReadable(const std::string& key, const std::string& path)
 
 // --- row builders for the common kinds of key -----------------------------------------------------------
 
-template <typename S, typename F>
-ConfigKey number(const char* section, const char* name, const char* def, S Config::*part, F S::*field, uint32_t min,
+// A field may belong to a base of the section's struct (CacheConfig is the cache's own settings): B.
+template <typename S, typename B, typename F>
+ConfigKey number(const char* section, const char* name, const char* def, S Config::*part, F B::*field, uint32_t min,
 				 uint32_t max)
 {
 	return {section, name, def,
@@ -228,8 +267,8 @@ ConfigKey number(const char* section, const char* name, const char* def, S Confi
 			[=](const Config& c) { return std::to_string((c.*part).*field); }};
 }
 
-template <typename S>
-ConfigKey flag(const char* section, const char* name, const char* def, S Config::*part, bool S::*field)
+template <typename S, typename B>
+ConfigKey flag(const char* section, const char* name, const char* def, S Config::*part, bool B::*field)
 {
 	return {section, name, def,
 			[=](Config& c, const std::string& k, const std::string& v) { (c.*part).*field = toBool(k, v); },
@@ -338,9 +377,14 @@ std::vector<ConfigKey> makeTable()
 			   &StorageConfig::path),
 		number("storage", "flush_interval_ms", "5000", &C::storage, &StorageConfig::flushIntervalMs, 100, MAX_MS),
 
-		string(keys::FLEET_REDIS.section, keys::FLEET_REDIS.name, "", &C::fleet, &FleetConfig::redis),
+		{keys::FLEET_REDIS.section, keys::FLEET_REDIS.name, "", [](C& c, K, K v) { c.fleet.redis = v; },
+		 [](const C& c) { return redactRedis(c.fleet.redis); }},
 		string("fleet", "key_prefix", "dnsproxy:", &C::fleet, &FleetConfig::keyPrefix),
 		number("fleet", "timeout_ms", "50", &C::fleet, &FleetConfig::timeoutMs, 1, 60000),
+		string(keys::FLEET_CA_FILE.section, keys::FLEET_CA_FILE.name, "", &C::fleet, &FleetConfig::caFile),
+		{"fleet", "secret", "", [](C& c, K k, K v) { c.fleet.secret = toSecret(k, v); },
+		 // The secret itself never leaves the process.
+		 [](const C& c) { return std::string(c.fleet.secret.empty() ? "" : ConfigLoader::TOKEN_SET); }},
 
 		string(keys::ADMIN_LISTEN.section, keys::ADMIN_LISTEN.name, "127.0.0.1:8053", &C::admin, &AdminConfig::listen),
 		{keys::ADMIN_TOKEN.section, keys::ADMIN_TOKEN.name, "", [](C& c, K, K v) { c.admin.token = v; },
@@ -359,6 +403,7 @@ const KeyName keys::SERVER_USER{"server", "user"};
 const KeyName keys::TLS_CA_FILE{"tls", "ca_file"};
 const KeyName keys::STORAGE_PATH{"storage", "path"};
 const KeyName keys::FLEET_REDIS{"fleet", "redis"};
+const KeyName keys::FLEET_CA_FILE{"fleet", "ca_file"};
 const KeyName keys::ADMIN_LISTEN{"admin", "listen"};
 const KeyName keys::ADMIN_TOKEN{"admin", "token"};
 
@@ -382,6 +427,8 @@ void checkConfig(Config& config)
 		fail(keys::STORAGE_PATH.dotted(), "must not be empty");
 	if (!config.fleet.redis.empty())
 		checkRedis(keys::FLEET_REDIS.dotted(), config.fleet.redis);
+	if (!config.fleet.caFile.empty())
+		checkReadable(keys::FLEET_CA_FILE.dotted(), config.fleet.caFile);
 	AdminConfig& admin = config.admin;
 	if (!admin.listen.empty())
 	{

@@ -55,6 +55,7 @@ extern const KeyName SERVER_USER;
 extern const KeyName TLS_CA_FILE;
 extern const KeyName STORAGE_PATH;
 extern const KeyName FLEET_REDIS;
+extern const KeyName FLEET_CA_FILE;
 extern const KeyName ADMIN_LISTEN;
 extern const KeyName ADMIN_TOKEN;
 } // namespace keys

@@ -280,8 +280,7 @@ int DnsProxyApp::serve(const Config& config)
 
 	// Privileges are dropped before start() creates the first thread; a failed step stops what
 	// already runs in the same order as SIGTERM does (Services::stop), then exits 2 with one line.
-	Services services(config,
-					  {makePoolSettings(config), makeCacheSettings(config.cache), makeAcl(config.server.allow)});
+	Services services(config, {makePoolSettings(config), config.cache, makeAcl(config.server.allow)});
 	try
 	{
 		services.open();

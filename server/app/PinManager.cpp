@@ -287,6 +287,8 @@ void PinManager::approve(const std::string& authName, const std::string& sha256,
 	_logger.information("pin approved: %s %s", name, sha256);
 	if (_sink)
 		_sink({fleet::PinEvent::Kind::APPROVED, name, sha256, {}});
+	if (_approvalListener)
+		_approvalListener(name);
 }
 
 size_t PinManager::forget(const std::string& authName)
@@ -315,6 +317,8 @@ void PinManager::applyRemote(const fleet::PinEvent& event)
 		}
 		if (added) // the merge after every (re)subscription repeats known approvals: log new ones only
 			_logger.information("pin approved by the fleet: %s %s", name, event.sha256);
+		if (added && _approvalListener)
+			_approvalListener(name);
 		break;
 	}
 	case fleet::PinEvent::Kind::LEARNED: {

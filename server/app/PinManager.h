@@ -78,6 +78,13 @@ public:
 	{
 		_sink = std::move(sink);
 	}
+	/// Told the (lower-cased) name of every approval, here or by the fleet, so that the upstream
+	/// side reconnects to it at once (UpstreamPool::resetServers). Set during wiring, cleared
+	/// before the pool goes; called outside `_mutex`, on the approving thread.
+	void setApprovalListener(std::function<void(const std::string& name)> listener)
+	{
+		_approvalListener = std::move(listener);
+	}
 	/// Applies a change made by another proxy (pin channel, or the merge at start) to the store
 	/// and the in-memory copy, without sharing it again. A learned digest already known here is
 	/// left as it is; an approval makes it approved; a forget removes learned and approved ones.
@@ -111,6 +118,7 @@ private:
 	std::atomic<uint64_t> _learned{0};
 	std::atomic<uint64_t> _expiringSoon{0};
 	std::function<void(const fleet::PinEvent&)> _sink;
+	std::function<void(const std::string&)> _approvalListener;
 };
 
 } // namespace dnsproxy::app

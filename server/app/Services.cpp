@@ -205,6 +205,9 @@ void Services::start()
 	startFleet();
 	_frontendStats = std::make_unique<stats::FrontendStats>();
 	_pool = std::make_unique<upstream::UpstreamPool>(_mapped.pool, _context, _pinManager.get());
+	// An approval (POST /pins, or the fleet's) takes effect at once, not after the back-off.
+	upstream::UpstreamPool& pool = *_pool;
+	_pinManager->setApprovalListener([&pool](const std::string& name) { pool.resetServers(name); });
 	buildPipeline();
 	startFrontend();
 	startPersistence();
@@ -220,15 +223,23 @@ void Services::startFleet()
 		return;
 	auto url = fleet::RedisUrl::parse(_config.fleet.redis);
 	if (!url)
-		throw StartError(keys::FLEET_REDIS.dotted() + ": expected redis://host:port[/db], got '" + _config.fleet.redis +
-						 "'");
+		throw StartError(keys::FLEET_REDIS.dotted() + ": expected redis://, rediss:// or redis+sentinel://");
 	fleet::FleetSettings fleetSettings;
 	fleetSettings.url = *url;
 	fleetSettings.keyPrefix = _config.fleet.keyPrefix;
 	fleetSettings.timeoutMs = _config.fleet.timeoutMs;
+	fleetSettings.caFile = _config.fleet.caFile.empty() ? _config.tls.caFile : _config.fleet.caFile;
+	fleetSettings.secret = _config.fleet.secret;
 	PinManager& pins = *_pinManager;
-	_fleet = std::make_unique<fleet::Fleet>(fleetSettings, _mapped.cache,
-											[&pins](const fleet::PinEvent& e) { pins.applyRemote(e); });
+	try
+	{
+		_fleet = std::make_unique<fleet::Fleet>(fleetSettings, _mapped.cache,
+												[&pins](const fleet::PinEvent& e) { pins.applyRemote(e); });
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw StartError(keys::FLEET_CA_FILE.dotted() + ": cannot set up TLS for Redis: " + e.displayText());
+	}
 	fleet::Fleet& fleet = *_fleet;
 	_pinManager->setEventSink([&fleet](const fleet::PinEvent& e) { fleet.publish(e); });
 	_fleet->start();
@@ -283,7 +294,7 @@ void Services::startPersistence()
 {
 	// Cache write-behind (SPEC section 4, Persistence): loaded right after the front end has bound
 	// its sockets (so a port in use fails before anything else is said), flushed every
-	// flush_interval_ms, and once more by stop() after the front end and upstreams stop.
+	// flushIntervalMs, and once more by stop() after the front end and upstreams stop.
 	if (!_cache)
 		return;
 	CachePersistenceSettings settings;
@@ -446,7 +457,7 @@ std::vector<std::string> Services::reload(const Config& requested)
 	_pipeline->setAcl(*_reloadedAcls.back());
 	_pipeline->setLogQueries(next.log.queries);
 	if (_cache)
-		_cache->setTtlPolicy(makeCacheSettings(next.cache));
+		_cache->setTtlPolicy(next.cache);
 	if (frontend)
 	{
 		_frontend->stop(); // its client connections close; the new listeners already serve
@@ -535,6 +546,8 @@ void Services::stop()
 		_stoppedSteps.push_back("cache flush");
 	}
 	_pipeline.reset();
+	if (_pinManager)
+		_pinManager->setApprovalListener({}); // admin and fleet have stopped: nobody approves any more
 	_pool.reset();
 	_cache.reset();
 	_fleet.reset();

@@ -7,7 +7,7 @@
 namespace dnsproxy::cache
 {
 
-/// Plain struct like dnsdist's DNSDistPacketCache::CacheSettings. app/ fills it from CacheConfig
+/// Plain struct like dnsdist's DNSDistPacketCache::CacheSettings. app/'s CacheConfig extends it
 /// (cache/ never includes app/). TTLs and ages are seconds.
 struct CacheSettings
 {

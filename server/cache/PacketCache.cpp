@@ -81,7 +81,7 @@ PacketCache::PacketCache(const CacheSettings& settings, stats::UnixClock clock):
 	setTtlPolicy(settings);
 	const size_t maxEntries = std::max<size_t>(1, _settings.maxEntries);
 	const size_t shards = maxEntries < 1024 ? 1 : std::max<size_t>(1, _settings.shards);
-	// Floor division: the sum of the shard limits never exceeds max_entries.
+	// Floor division: the sum of the shard limits never exceeds maxEntries.
 	_perShard = std::max<size_t>(1, maxEntries / shards);
 	for (size_t i = 0; i < shards; ++i)
 		_shards.push_back(std::make_unique<Shard>());
@@ -364,7 +364,7 @@ void PacketCache::load(std::vector<CacheRecord>&& records, int64_t nowUnix)
 			_counters.loadRejected.fetch_add(1, std::memory_order_relaxed);
 			continue;
 		}
-		// Lifetimes written by another configuration still obey this one's max_ttl.
+		// Lifetimes written by another configuration still obey this one's maxTtl.
 		const int64_t expiresAt =
 			std::min<int64_t>(record.expiresAt, record.storedAt + static_cast<int64_t>(_settings.maxTtl));
 		normalise(record.answer, info);

@@ -22,7 +22,7 @@ namespace dnsproxy::cache
 {
 
 /// What a lookup hands back: a private copy of the stored answer (ID 0, question in lower case)
-/// whose TTLs are already aged by the time spent in the cache, or set to stale_answer_ttl for a
+/// whose TTLs are already aged by the time spent in the cache, or set to staleAnswerTtl for a
 /// stale answer. The caller writes the client's ID and name case into it. An answer with EDNS
 /// has its OPT RR last, without padding or keepalive options, and no name before the OPT points
 /// into it: dropping the OPT for a client without EDNS is a resize (insert() guarantees this).
@@ -38,9 +38,9 @@ struct CacheHit
 /// Stores upstream answers as they arrived (ID zeroed), keyed by CacheKey (lower-cased name,
 /// type, class, DO, CD), like dnsdist's packet cache: a hit copies the bytes and ages every TTL in
 /// place instead of re-encoding. Admission and lifetimes are TtlPolicy's. An entry is fresh until
-/// its smallest TTL runs out; with serve_stale it is then kept and may be served stale for
-/// max_stale more seconds (never a cached SERVFAIL); after that it is dropped when next touched
-/// or evicted. At most max_entries entries: each shard holds max_entries / shards and evicts its
+/// its smallest TTL runs out; with serveStale it is then kept and may be served stale for
+/// maxStale more seconds (never a cached SERVFAIL); after that it is dropped when next touched
+/// or evicted. At most maxEntries entries: each shard holds maxEntries / shards and evicts its
 /// least recently used entry, so memory stays bounded under a flood of unique names.
 ///
 /// Persistence works through drainChanges() (write-behind), exportAll() and load(); the admin
@@ -69,7 +69,7 @@ public:
 		std::atomic<uint64_t> prefetches{0};
 		std::atomic<uint64_t> evictions{0}; ///< LRU evictions because a shard was full
 		std::atomic<uint64_t> inserts{0};
-		std::atomic<uint64_t> expired{0};      ///< dropped past expiry (+ max_stale when serving stale)
+		std::atomic<uint64_t> expired{0};      ///< dropped past expiry (+ maxStale when serving stale)
 		std::atomic<uint64_t> notCached{0};    ///< answers TtlPolicy refused
 		std::atomic<uint64_t> loaded{0};       ///< entries accepted by load()
 		std::atomic<uint64_t> loadRejected{0}; ///< records load() dropped (too old or malformed)
@@ -83,7 +83,7 @@ public:
 
 	// --- hot path --------------------------------------------------------------------------
 
-	/// Fresh hit, or (with serve_stale, within max_stale, not a SERVFAIL) a stale one; nullopt
+	/// Fresh hit, or (with serveStale, within maxStale, not a SERVFAIL) a stale one; nullopt
 	/// otherwise. With countStats a fresh hit counts as a hit and anything else as a miss, and
 	/// needsPrefetch may be set; without, nothing is counted and no prefetch is flagged (for
 	/// the pipeline's second look when the upstream failed).
@@ -92,7 +92,7 @@ public:
 	{
 		MISS,  ///< nothing servable
 		FRESH, ///< copied into `out`
-		STALE  ///< only a stale answer (serve_stale): lookup(key, false) fetches it when needed
+		STALE  ///< only a stale answer (serveStale): lookup(key, false) fetches it when needed
 	};
 	/// The query path's one look per query: a fresh hit is copied into `out` (whose capacity is
 	/// reused, so a warm caller allocates nothing) with its TTLs aged, counted as a hit, and may
@@ -126,7 +126,7 @@ public:
 		return _pendingChanges.load(std::memory_order_relaxed);
 	}
 	/// Inserts persisted records with remaining TTLs computed from storedAt; records past
-	/// expiresAt + max_stale (past expiresAt without serve_stale), malformed ones and ones whose
+	/// expiresAt + maxStale (past expiresAt without serveStale), malformed ones and ones whose
 	/// key does not match their answer are dropped. Loaded entries are not reported by
 	/// drainChanges() (the database has them already).
 	void load(std::vector<CacheRecord>&& records, int64_t nowUnix);

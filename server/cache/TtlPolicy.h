@@ -12,10 +12,10 @@ namespace dnsproxy::cache
 
 /// Stateless; safe from any thread.
 ///
-/// - NOERROR with answer records: every TTL clamped to min_ttl..max_ttl; the entry lives for the
+/// - NOERROR with answer records: every TTL clamped to minTtl..maxTtl; the entry lives for the
 ///   smallest TTL of the message (OPT excluded).
 /// - NXDOMAIN, and NODATA (NOERROR without answer records): RFC 2308 5, min(SOA TTL, SOA MINIMUM)
-///   of the authority SOA, capped by negative_ttl. Without an SOA the answer is not cached at all
+///   of the authority SOA, capped by negativeTtl. Without an SOA the answer is not cached at all
 ///   (RFC 2308 5: such answers SHOULD NOT be cached).
 /// - SERVFAIL: servfail_ttl (5 s); RFC 2308 7.1 allows up to 5 minutes, we keep it short.
 /// - TC=1, other rcodes (also EDNS extended ones), malformed answers and a TTL of 0: not cached.

@@ -41,6 +41,19 @@ bool CircuitBreaker::recordFailure()
 	return true;
 }
 
+void CircuitBreaker::trip()
+{
+	std::lock_guard<std::mutex> lock(_mutex);
+	_backoffMs = _settings.probeMinMs;
+	_nextProbe = now();
+	if (_open.load(std::memory_order_relaxed))
+		return; // open already: only the probe is brought forward
+	_failures = 0;
+	_open.store(true, std::memory_order_release);
+	_generation.fetch_add(1, std::memory_order_acq_rel);
+	_opens.fetch_add(1, std::memory_order_relaxed);
+}
+
 bool CircuitBreaker::probeDue() const
 {
 	std::lock_guard<std::mutex> lock(_mutex);

@@ -48,6 +48,9 @@ public:
 	void recordSuccess();
 	/// True when this failure opened the breaker.
 	bool recordFailure();
+	/// Opens at once whatever the failure count (the master moved), the next probe due now and
+	/// the back-off reset (also when it was open already).
+	void trip();
 	/// Open and the next probe is due.
 	bool probeDue() const;
 	void probeFailed();

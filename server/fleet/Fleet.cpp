@@ -1,6 +1,8 @@
 // Fleet.cpp - wiring of the fleet parts and the breaker's background prober.
 #include "fleet/Fleet.h"
 
+#include "fleet/Sentinel.h"
+
 #include <random>
 
 namespace dnsproxy::fleet
@@ -20,7 +22,8 @@ std::string randomOrigin()
 } // namespace
 
 Fleet::Fleet(const FleetSettings& settings, const cache::CacheSettings& cacheSettings, PinChannel::Apply applyPin):
-	_context(settings.url, settings.timeoutMs, settings.keyPrefix, settings.breaker, randomOrigin()),
+	_context(settings.url, settings.timeoutMs, settings.keyPrefix, settings.breaker, randomOrigin(), settings.caFile,
+			 settings.secret),
 	_writer(std::make_unique<RedisWriter>(_context, cacheSettings, settings.writeQueue)),
 	_cache(
 		std::make_unique<SharedCache>(_context, *_writer, cacheSettings, settings.lookupThreads, settings.lookupQueue)),
@@ -41,7 +44,12 @@ void Fleet::start()
 	_started = true;
 	_writer->start();
 	_cache->start();
-	_pins->start();
+	if (_context.envelope.enabled())
+		_pins->start();
+	else
+		_context.logger.warning("no fleet secret is set: answers read from Redis %s are trusted as they are, and pins "
+								"are not shared",
+								_context.target.describe());
 	_prober.start([this] { probe(); });
 }
 
@@ -55,12 +63,32 @@ void Fleet::stop()
 
 void Fleet::probe()
 {
-	RedisConnection connection(_context.url, _context.timeoutMs);
+	RedisConnection connection(_context.target, _context.timeoutMs);
+	std::unique_ptr<Sentinel> sentinel;
+	if (_context.target.url().scheme == RedisUrl::Scheme::SENTINEL)
+		sentinel = std::make_unique<Sentinel>(_context.target, _context.timeoutMs);
+	auto nextWatch = std::chrono::steady_clock::now();
 	bool reportedDown = false;
 	uint64_t attempt = 0;
 	std::unique_lock<std::mutex> lock(_prober.mutex());
 	while (!_prober.stopping())
 	{
+		// Also while the breaker is open: a failover announced during an outage is probed at once
+		// instead of at the end of the back-off.
+		if (sentinel && std::chrono::steady_clock::now() >= nextWatch)
+		{
+			lock.unlock();
+			nextWatch = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+			const auto before = _context.target.describe();
+			if (auto moved = sentinel->watch(); moved && _context.target.setEndpoint(*moved))
+			{
+				_context.logger.warning("redis %s: +switch-master, master now %s; reconnecting", before,
+										moved->hostAndPort());
+				_context.breaker.trip();
+			}
+			lock.lock();
+			continue;
+		}
 		if (!_context.breaker.probeDue())
 		{
 			const auto wait = std::min(_context.breaker.untilProbe(), std::chrono::milliseconds(100));
@@ -70,6 +98,8 @@ void Fleet::probe()
 		lock.unlock();
 		try
 		{
+			if (sentinel)
+				sentinel->resolve();      // the master may have moved: a failover is found through the error
 			connection.ensure(++attempt); // always a fresh connection: it tests connect as well
 			Poco::Redis::Array ping;
 			ping << "PING";
@@ -80,7 +110,8 @@ void Fleet::probe()
 			if (_context.breaker.probeSucceeded())
 			{
 				_context.counters.reconnects.fetch_add(1, std::memory_order_relaxed);
-				_context.logger.information("redis %s: reachable; sharing cache and pins", _context.url.hostAndPort());
+				_context.logger.information("redis %s: reachable; sharing cache%s", _context.target.describe(),
+											std::string(_context.envelope.enabled() ? " and pins" : ""));
 			}
 			reportedDown = false;
 		}
@@ -90,9 +121,9 @@ void Fleet::probe()
 			_context.counters.errors.fetch_add(1, std::memory_order_relaxed);
 			_context.breaker.probeFailed();
 			if (!reportedDown && _context.breaker.opens() == 0)
-				_context.logger.warning("redis %s: unreachable (%s); serving with local state only, retrying in "
+				_context.logger.warning("redis %s: cannot be used (%s); serving with local state only, retrying in "
 										"the background",
-										_context.url.hostAndPort(), e.displayText());
+										_context.target.describe(), e.displayText());
 			reportedDown = true;
 		}
 		lock.lock();
@@ -103,7 +134,7 @@ void Fleet::fillStats(stats::StatsSnapshot::Fleet& out) const
 {
 	const FleetCounters& c = _context.counters;
 	out.enabled = true;
-	out.redis = _context.url.hostAndPort();
+	out.redis = _context.target.describe();
 	out.breakerOpen = !_context.breaker.allow();
 	out.subscribed = _pins->subscribed();
 	out.hits = c.hits.load(std::memory_order_relaxed);
@@ -117,6 +148,7 @@ void Fleet::fillStats(stats::StatsSnapshot::Fleet& out) const
 	out.pinsPublished = c.pinsPublished.load(std::memory_order_relaxed);
 	out.pinsApplied = c.pinsApplied.load(std::memory_order_relaxed);
 	out.badMessages = c.badMessages.load(std::memory_order_relaxed);
+	out.rejected = c.rejected.load(std::memory_order_relaxed);
 }
 
 } // namespace dnsproxy::fleet

@@ -20,6 +20,8 @@ struct FleetSettings
 	RedisUrl url;
 	std::string keyPrefix = "dnsproxy:";
 	uint32_t timeoutMs = 50;
+	std::string caFile; ///< for rediss://
+	std::string secret; ///< empty: values unsigned, pins not shared
 	BreakerSettings breaker;
 	size_t lookupThreads = 2;
 	size_t lookupQueue = 4096; ///< lookups waiting; beyond, they skip Redis
@@ -30,6 +32,13 @@ struct FleetSettings
 /// SharedCache (the pipeline's second-level cache) and the PinChannel. Redis is an accelerator,
 /// never a dependency: start() returns at once whatever Redis does; until the prober's first
 /// successful PING (normally a few ms) everything runs on local state only.
+///
+/// With a Sentinel URL the prober asks the Sentinels for the master before every probe, so a
+/// failover found through an error is followed; it also listens (every 100 ms) for
+/// `+switch-master` and reconnects everybody to the new master as soon as one is announced.
+///
+/// Without a secret only answers are shared (PinChannel is not started, publish() does nothing)
+/// and start() logs once that answers in Redis are trusted.
 ///
 /// Threads: one prober, one writer, `lookupThreads` lookup threads, one subscriber; each owns
 /// its Redis connection. stop() ends them all (queued lookups are answered as misses, queued

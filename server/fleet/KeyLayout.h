@@ -31,7 +31,9 @@ struct PinEvent
 ///
 /// The cache key is hex so keys stay printable in redis-cli and SCAN patterns. A pin message is
 /// one line of space-separated words, "<origin> <learned|approved|forgotten> <name> [<digest>]";
-/// none of the words can contain a space (DNS names, base64, hex ids).
+/// none of the words can contain a space (DNS names, base64, hex ids). With a fleet secret the
+/// cache value is an Envelope around the answer, and pin messages and hash values carry an
+/// Envelope tag after these words (PinChannel); encode() and decode() see the words only.
 ///
 /// Stateless apart from the prefix; safe from any thread.
 class KeyLayout

@@ -1,6 +1,10 @@
 // PinChannel.cpp - publishing pin changes, and the subscriber thread that applies the others'.
 #include "fleet/PinChannel.h"
 
+#include <Poco/Base64Decoder.h>
+
+#include <sstream>
+
 namespace dnsproxy::fleet
 {
 
@@ -10,8 +14,8 @@ PinChannel::PinChannel(FleetContext& context, RedisWriter& writer, Apply apply):
 	_context(context),
 	_writer(writer),
 	_apply(std::move(apply)),
-	_connection(context.url, context.timeoutMs),
-	_scan(context.url, context.timeoutMs)
+	_connection(context.target, context.timeoutMs),
+	_scan(context.target, context.timeoutMs)
 {
 }
 
@@ -30,36 +34,106 @@ void PinChannel::stop()
 	_subscriber.stop();
 }
 
+bool PinChannel::validName(const std::string& name)
+{
+	if (name.empty() || name.size() > 253)
+		return false;
+	size_t label = 0;
+	for (const char c : name)
+	{
+		if (c == '.')
+		{
+			if (label == 0)
+				return false;
+			label = 0;
+		}
+		else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')
+		{
+			if (++label > 63)
+				return false;
+		}
+		else
+			return false; // upper case too: names are shared in lower case
+	}
+	return true;
+}
+
+bool PinChannel::validDigest(const std::string& digest)
+{
+	if (digest.size() != 44 || digest.back() != '=')
+		return false;
+	try
+	{
+		std::istringstream in(digest);
+		Poco::Base64Decoder decoder(in);
+		std::string raw((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
+		return raw.size() == 32;
+	}
+	catch (const Poco::Exception&)
+	{
+		return false;
+	}
+}
+
+bool PinChannel::afterForget(const std::string& name, int64_t signedMs, bool isForget)
+{
+	std::lock_guard<std::mutex> lock(_forgetMutex);
+	auto& last = _forgotten[name];
+	if (signedMs < last)
+		return false;
+	if (isForget)
+		last = signedMs;
+	else if (last == 0)
+		_forgotten.erase(name);
+	return true;
+}
+
 void PinChannel::publish(PinEvent event)
 {
+	if (!_context.envelope.enabled())
+		return; // SPEC 4b: without a secret pins are not shared
 	event.origin = _context.origin;
+	const int64_t now = _context.nowMs();
 	const std::string key = _context.keys.pinsKey(event.name);
+	const std::string source = KeyLayout::kindName(event.kind);
 	RedisWriter::Item item;
 	Array update;
 	switch (event.kind)
 	{
 	case PinEvent::Kind::LEARNED:
-		update << "HSETNX" << key << event.sha256 << "learned";
-		break;
 	case PinEvent::Kind::APPROVED:
-		update << "HSET" << key << event.sha256 << "approved";
+		update << (event.kind == PinEvent::Kind::LEARNED ? "HSETNX" : "HSET") << key << event.sha256
+			   << source + " " + _context.envelope.tag(key, event.sha256 + " " + source, now, 0);
 		break;
 	case PinEvent::Kind::FORGOTTEN:
 		update << "DEL" << key;
+		afterForget(event.name, now, true);
 		break;
 	}
+	const std::string message = KeyLayout::encode(event);
 	Array publish;
-	publish << "PUBLISH" << _context.keys.pinsChannel() << KeyLayout::encode(event);
+	publish << "PUBLISH" << _context.keys.pinsChannel()
+			<< message + " " + _context.envelope.tag(_context.keys.pinsChannel(), message, now, EVENT_TTL_S);
 	item.commands.push_back(std::move(update));
 	item.commands.push_back(std::move(publish));
 	if (_writer.push(std::move(item)))
 		_context.counters.pinsPublished.fetch_add(1, std::memory_order_relaxed);
 }
 
-void PinChannel::deliver(const PinEvent& event)
+void PinChannel::deliver(const PinEvent& event, int64_t signedMs)
 {
 	if (event.origin == _context.origin)
 		return;
+	if (!validName(event.name) || (event.kind != PinEvent::Kind::FORGOTTEN && !validDigest(event.sha256)))
+	{
+		_context.counters.badMessages.fetch_add(1, std::memory_order_relaxed);
+		return;
+	}
+	if (!afterForget(event.name, signedMs, event.kind == PinEvent::Kind::FORGOTTEN))
+	{
+		_context.rejected("a pin signed before the name was forgotten", Envelope::Verdict::EXPIRED);
+		return;
+	}
 	_apply(event);
 	_context.counters.pinsApplied.fetch_add(1, std::memory_order_relaxed);
 }
@@ -77,9 +151,18 @@ bool PinChannel::handle(const Poco::Redis::RedisType::Ptr& reply)
 	if (*kind == "message" && message->size() == 3)
 	{
 		auto payload = bulkString(*(message->begin() + 2));
-		auto event = payload ? KeyLayout::decode(*payload) : std::nullopt;
-		if (event)
-			deliver(*event);
+		const int64_t now = _context.nowMs();
+		Envelope::Opened opened;
+		const auto verdict = payload ? _context.envelope.openText(_context.keys.pinsChannel(), *payload, now, opened)
+									 : Envelope::Verdict::MALFORMED;
+		if (verdict != Envelope::Verdict::OK)
+			_context.rejected("a pin event", verdict);
+		else if (opened.ttlS == 0 || opened.ttlS > EVENT_TTL_S)
+			_context.rejected("a pin event", Envelope::Verdict::EXPIRED); // a stored value's tag replayed as an event
+		else if (!_replays.firstTime(opened.mac, opened.signedMs + int64_t(opened.ttlS) * 1000, now))
+			_context.rejected("a replayed pin event", Envelope::Verdict::OK);
+		else if (auto event = KeyLayout::decode(opened.content))
+			deliver(*event, opened.signedMs);
 		else
 			_context.counters.badMessages.fetch_add(1, std::memory_order_relaxed);
 	}
@@ -101,7 +184,7 @@ bool PinChannel::subscribe()
 		resync();
 		_subscribedGeneration = generation;
 		_subscribed.store(true, std::memory_order_relaxed);
-		_context.logger.information("redis %s: subscribed to %s; pins merged", _context.url.hostAndPort(),
+		_context.logger.information("redis %s: subscribed to %s; pins merged", _context.target.describe(),
 									_context.keys.pinsChannel());
 		return true;
 	}
@@ -156,17 +239,31 @@ void PinChannel::resync()
 		for (auto it = fields->begin(); it != fields->end() && it + 1 != fields->end(); it += 2)
 		{
 			auto digest = bulkString(*it);
-			auto source = bulkString(*(it + 1));
-			if (!digest || !source || (*source != "learned" && *source != "approved"))
+			auto value = bulkString(*(it + 1));
+			const auto space = value ? value->find(' ') : std::string::npos;
+			const std::string source = value ? value->substr(0, space) : std::string();
+			if (!digest || (source != "learned" && source != "approved"))
 			{
 				_context.counters.badMessages.fetch_add(1, std::memory_order_relaxed);
 				continue;
 			}
+			// The tag covers the key, "<digest> <source>" and the signing time.
+			Envelope::Opened opened;
+			const auto verdict =
+				space == std::string::npos
+					? Envelope::Verdict::MALFORMED
+					: _context.envelope.openText(keys[i], *digest + " " + source + value->substr(space),
+												 _context.nowMs(), opened);
+			if (verdict != Envelope::Verdict::OK)
+			{
+				_context.rejected("a stored pin", verdict);
+				continue;
+			}
 			PinEvent event;
-			event.kind = *source == "approved" ? PinEvent::Kind::APPROVED : PinEvent::Kind::LEARNED;
+			event.kind = source == "approved" ? PinEvent::Kind::APPROVED : PinEvent::Kind::LEARNED;
 			event.name = *name;
 			event.sha256 = *digest;
-			deliver(event);
+			deliver(event, opened.signedMs);
 		}
 	}
 }

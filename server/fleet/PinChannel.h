@@ -5,9 +5,11 @@
 #include "fleet/FleetContext.h"
 #include "fleet/RedisConnection.h"
 #include "fleet/RedisWriter.h"
+#include "fleet/ReplayGuard.h"
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <mutex>
 
 namespace dnsproxy::fleet
@@ -26,12 +28,25 @@ namespace dnsproxy::fleet
 /// connection is noticed within timeout_ms. The thread follows the breaker: it stays away while
 /// it is open and subscribes again (with a resync) once it has closed.
 ///
+/// Signed (SPEC 4b; only started with a fleet secret): every channel message ends with an
+/// Envelope tag over the channel name and the message, valid EVENT_TTL_S; every hash value is
+/// "<learned|approved> <tag>", the tag over the pins key and "<digest> <source>", without
+/// expiry. A message or value whose tag fails, an expired message, a message already applied
+/// (ReplayGuard), and anything signed before the last forget of its name seen here is ignored
+/// and counted in `rejected`. Names must be host names and digests base64 of 32 bytes, or the
+/// event is counted in `badMessages`.
+///
 /// Threading: publish() from any thread; `apply` is called on the subscriber thread only, never
-/// for this proxy's own events.
+/// for this proxy's own events. `_forgetMutex` guards `_forgotten`.
 class PinChannel
 {
 public:
 	using Apply = std::function<void(const PinEvent&)>;
+	static constexpr uint32_t EVENT_TTL_S = 60;
+
+	/// An auth-name as the pin store keeps it, and a base64 SHA-256 digest (32 bytes).
+	static bool validName(const std::string& name);
+	static bool validDigest(const std::string& digest);
 
 	PinChannel(FleetContext& context, RedisWriter& writer, Apply apply);
 	~PinChannel();
@@ -52,7 +67,9 @@ private:
 	/// True when the reply was a channel message (or a subscribe confirmation), i.e. the PONG
 	/// is still to come.
 	bool handle(const Poco::Redis::RedisType::Ptr& reply);
-	void deliver(const PinEvent& event);
+	void deliver(const PinEvent& event, int64_t signedMs);
+	/// Remembers a forget (local or remote); false when `signedMs` is older than the last forget of `name`.
+	bool afterForget(const std::string& name, int64_t signedMs, bool isForget);
 
 	FleetContext& _context;
 	RedisWriter& _writer;
@@ -61,6 +78,9 @@ private:
 	RedisConnection _scan;
 	std::atomic<bool> _subscribed{false};
 	uint64_t _subscribedGeneration = 0; ///< breaker generation of the subscription (subscriber thread only)
+	ReplayGuard _replays;               ///< subscriber thread only
+	std::mutex _forgetMutex;
+	std::map<std::string, int64_t> _forgotten; ///< name -> signing time of its last forget
 	common::WorkerThread _subscriber;
 };
 

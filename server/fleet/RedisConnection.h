@@ -1,12 +1,14 @@
-// RedisConnection.h - one Poco::Redis connection with hard time limits, owned by one thread.
+// RedisConnection.h - one Redis connection (plain or TLS) with hard time limits, owned by one thread.
 #pragma once
 
-#include "fleet/RedisUrl.h"
+#include "fleet/RedisTarget.h"
 
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Redis/Array.h>
-#include <Poco/Redis/Client.h>
+#include <Poco/Redis/RedisStream.h>
 #include <Poco/Redis/Type.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,11 +18,21 @@
 namespace dnsproxy::fleet
 {
 
-/// Connects lazily (connect timeout = timeout_ms), selects the database, and runs pipelined
-/// command batches whose every read is bounded by timeout_ms (socket receive timeout). Any
-/// failure (refused, timeout, reset, protocol) throws Poco::Exception and leaves the connection
-/// closed: a Poco::Redis::Client whose read timed out has a broken stream and must not be
-/// reused. Replies of type Error do not throw; the caller sees them in the result.
+/// Connects lazily to the target's current node (connect and TLS handshake bounded by
+/// timeout_ms), authenticates (AUTH [user] password), selects the database, and for a Sentinel
+/// URL checks with ROLE that the node is still the master. Then runs pipelined command batches
+/// whose every read is bounded by timeout_ms (socket receive timeout). Any failure (refused,
+/// timeout, reset, protocol, AUTH refused, certificate refused) throws Poco::Exception and leaves
+/// the connection closed: a stream whose read timed out is broken and must not be reused. Replies
+/// of type Error do not throw; the caller sees them in the result.
+///
+/// Poco::Redis::Client of POCO 1.11 only connects plain TCP sockets itself; this class speaks
+/// RESP through POCO's RedisInputStream/RedisOutputStream and RedisType over a StreamSocket that
+/// is a Poco::Net::SecureStreamSocket for rediss://.
+///
+/// A deadline (setDeadline) bounds everything that follows as a whole, connect, handshake, AUTH
+/// and reads alike: the DNS path sets it so that a client never waits for Redis longer than
+/// timeout_ms in all, reconnect included; past it a call throws TimeoutException.
 ///
 /// `generation` remembers the CircuitBreaker generation the connection was made under; the
 /// owner reconnects when the breaker's generation moved on.
@@ -29,16 +41,27 @@ namespace dnsproxy::fleet
 class RedisConnection
 {
 public:
-	RedisConnection(RedisUrl url, uint32_t timeoutMs);
+	RedisConnection(const RedisTarget& target, uint32_t timeoutMs);
 	~RedisConnection();
 
 	bool connected() const
 	{
-		return _client != nullptr;
+		return _input != nullptr;
 	}
-	/// Connects (and SELECTs the database) unless connected under `generation` already.
+	/// Connects (AUTH, SELECT, ROLE) unless connected under `generation` already.
 	void ensure(uint64_t generation);
+	/// Connects to `endpoint` in plain TCP without AUTH or SELECT: a Sentinel.
+	void openSentinel(const RedisEndpoint& endpoint);
 	void close();
+	/// Bounds every following step by `deadline` too (until clearDeadline()).
+	void setDeadline(std::chrono::steady_clock::time_point deadline)
+	{
+		_deadline = deadline;
+	}
+	void clearDeadline()
+	{
+		_deadline.reset();
+	}
 	/// Writes every command, then reads one reply per command.
 	std::vector<Poco::Redis::RedisType::Ptr> run(const std::vector<Poco::Redis::Array>& commands);
 	/// Sends one command and reads one reply (in subscribed mode that reply may be a message).
@@ -48,11 +71,19 @@ public:
 
 private:
 	template <class F> auto guarded(F&& f) -> decltype(f());
+	void open(const RedisEndpoint& endpoint, bool tls);
+	void write(const Poco::Redis::Array& command);
+	Poco::Redis::RedisType::Ptr readReply();
+	/// timeout_ms, or less when the deadline is nearer; throws TimeoutException once it has passed.
+	Poco::Timespan budget() const;
 
-	RedisUrl _url;
+	const RedisTarget& _target;
 	uint32_t _timeoutMs;
-	std::unique_ptr<Poco::Redis::Client> _client;
+	Poco::Net::StreamSocket _socket;
+	std::unique_ptr<Poco::Redis::RedisInputStream> _input;
+	std::unique_ptr<Poco::Redis::RedisOutputStream> _output;
 	uint64_t _generation = 0;
+	std::optional<std::chrono::steady_clock::time_point> _deadline;
 };
 
 /// Reply helpers: the value of a bulk string (nullopt for nil or another type), of an integer.
@@ -60,5 +91,7 @@ std::optional<std::string> bulkString(const Poco::Redis::RedisType::Ptr& reply);
 std::optional<int64_t> integer(const Poco::Redis::RedisType::Ptr& reply);
 std::optional<Poco::Redis::Array> array(const Poco::Redis::RedisType::Ptr& reply);
 bool isError(const Poco::Redis::RedisType::Ptr& reply);
+/// The text of an Error reply ("WRONGPASS invalid username-password pair..."), empty otherwise.
+std::string errorText(const Poco::Redis::RedisType::Ptr& reply);
 
 } // namespace dnsproxy::fleet

@@ -16,7 +16,7 @@ RedisWriter::RedisWriter(FleetContext& context, const cache::CacheSettings& cach
 	_context(context),
 	_policy(cacheSettings),
 	_capacity(capacity),
-	_connection(context.url, context.timeoutMs)
+	_connection(context.target, context.timeoutMs)
 {
 }
 
@@ -100,10 +100,12 @@ bool RedisWriter::addCacheCommand(Item& item, std::vector<Poco::Redis::Array>& o
 	if (px <= 0)
 		return false;
 	dns::writeId(item.answer.data(), 0);
+	const std::string key = _context.keys.cacheKey(item.cacheKey);
+	std::string value(reinterpret_cast<const char*>(item.answer.data()), item.answer.size());
+	if (_context.envelope.enabled())
+		value = _context.envelope.seal(key, value, _context.nowMs(), static_cast<uint32_t>((px + 999) / 1000));
 	Poco::Redis::Array set;
-	set << "SET" << _context.keys.cacheKey(item.cacheKey)
-		<< std::string(reinterpret_cast<const char*>(item.answer.data()), item.answer.size()) << "PX"
-		<< std::to_string(px);
+	set << "SET" << key << value << "PX" << std::to_string(px);
 	out.push_back(std::move(set));
 	return true;
 }

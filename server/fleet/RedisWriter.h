@@ -18,7 +18,8 @@ namespace dnsproxy::fleet
 /// Everything the proxy writes to Redis goes through here, so no client ever waits for a write.
 /// An item is either an upstream answer for the shared cache (its TTL is worked out here, on the
 /// writer thread, with the same TtlPolicy as the local cache; the expiry is that TTL minus the
-/// time spent in the queue) or ready-made commands (pin updates and publishes).
+/// time spent in the queue) or ready-made commands (pin updates and publishes). With a secret a
+/// cache value is sealed in an Envelope over its key, valid for that expiry.
 ///
 /// While the breaker is open nothing is sent and items wait (the queue is bounded: when it is
 /// full new items are dropped and counted). A batch that fails is dropped, except pin items,

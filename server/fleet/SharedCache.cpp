@@ -71,7 +71,7 @@ void SharedCache::store(const std::string& key, const uint8_t* answer, size_t le
 
 void SharedCache::run()
 {
-	RedisConnection connection(_context.url, _context.timeoutMs);
+	RedisConnection connection(_context.target, _context.timeoutMs);
 	std::unique_lock<std::mutex> lock(_workers.mutex());
 	for (;;)
 	{
@@ -120,19 +120,28 @@ void SharedCache::ask(RedisConnection& connection, std::vector<Lookup>& batch)
 		commands.push_back(std::move(pttl));
 	}
 	std::vector<Poco::Redis::RedisType::Ptr> replies;
+	// The client that has waited longest gets no more than timeout_ms from Redis in all,
+	// a reconnect (TLS handshake, AUTH) included.
+	auto oldest = asking.front().queued;
+	for (const auto& lookup : asking)
+		oldest = std::min(oldest, lookup.queued);
+	connection.setDeadline(oldest + limit);
 	try
 	{
 		connection.ensure(_context.breaker.generation());
 		replies = connection.run(commands);
+		connection.clearDeadline();
 		_context.breaker.recordSuccess();
 	}
 	catch (const Poco::Exception& e)
 	{
+		connection.clearDeadline();
 		_context.failed("lookup", e);
 		for (auto& lookup : asking)
 			lookup.done(std::nullopt);
 		return;
 	}
+	const int64_t wallMs = _context.nowMs();
 	for (size_t i = 0; i < asking.size(); ++i)
 	{
 		std::optional<std::vector<uint8_t>> answer;
@@ -140,7 +149,21 @@ void SharedCache::ask(RedisConnection& connection, std::vector<Lookup>& batch)
 		{
 			auto value = bulkString(replies[2 * i]);
 			auto pttl = integer(replies[2 * i + 1]);
-			if (value && pttl)
+			if (value && pttl && _context.envelope.enabled())
+			{
+				Envelope::Opened opened;
+				const auto verdict =
+					_context.envelope.open(_context.keys.cacheKey(asking[i].key), *value, wallMs, opened);
+				if (verdict == Envelope::Verdict::OK)
+				{
+					// Whatever Redis says its expiry is, the value lives no longer than it was signed for.
+					const int64_t left = opened.signedMs + int64_t(opened.ttlS) * 1000 - wallMs;
+					answer = fromRedis(opened.content, std::min(*pttl, left), _policy);
+				}
+				else
+					_context.rejected("a cached answer", verdict);
+			}
+			else if (value && pttl)
 				answer = fromRedis(*value, *pttl, _policy);
 		}
 		(answer ? _context.counters.hits : _context.counters.misses).fetch_add(1, std::memory_order_relaxed);

@@ -26,7 +26,8 @@ namespace dnsproxy::fleet
 /// than timeout_ms in the queue is answered as a miss without asking, so a client waits at most
 /// about timeout_ms for Redis. A hit's TTLs are reduced by the time the entry has spent in Redis
 /// (its lifetime, from TtlPolicy, minus PTTL), so the local cache and the client get the
-/// remaining TTL. The callback runs on the lookup thread.
+/// remaining TTL. The callback runs on the lookup thread. With a secret a value must open as an
+/// Envelope over its key (else a miss, counted in `rejected`), and lives no longer than signed.
 ///
 /// store(): hands a copy to the RedisWriter (SET key answer PX ttl); never waits.
 ///

@@ -76,7 +76,7 @@ void Frontend::start()
 	_workers.resize(_settings.threads);
 	for (auto& worker : _workers)
 	{
-		// TCP clients all live on the first worker's loop: max_tcp_connections and "close the
+		// TCP clients all live on the first worker's loop: maxTcpConnections and "close the
 		// longest-idle connection first" then hold for the whole process, exactly. One loop serves
 		// over 400k TCP hits a second (scripts/bench); UDP, the bulk of DNS, uses every worker and
 		// needs no loop (UdpListener has its own thread).

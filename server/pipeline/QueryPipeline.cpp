@@ -306,7 +306,7 @@ bool QueryPipeline::answerFromSecondLevel(Request& request, std::vector<uint8_t>
 
 void QueryPipeline::forward(const std::shared_ptr<Request>& request, bool staleAvailable)
 {
-	// max_pending for all clients together, and no source above its share of it (SourceShares), so
+	// maxPending for all clients together, and no source above its share of it (SourceShares), so
 	// one flooding client leaves room for the others. Either way the query costs no upstream work.
 	const bool overAll = _pending.fetch_add(1, std::memory_order_relaxed) >= _settings.maxPending;
 	if (overAll || !_shares.acquire(request->source))

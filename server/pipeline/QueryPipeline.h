@@ -28,7 +28,7 @@ struct PipelineSettings
 	/// RFC 8767 5 client-response timer: when a stale answer exists and the upstream has not
 	/// answered after this long, the client gets the stale answer; the upstream answer still
 	/// refreshes the cache when it comes. RFC 8767 suggests 1.8 s; 1.5 s leaves room under the 2 s
-	/// that client resolvers commonly wait. The app sets min(this default, timeout_ms x servers).
+	/// that client resolvers commonly wait. The app sets min(this default, timeoutMs x servers).
 	static constexpr uint32_t DEFAULT_STALE_ANSWER_AFTER_MS = 1500;
 	uint32_t staleAnswerAfterMs = DEFAULT_STALE_ANSWER_AFTER_MS;
 };
@@ -41,7 +41,7 @@ struct PipelineSettings
 /// runs on every answer, from the cache or from the upstream. The cache stores upstream answers
 /// as they came, before shaping.
 ///
-/// With a cache: a fresh hit is answered at once and never counts against max_pending; a hit
+/// With a cache: a fresh hit is answered at once and never counts against maxPending; a hit
 /// flagged for prefetch also sends the same question upstream in the background (a synthetic
 /// query nobody waits for) whose answer refreshes the entry. On a miss the upstream is asked;
 /// if it fails, times out or answers SERVFAIL and a stale entry exists, the stale answer goes out

@@ -1,4 +1,4 @@
-// SourceShares.h - per-source counters of queries waiting for upstreams (each source's share of max_pending).
+// SourceShares.h - per-source counters of queries waiting for upstreams (each source's share of maxPending).
 #pragma once
 
 #include <sys/socket.h>
@@ -11,14 +11,14 @@
 namespace dnsproxy::pipeline
 {
 
-/// Keeps one client source from taking all of max_pending (SPEC 4, "No client takes more than
+/// Keeps one client source from taking all of maxPending (SPEC 4, "No client takes more than
 /// its share"), as dnsdist's per-client limits do.
 ///
 /// The rule: a source may have at most share() = max(1, maxPending / 4) queries waiting for an
-/// upstream at once; one more is over its share and refused like a query over max_pending. A
+/// upstream at once; one more is over its share and refused like a query over maxPending. A
 /// source is an IPv4 address (an IPv4-mapped IPv6 address counts as the IPv4 address it carries)
 /// or an IPv6 /64 (one host usually owns a whole /64). So a single flooding source leaves at
-/// least three quarters of max_pending to everyone else.
+/// least three quarters of maxPending to everyone else.
 ///
 /// Cost and memory: O(1) per query, a fixed table of SLOTS counters (16 KiB), no allocation and
 /// no lock. A source is hashed (with a per-process random key, so nobody can aim a collision at

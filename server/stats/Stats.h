@@ -24,7 +24,7 @@ struct FrontendStats
 	std::atomic<uint64_t> refusedByAcl{0};
 	std::atomic<uint64_t> malformed{0}; ///< dropped or answered FORMERR
 	std::atomic<uint64_t> truncated{0}; ///< UDP answers sent with TC=1
-	std::atomic<uint64_t> overLimit{0}; ///< refused: max_pending reached, or the source's share of it
+	std::atomic<uint64_t> overLimit{0}; ///< refused: maxPending reached, or the source's share of it
 	std::atomic<uint64_t> sendErrors{0};
 	std::array<std::atomic<uint64_t>, 16> answersByRcode{};
 

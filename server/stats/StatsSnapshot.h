@@ -30,7 +30,7 @@ struct StatsSnapshot
 		uint64_t tcpConnectionsRefused = 0;
 		uint64_t tcpIdleClosed = 0;
 		uint64_t refusedByAcl = 0;
-		uint64_t overLimit = 0; ///< refused because max_pending was reached
+		uint64_t overLimit = 0; ///< refused because maxPending was reached
 		uint64_t malformed = 0;
 		uint64_t truncated = 0;
 		uint64_t pending = 0; ///< queries waiting for upstreams now
@@ -104,7 +104,7 @@ struct StatsSnapshot
 	struct Fleet
 	{
 		bool enabled = false;
-		std::string redis;        ///< host:port
+		std::string redis;        ///< host:port, or the master and its Sentinels
 		bool breakerOpen = false; ///< Redis skipped until a background probe succeeds
 		bool subscribed = false;  ///< on the pin channel
 		uint64_t hits = 0;
@@ -118,6 +118,7 @@ struct StatsSnapshot
 		uint64_t pinsPublished = 0;
 		uint64_t pinsApplied = 0;
 		uint64_t badMessages = 0;
+		uint64_t rejected = 0; ///< values and pin events ignored: unsigned, bad MAC, expired, replayed
 	} fleet;
 };
 

@@ -22,6 +22,7 @@ ConnectionLifetime::ConnectionLifetime(std::chrono::milliseconds idleTimeout, Cl
 std::chrono::milliseconds ConnectionLifetime::connectFailed(Clock::time_point now)
 {
 	++_connectFailures;
+	_lastAttempt = now;
 	auto backoff = std::min(MAX_CONNECT_BACKOFF,
 							FIRST_CONNECT_BACKOFF * (1u << std::min(_connectFailures - 1, MAX_CONNECT_DOUBLINGS)));
 	_retryAt.store((now + backoff).time_since_epoch().count(), std::memory_order_relaxed);
@@ -33,6 +34,31 @@ void ConnectionLifetime::opened(Clock::time_point now)
 	_connectFailures = 0;
 	_retryAt.store(0, std::memory_order_relaxed);
 	_lastUse = _lastReceive = now;
+	_sentOnStream = 0;
+	_answersOnStream = 0;
+}
+
+void ConnectionLifetime::reset()
+{
+	_connectFailures = 0;
+	_retryAt.store(0, std::memory_order_relaxed);
+}
+
+bool ConnectionLifetime::learnAnswerLimitFromClose(Clock::time_point now, size_t inflight)
+{
+	// Closed while idle long enough: that is the idle limit's business (learnFromClose).
+	if (inflight == 0 && now - std::max(_lastUse, _lastReceive) >= MIN_LEARNED_IDLE)
+		return false;
+	const uint32_t answers = _answersOnStream;
+	if (answers == 0)
+		return false; // nothing answered: a broken stream, not a limit
+	// Once is not a habit (a restart closes after any count); the same count twice in a row is.
+	const bool confirmed = answers == _answerCandidate;
+	_answerCandidate = answers;
+	if (!confirmed || (_answerLimit != 0 && _answerLimit <= answers))
+		return false;
+	_answerLimit = answers;
+	return true;
 }
 
 bool ConnectionLifetime::learnIdleLimit(uint32_t ms)

@@ -83,11 +83,22 @@ DotConnection::~DotConnection()
 	::close(_wakeFd);
 }
 
+void DotConnection::wake()
+{
+	uint64_t one = 1;
+	[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+}
+
+void DotConnection::reconnectNow()
+{
+	_reconnectRequested = true;
+	wake();
+}
+
 void DotConnection::stop()
 {
 	_stopping = true;
-	uint64_t one = 1;
-	[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
+	wake();
 	if (_thread.joinable())
 		_thread.join();
 }
@@ -115,10 +126,7 @@ void DotConnection::submit(std::vector<uint8_t>&& query, const SentQuestion& sen
 		return;
 	}
 	if (wake)
-	{
-		uint64_t one = 1;
-		[[maybe_unused]] ssize_t n = ::write(_wakeFd, &one, sizeof(one));
-	}
+		this->wake();
 }
 
 void DotConnection::takeSubmitted()
@@ -178,7 +186,7 @@ bool DotConnection::connect()
 	return false;
 }
 
-void DotConnection::disconnect(const char* reason, bool retryInflight)
+void DotConnection::disconnect(const char* reason, Loss loss)
 {
 	if (_connected)
 	{
@@ -199,14 +207,15 @@ void DotConnection::disconnect(const char* reason, bool retryInflight)
 	_outputOffset = 0;
 	_frameLeft = 0;
 	_retryWriteLength = 0;
-	_session.lost(retryInflight);
+	_session.lost(loss);
 }
 
 void DotConnection::sendWaiting()
 {
 	auto now = _clock();
-	if (_session.sendWaiting(_output, now) > 0)
-		_lifetime.used(now);
+	const size_t sent = _session.sendWaiting(_output, now, _lifetime.sendBudget());
+	if (sent > 0)
+		_lifetime.used(now, sent);
 	flushOutput();
 }
 
@@ -243,7 +252,7 @@ void DotConnection::flushOutput()
 			}
 			else
 			{
-				disconnect("closed while writing", true);
+				disconnect("closed while writing", lossOnClose());
 				return;
 			}
 		}
@@ -255,7 +264,7 @@ void DotConnection::flushOutput()
 	}
 	catch (const Poco::Exception&)
 	{
-		disconnect("write failed", true);
+		disconnect("write failed", lossOnClose());
 	}
 }
 
@@ -263,6 +272,7 @@ void DotConnection::readAvailable()
 {
 	uint8_t buffer[READ_CHUNK];
 	bool closed = false;
+	bool clean = false; ///< EOF (close_notify or FIN), not a reset or a cut record
 	try
 	{
 		for (;;)
@@ -270,13 +280,13 @@ void DotConnection::readAvailable()
 			int n = _socket.receiveBytes(buffer, sizeof(buffer));
 			if (n <= 0)
 			{
-				closed = n == 0;
+				closed = clean = n == 0;
 				break; // ERR_SSL_WANT_READ: everything buffered has been read
 			}
 			if (!_session.received(buffer, static_cast<size_t>(n), _clock(),
 								   [this](const dns::MessageInfo& info) { answered(info); }))
 			{
-				disconnect("answer does not fit its query", true);
+				disconnect("answer does not fit its query", Loss::BROKEN);
 				return;
 			}
 		}
@@ -296,10 +306,14 @@ void DotConnection::readAvailable()
 	if (closed)
 	{
 		stats::bump(_stats.serverCloses);
+		const auto now = _clock();
 		// Closed while idle: the server's idle limit is at most the time since the last exchange.
-		if (_session.inflight() == 0 && _lifetime.learnFromClose(_clock()))
+		if (_session.inflight() == 0 && _lifetime.learnFromClose(now))
 			publishIdleLimit();
-		disconnect("closed by server", true);
+		if (clean && _lifetime.learnAnswerLimitFromClose(now, _session.inflight()))
+			_logger.information("upstream %s closes connections after %u answers: the next connection opens then",
+								_server.url(), _lifetime.answerLimit());
+		disconnect("closed by server", clean ? lossOnClose() : Loss::BROKEN);
 	}
 }
 
@@ -310,8 +324,16 @@ void DotConnection::publishIdleLimit()
 		_logger.debug("upstream %s closes idle connections after about %u ms", _server.url(), _lifetime.serverIdleMs());
 }
 
+DotSession::Loss DotConnection::lossOnClose() const
+{
+	// The server answered on this stream and then closed it (its answer or idle limit, a restart):
+	// the queries it left are not at fault and go on the next stream while their deadlines allow.
+	return _lifetime.answersOnStream() > 0 ? Loss::GRACEFUL : Loss::BROKEN;
+}
+
 void DotConnection::answered(const dns::MessageInfo& info)
 {
+	_lifetime.answered();
 	_connector.answered(_socket);
 	if (info.edns.keepaliveTimeout)
 	{
@@ -350,7 +372,7 @@ void DotConnection::run()
 	while (!_stopping)
 		step();
 	// Shutting down: nothing more will be sent; everyone still waiting gets a definite answer.
-	disconnect("shutting down", false);
+	disconnect("shutting down", Loss::ABANDONED);
 	takeSubmitted();
 	_session.failWaiting(false);
 }
@@ -358,12 +380,19 @@ void DotConnection::run()
 void DotConnection::step()
 {
 	takeSubmitted();
+	// After takeSubmitted: a query submitted after reconnectNow() returned is seen with the request.
+	if (_reconnectRequested.exchange(false))
+	{
+		_lifetime.reset();
+		disconnect("the TLS check changed", Loss::GRACEFUL);
+		connect();
+	}
 	auto now = _clock();
 	if (_session.expire(now) && _connected)
-		disconnect("no answer within the timeout", true);
+		disconnect("no answer within the timeout", Loss::BROKEN);
 	if (_session.hasWaiting() && !_connected)
 	{
-		if (!_lifetime.backingOff(now))
+		if (_lifetime.mayConnect(now, _lastResort.load(std::memory_order_relaxed)))
 			connect();
 		// Unreachable (or backing off): fail at once so the pool can try the next server.
 		if (!_connected)
@@ -372,7 +401,14 @@ void DotConnection::step()
 	if (_connected && _session.hasWaiting() && _session.inflight() == 0 && _lifetime.nearServerIdleLimit(now))
 	{
 		stats::bump(_stats.idleCloses);
-		disconnect("about to reach the server's idle limit", false);
+		disconnect("about to reach the server's idle limit", Loss::GRACEFUL);
+		connect();
+	}
+	if (_connected && _session.hasWaiting() && _session.inflight() == 0 && _lifetime.streamExhausted())
+	{
+		// Everything the server will answer on this stream has been answered: the next query goes
+		// on a new one instead of into a connection the server is closing.
+		disconnect("the server's answer limit is reached", Loss::GRACEFUL);
 		connect();
 	}
 	if (_connected && _session.hasWaiting())
@@ -381,7 +417,7 @@ void DotConnection::step()
 	if (_connected && _session.idle() && _lifetime.idleExpired(now))
 	{
 		stats::bump(_stats.idleCloses);
-		disconnect("idle", false);
+		disconnect("idle", Loss::GRACEFUL);
 	}
 	waitForEvents(now);
 }

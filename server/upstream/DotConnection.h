@@ -38,8 +38,10 @@ namespace dnsproxy::upstream
 ///
 /// Life cycle: the connection is opened on demand by the first query, closed after `idleTimeoutMs`
 /// without queries, and reopened (resuming the TLS session when the server allows) whenever a query
-/// arrives after the server closed it. Queries in flight on a connection that dies are retried once
-/// on the next one; a query that already was retried fails.
+/// arrives after the server closed it. Queries in flight on a connection the server closed after
+/// answering on it go on the next one while their deadlines allow; after a broken one (reset,
+/// garbage, silence, nothing ever answered) they are retried once (DotSession::Loss). A server's
+/// answer limit, once learned (ConnectionLifetime), bounds the queries written on one connection.
 ///
 /// Time: every deadline is taken from the injected `clock` (steady_clock::now by default).
 class DotConnection
@@ -70,19 +72,35 @@ public:
 		return _lifetime.backingOff(_clock());
 	}
 
+	/// Thread-safe: what the TLS check accepts has changed (a pin approved, pins reloaded). The I/O
+	/// thread ends the connect back-off, drops the current stream (its queries go on the next) and
+	/// connects at once, under the new rules.
+	void reconnectNow();
+
+	/// Any thread: every server of the pool is down (or backing off), so a query may connect
+	/// during the back-off (ConnectionLifetime::mayConnect).
+	void setLastResort(bool lastResort)
+	{
+		_lastResort.store(lastResort, std::memory_order_relaxed);
+	}
+
 	/// Fails everything pending and joins the I/O thread.
 	void stop();
 
 private:
 	using Pending = DotSession::Pending;
+	using Loss = DotSession::Loss;
 
 	void run();
 	void step();
 	void waitForEvents(Clock::time_point now);
 	void takeSubmitted();
+	void wake();
 	bool connect();
 	void connected(Poco::Net::StreamSocket socket);
-	void disconnect(const char* reason, bool retryInflight);
+	void disconnect(const char* reason, DotSession::Loss loss);
+	/// How the stream the server just closed ended: gracefully when it answered on it.
+	DotSession::Loss lossOnClose() const;
 	void sendWaiting();
 	void flushOutput();
 	void readAvailable();
@@ -104,6 +122,8 @@ private:
 	std::mutex _mutex;
 	std::vector<Pending> _submitted;
 	std::atomic<bool> _stopping{false};
+	std::atomic<bool> _reconnectRequested{false};
+	std::atomic<bool> _lastResort{false};
 	int _wakeFd = -1;
 
 	// Owned by the I/O thread (load() and backingOff() are atomic reads).

@@ -22,13 +22,13 @@ void DotSession::enqueue(Pending&& pending)
 	_waiting.push_back(std::move(pending));
 }
 
-void DotSession::finish(Pending& pending, UpstreamResult::Status status, std::vector<uint8_t>&& answer)
+void DotSession::finish(Pending& pending, UpstreamResult::Status status, std::vector<uint8_t>&& answer, bool silent)
 {
 	_load.fetch_sub(1, std::memory_order_relaxed);
 	Callback done = std::move(pending.done);
 	pending.done = nullptr;
 	if (done)
-		done(UpstreamResult{status, std::move(answer)});
+		done(UpstreamResult{status, std::move(answer), silent});
 }
 
 uint16_t DotSession::freshId()
@@ -40,10 +40,10 @@ uint16_t DotSession::freshId()
 	return id;
 }
 
-size_t DotSession::sendWaiting(std::vector<uint8_t>& output, Clock::time_point now)
+size_t DotSession::sendWaiting(std::vector<uint8_t>& output, Clock::time_point now, size_t limit)
 {
 	size_t sent = 0;
-	while (!_waiting.empty() && _inflight.size() < _maxInflight)
+	while (!_waiting.empty() && _inflight.size() < _maxInflight && sent < limit)
 	{
 		Pending pending = std::move(_waiting.front());
 		_waiting.pop_front();
@@ -92,6 +92,7 @@ bool DotSession::handleAnswer(const std::vector<uint8_t>& message, Clock::time_p
 							  const std::function<void(const dns::MessageInfo&)>& onAnswer)
 {
 	_lastReceive = now;
+	_streamSpoke = true;
 	const uint8_t* data = message.data();
 	const size_t length = message.size();
 	if (length < dns::HEADER_SIZE)
@@ -160,10 +161,10 @@ bool DotSession::expire(Clock::time_point now)
 		if (it->second.deadline <= now)
 		{
 			// Nothing at all received since this query went out: the stream is probably half-open.
-			if (_lastReceive < it->second.sent)
-				silent = true;
+			const bool nothingSince = _lastReceive < it->second.sent;
+			silent = silent || nothingSince;
 			stats::bump(_stats.timeouts);
-			finish(it->second, UpstreamResult::Status::TIMEOUT);
+			finish(it->second, UpstreamResult::Status::TIMEOUT, {}, nothingSince && _streamSpoke);
 			it = _inflight.erase(it);
 		}
 		else
@@ -172,15 +173,18 @@ bool DotSession::expire(Clock::time_point now)
 	return silent;
 }
 
-void DotSession::lost(bool retryInflight)
+void DotSession::lost(Loss loss)
 {
 	_framer = dns::TcpFramer();
 	std::vector<Pending> retry;
 	for (auto& [id, pending] : _inflight)
 	{
-		if (retryInflight && !pending.retried)
+		// A graceful close is the server's habit, not the query's failure: the query goes on the next
+		// stream whatever happened to it before, and expire() ends it at its deadline. Each such
+		// close comes after an answer on the stream, so the retries cannot spin without progress.
+		if (loss == Loss::GRACEFUL || (loss == Loss::BROKEN && !pending.retried))
 		{
-			pending.retried = true;
+			pending.retried = pending.retried || loss == Loss::BROKEN;
 			stats::bump(_stats.retries);
 			retry.push_back(std::move(pending));
 		}

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -25,9 +26,13 @@ namespace dnsproxy::upstream
 ///
 /// Rules kept here, all driven by the `now` the caller passes:
 /// - a query not answered by its deadline times out; when nothing at all was received since it
-///   was sent, expire() reports the stream silent (probably half-open);
-/// - when the stream is lost, each query in flight is retried once (it goes back to the front of
-///   the waiting queue); a query that already was retried fails;
+///   was sent, expire() reports the stream silent (probably half-open), and when the stream did
+///   carry messages before (it went silent, rather than a server that never answers), the
+///   query's result says `silent`, so the pool may try it once more on a fresh stream;
+/// - when the stream is lost, the queries in flight go back to the front of the waiting queue:
+///   after a graceful close (the server answered on the stream, then closed it: its answer or idle
+///   limit, a restart) every time, as long as each query's deadline allows; after a broken stream
+///   (nothing answered on it, a reset, garbage) once, and a query that already was retried fails;
 /// - an answer with an unknown ID is ignored (usually late, after its timeout); an answer that is
 ///   too short, does not fit its query or carries a client-private option that cannot be removed
 ///   makes received() return false: the stream cannot be trusted and must be dropped.
@@ -54,7 +59,7 @@ public:
 		Callback done;
 		Clock::time_point deadline;
 		Clock::time_point sent;
-		bool retried = false;
+		bool retried = false; ///< already retried after a broken stream (a graceful close does not count)
 	};
 
 	DotSession(uint32_t maxInflight, stats::UpstreamStats& stats, IdSource ids, FaultSink faults);
@@ -73,11 +78,20 @@ public:
 	/// Queues a query counted with countSubmitted().
 	void enqueue(Pending&& pending);
 	/// Calls the query's callback with `status` (once) and stops counting it.
-	void finish(Pending& pending, UpstreamResult::Status status, std::vector<uint8_t>&& answer = {});
+	void finish(Pending& pending, UpstreamResult::Status status, std::vector<uint8_t>&& answer = {},
+				bool silent = false);
 
-	/// Moves waiting queries in flight (up to maxInflight), each framed into `output` under a new ID.
-	/// Returns the number sent.
-	size_t sendWaiting(std::vector<uint8_t>& output, Clock::time_point now);
+	/// How a stream ended, for lost().
+	enum class Loss
+	{
+		ABANDONED, ///< we gave up on it (shutting down): what is in flight fails
+		BROKEN,    ///< reset, garbage, silence: what is in flight is retried once
+		GRACEFUL   ///< the server closed it after answering on it: retried while the deadline allows
+	};
+
+	/// Moves waiting queries in flight (up to maxInflight, and at most `limit`), each framed into
+	/// `output` under a new ID. Returns the number sent.
+	size_t sendWaiting(std::vector<uint8_t>& output, Clock::time_point now, size_t limit = SIZE_MAX);
 	/// Bytes read from the stream. False when the stream must be dropped (see the class comment);
 	/// the caller then calls lost(). `onAnswer` sees each accepted answer's parse (EDNS keepalive).
 	bool received(const uint8_t* data, size_t length, Clock::time_point now,
@@ -85,9 +99,9 @@ public:
 	/// Times out what passed its deadline. True when a query in flight timed out with nothing
 	/// received since it was sent (the caller should drop the stream).
 	bool expire(Clock::time_point now);
-	/// The stream is gone: partial input is dropped; with `retryInflight`, queries in flight that
-	/// were not retried yet go back to the front of the queue, the others fail.
-	void lost(bool retryInflight);
+	/// The stream is gone: partial input is dropped; queries in flight go back to the front of the
+	/// queue or fail, as `loss` says (see the class comment).
+	void lost(Loss loss);
 	/// Fails every waiting query (unreachable server, or shutting down).
 	void failWaiting(bool countFailures);
 
@@ -114,6 +128,7 @@ public:
 	void resetReceive(Clock::time_point now)
 	{
 		_lastReceive = now;
+		_streamSpoke = false;
 	}
 
 private:
@@ -132,6 +147,7 @@ private:
 	dns::TcpFramer _framer;
 	std::vector<uint8_t> _message; ///< reused by received()
 	Clock::time_point _lastReceive{};
+	bool _streamSpoke = false; ///< a message arrived on the stream since resetReceive()
 };
 
 } // namespace dnsproxy::upstream

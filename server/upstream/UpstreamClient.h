@@ -22,6 +22,9 @@ struct UpstreamResult
 
 	Status status = Status::FAILED;
 	std::vector<uint8_t> answer;
+	/// TIMEOUT on a stream that had carried answers and then received nothing at all since the
+	/// query went out (probably half-open): the stream has been dropped, a retry goes on a fresh one.
+	bool silent = false;
 };
 
 /// Asynchronous resolution. `done` is called exactly once, from an upstream thread (or, when the

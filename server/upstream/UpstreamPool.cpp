@@ -13,6 +13,7 @@
 #include <Poco/Logger.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 
 namespace dnsproxy::upstream
@@ -22,6 +23,8 @@ namespace
 {
 /// Knuth's multiplicative hash constant: spreads consecutive query counts over the probe IDs.
 constexpr uint64_t PROBE_ID_MULTIPLIER = 2654435761u;
+/// The prober thread looks for due probes this often.
+constexpr auto PROBE_TICK = std::chrono::milliseconds(250);
 
 bool sameConnectionSettings(const ConnectionSettings& a, const ConnectionSettings& b)
 {
@@ -44,6 +47,7 @@ struct UpstreamPool::Attempt
 	std::vector<size_t> order;
 	size_t next = 0;
 	UpstreamResult::Status lastStatus = UpstreamResult::Status::FAILED;
+	bool silentRetried = false; ///< the one extra try after a silent (half-open) stream was used
 };
 
 UpstreamPool::Roster::Roster(const PoolSettings& s, Poco::Net::Context::Ptr c):
@@ -115,6 +119,21 @@ UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr
 	for (const auto& endpoint : settings.servers)
 		roster->servers.push_back(makeServer(endpoint, *roster));
 	publish(std::move(roster));
+	_prober.start([this] { probeLoop(); });
+}
+
+void UpstreamPool::probeLoop()
+{
+	std::unique_lock<std::mutex> lock(_prober.mutex());
+	while (!_prober.stopping())
+	{
+		_prober.condition().wait_for(lock, PROBE_TICK);
+		if (_prober.stopping())
+			break;
+		lock.unlock();
+		checkServers(*_roster.load(std::memory_order_acquire));
+		lock.lock();
+	}
 }
 
 UpstreamPool::~UpstreamPool()
@@ -199,9 +218,36 @@ void UpstreamPool::reconfigure(const PoolSettings& settings, Poco::Net::Context:
 
 void UpstreamPool::stop()
 {
+	_prober.stop();
 	for (auto& server : _owned)
 		for (auto& connection : server->connections)
 			connection->stop();
+}
+
+size_t UpstreamPool::resetServers(const std::string& authName)
+{
+	auto lower = [](std::string text) {
+		std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+		return text;
+	};
+	const std::string wanted = lower(authName);
+	Roster& roster = *_roster.load(std::memory_order_acquire);
+	size_t matched = 0;
+	for (size_t i = 0; i < roster.servers.size(); ++i)
+	{
+		Server& server = *roster.servers[i];
+		// The name the pins are kept under (TlsConnector::pinName).
+		const ServerEndpoint& endpoint = server.endpoint;
+		if (lower(endpoint.authName.empty() ? endpoint.address.host().toString() : endpoint.authName) != wanted)
+			continue;
+		++matched;
+		roster.selector.reset(i);
+		for (auto& connection : server.connections)
+			connection->reconnectNow();
+		Poco::Logger::get("dnsproxy.upstream")
+			.information("upstream %s (%s): TLS check changed, reconnecting now", endpoint.url(), wanted);
+	}
+	return matched;
 }
 
 bool UpstreamPool::healthy() const
@@ -212,13 +258,25 @@ bool UpstreamPool::healthy() const
 
 std::vector<size_t> UpstreamPool::order(Roster& roster)
 {
+	return roster.selector.order(checkServers(roster));
+}
+
+std::vector<bool> UpstreamPool::checkServers(Roster& roster)
+{
 	std::vector<bool> connectable(roster.servers.size());
+	bool anyUsable = false;
 	for (size_t i = 0; i < roster.servers.size(); ++i)
 	{
-		probeIfDue(roster, i);
 		connectable[i] = roster.servers[i]->connectable();
+		anyUsable = anyUsable || (connectable[i] && roster.selector.up(i));
 	}
-	return roster.selector.order(connectable);
+	// Nowhere else to go: queries and probes may connect during the back-off (at most every 250 ms).
+	for (Server* server : roster.servers)
+		for (auto& connection : server->connections)
+			connection->setLastResort(!anyUsable);
+	for (size_t i = 0; i < roster.servers.size(); ++i)
+		probeIfDue(roster, i);
+	return connectable;
 }
 
 DotConnection& UpstreamPool::pickConnection(Server& server)
@@ -285,7 +343,9 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 	}
 	const size_t index = attempt->order[attempt->next++];
 	Server& server = *attempt->roster->servers[index];
-	std::vector<uint8_t> query = attempt->next < attempt->order.size() ? attempt->query : std::move(attempt->query);
+	// The last server keeps a copy too: a silent stream there earns the query one more try.
+	std::vector<uint8_t> query =
+		attempt->silentRetried && attempt->next == attempt->order.size() ? std::move(attempt->query) : attempt->query;
 	auto sent = _clock();
 	pickConnection(server).submit(
 		std::move(query), attempt->sent, [this, attempt, &server, index, sent](UpstreamResult&& result) {
@@ -300,6 +360,14 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 			}
 			report(server, selector.failed(index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
 			attempt->lastStatus = result.status;
+			if (result.silent && attempt->next == attempt->order.size() && !attempt->silentRetried)
+			{
+				// The stream went silent (half-open after a network change, say) and no other server
+				// is left to try: the connection has dropped it, so the same server gets the query
+				// once more on a fresh one. One more timeout at most.
+				attempt->silentRetried = true;
+				--attempt->next;
+			}
 			tryNext(attempt);
 		});
 }

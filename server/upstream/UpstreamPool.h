@@ -1,6 +1,7 @@
 // UpstreamPool.h - the upstream servers, their persistent connections and the choice between them.
 #pragma once
 
+#include "common/WorkerThread.h"
 #include "stats/Stats.h"
 #include "upstream/DotConnection.h"
 #include "upstream/FlightCoalescer.h"
@@ -29,14 +30,21 @@ namespace dnsproxy::upstream
 ///   waiting client gets the answer with its own ID.
 /// - A query is tried on one server; when the attempt times out or fails, the next server in the
 ///   UpstreamSelector's order is tried, so the client waits at most `timeoutMs` times the servers
-///   tried. The selector also keeps the servers' health; the pool sends the probes it asks for.
+///   tried. A query that timed out on a silent stream (nothing received since it was sent:
+///   half-open) of the last server left gets one more try there, on a fresh connection, so the
+///   only server still answers after a network change (one more `timeoutMs` at most). The
+///   selector also keeps the servers' health; the pool sends the probes it asks for, with each
+///   query and from its own prober thread every 250 ms (so a server's return is seen without
+///   client traffic, within a second or two while every server is down). When no server is
+///   usable, a query may connect during a connection's back-off (DotConnection::setLastResort).
 ///
 /// - reconfigure() (SIGHUP reload) swaps in a new roster: the servers, their order, the strategy
 ///   and the per-query settings. A server that stays (same endpoint, same connection settings,
 ///   same TLS context) keeps its connections and counters; a new one is connected on demand.
 ///
 /// Threading: resolve() from any thread; the retry to the next server happens in the callback of
-/// the previous attempt, on that connection's I/O thread. reconfigure() and stop() from one thread
+/// the previous attempt, on that connection's I/O thread; the prober thread only sends probes.
+/// reconfigure() and stop() from one thread
 /// (the main thread). The current Roster is published through an atomic pointer; a query reads it
 /// once and keeps using that roster (its servers and selector) until it is answered. Rosters and
 /// servers are never freed before the pool, so a query in flight across a reconfigure needs no
@@ -78,6 +86,12 @@ public:
 	/// Fails everything pending and stops every connection thread.
 	void stop();
 
+	/// What the TLS check accepts for `authName` has changed (a pin approved; pins reloaded): the
+	/// servers with that name (the address when they have none; case-insensitive) are up again
+	/// with no back-off, and their connections reconnect at once. Any thread. Returns how many
+	/// servers of the current roster matched.
+	size_t resetServers(const std::string& authName);
+
 	/// SIGHUP reload: from now on queries use `settings` (servers, strategy, keepalive, padding,
 	/// connection settings) and `context`. Servers whose endpoint, connection settings and context
 	/// are unchanged keep their connections; the others are built anew and connect on demand.
@@ -115,6 +129,10 @@ private:
 	DotConnection& pickConnection(Server& server);
 	void report(Server& server, const UpstreamSelector::Change& change);
 	void probeIfDue(Roster& roster, size_t index);
+	void probeLoop();
+	/// Sends the roster's probes that are due and tells the connections whether they are the last
+	/// resort; returns which servers can connect (for the selector's order).
+	std::vector<bool> checkServers(Roster& roster);
 	Server* makeServer(const ServerEndpoint& endpoint, const Roster& roster);
 	void publish(std::unique_ptr<Roster> roster);
 
@@ -125,6 +143,7 @@ private:
 	std::atomic<Roster*> _roster{nullptr};
 	std::vector<Server*> _retired; ///< dropped by the last reconfigure(); stopped by the next
 	FlightCoalescer _flights;
+	common::WorkerThread _prober;
 };
 
 } // namespace dnsproxy::upstream

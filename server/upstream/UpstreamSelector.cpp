@@ -56,13 +56,34 @@ uint32_t UpstreamSelector::srttMicros(size_t i) const
 	return _health[i].srttMicros.load(std::memory_order_relaxed);
 }
 
+bool UpstreamSelector::allDown() const
+{
+	for (size_t i = 0; i < _count; ++i)
+	{
+		if (up(i))
+			return false;
+	}
+	return true;
+}
+
 bool UpstreamSelector::claimProbe(size_t i, Clock::time_point now)
 {
 	Health& health = _health[i];
-	int64_t until = health.downUntil.load(std::memory_order_relaxed);
-	if (until == 0 || now.time_since_epoch().count() < until)
+	const int64_t until = health.downUntil.load(std::memory_order_relaxed);
+	const int64_t ticks = now.time_since_epoch().count();
+	if (until == 0)
 		return false;
-	return !health.probing.exchange(true);
+	if (ticks < until)
+	{
+		// The back-off spares a server nobody needs; when all are down, it is needed.
+		const int64_t interval = std::chrono::duration_cast<Clock::duration>(ALL_DOWN_PROBE_INTERVAL).count();
+		if (!allDown() || ticks < health.lastProbe.load(std::memory_order_relaxed) + interval)
+			return false;
+	}
+	if (health.probing.exchange(true))
+		return false;
+	health.lastProbe.store(ticks, std::memory_order_relaxed);
+	return true;
 }
 
 UpstreamSelector::Change UpstreamSelector::probeDone(size_t i, bool answered, Clock::time_point sent,
@@ -80,6 +101,13 @@ UpstreamSelector::Change UpstreamSelector::probeDone(size_t i, bool answered, Cl
 	}
 	health.probing.store(false);
 	return result;
+}
+
+bool UpstreamSelector::reset(size_t i)
+{
+	Health& health = _health[i];
+	health.downCount.store(0, std::memory_order_relaxed);
+	return health.downUntil.exchange(0, std::memory_order_relaxed) != 0;
 }
 
 UpstreamSelector::Change UpstreamSelector::answered(size_t i, Clock::time_point sent, Clock::time_point now)
@@ -123,6 +151,7 @@ UpstreamSelector::Change UpstreamSelector::recordFailure(Health& health, Clock::
 	uint32_t count = std::min(health.downCount.load(std::memory_order_relaxed), MAX_BACKOFF_DOUBLINGS);
 	auto backoff = std::min(MAX_DOWN_BACKOFF, FIRST_DOWN_BACKOFF * (1u << count));
 	int64_t until = (now + backoff).time_since_epoch().count();
+	health.lastProbe.store(now.time_since_epoch().count(), std::memory_order_relaxed);
 	Change change;
 	if (health.downUntil.exchange(until, std::memory_order_relaxed) == 0)
 		change.markedDownFor = backoff;

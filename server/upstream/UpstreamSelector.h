@@ -23,7 +23,9 @@ namespace dnsproxy::upstream
 /// - Health: a failed or timed-out query marks its server down only when nothing at all was
 ///   answered by it since the query was sent (one slow name is not a dead server). A down server
 ///   stays down until ONE probe answers; the probe is due when the back-off expires, and each
-///   failed probe doubles the back-off (FIRST_DOWN_BACKOFF up to MAX_DOWN_BACKOFF).
+///   failed probe doubles the back-off (FIRST_DOWN_BACKOFF up to MAX_DOWN_BACKOFF). While every
+///   server is down, a probe is due ALL_DOWN_PROBE_INTERVAL after the last one whatever the
+///   back-off says: with nowhere else to go, a server's return must be noticed within seconds.
 ///
 /// Threading: every method may be called from any thread (connection I/O threads report, the
 /// frontend threads order); the state is per-server atomics, relaxed: a stale read costs at most
@@ -39,6 +41,8 @@ public:
 	static constexpr std::chrono::milliseconds FIRST_DOWN_BACKOFF{1000};
 	/// The longest a down server waits for its next probe.
 	static constexpr std::chrono::milliseconds MAX_DOWN_BACKOFF{30000};
+	/// While every server is down, the longest between two probes of each.
+	static constexpr std::chrono::milliseconds ALL_DOWN_PROBE_INTERVAL{1000};
 	/// Weight of the old value in the smoothed latency (srtt = (old * (N-1) + sample) / N).
 	static constexpr uint32_t SRTT_SMOOTHING = 8;
 
@@ -63,6 +67,8 @@ public:
 
 	/// False from a failure that marked server i down until a probe of it is answered.
 	bool up(size_t i) const;
+	/// True when no server is up.
+	bool allDown() const;
 
 	/// True once per due probe: server i is down, its back-off has expired and no probe of it is
 	/// running. The caller then sends the probe and reports it with probeDone().
@@ -75,6 +81,10 @@ public:
 	Change answered(size_t i, Clock::time_point sent, Clock::time_point now);
 	/// A query sent at `sent` failed (or timed out: `timedOut`, which also makes it count as slow).
 	Change failed(size_t i, bool timedOut, Clock::time_point sent, Clock::time_point now);
+
+	/// Server i is up again at once, with no back-off (what its TLS check accepts was changed by an
+	/// operator: a pin approved). True when it was down.
+	bool reset(size_t i);
 
 	/// Smoothed latency in microseconds; 0 = no sample yet.
 	uint32_t srttMicros(size_t i) const;
@@ -90,6 +100,7 @@ private:
 		std::atomic<uint32_t> srttMicros{0};
 		std::atomic<int64_t> lastSuccess{INT64_MIN}; ///< Clock ticks of the last answer
 		std::atomic<int64_t> downUntil{0};           ///< Clock ticks; 0 = up
+		std::atomic<int64_t> lastProbe{0};           ///< Clock ticks of the last probe or down marking
 		std::atomic<uint32_t> downCount{0};          ///< consecutive failed probes (back-off exponent)
 		std::atomic<bool> probing{false};
 	};

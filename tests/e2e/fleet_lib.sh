@@ -2,20 +2,34 @@
 # redis-server on a loopback port, a silent fake Redis, dnsproxy processes joined to a fleet,
 # /stats fields, answer TTLs and per-query timings. Sourced after lib.sh.
 
-# start_redis PORT: redis-server in the foreground on 127.0.0.1:PORT, no persistence. Sets
-# REDIS_PID; waits until it answers PING.
+# redis-cli options that reach the Redis started next (TLS, password), e.g.
+# REDIS_CLI_ARGS=(--tls --cacert "$CA_FILE" --no-auth-warning -a "$PASSWORD").
+REDIS_CLI_ARGS=()
+
+# start_redis PORT [REDIS-SERVER ARGS...]: redis-server in the foreground on 127.0.0.1:PORT, no
+# persistence, ARGS after the defaults (later ones win: "--port 0 --tls-port PORT" for TLS
+# only). Sets REDIS_PID; waits until it answers PING through redis-cli "${REDIS_CLI_ARGS[@]}".
 start_redis()
 {
 	local port=$1
+	shift
 	local out=$TEST_TMP/redis-$port.log
-	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no >>"$out" 2>&1 &
+	redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no "$@" >>"$out" 2>&1 &
 	REDIS_PID=$!
 	E2E_PIDS+=("$REDIS_PID")
 	show_on_fail "$out"
 	wait_for -t 10 redis_ping "$port" || fail "redis-server did not answer PING on port $port"
 }
 
-redis_ping() { [[ $(redis-cli -p "$1" ping 2>/dev/null) == PONG ]]; }
+redis_ping() { [[ $(redis-cli -p "$1" "${REDIS_CLI_ARGS[@]}" ping 2>/dev/null) == PONG ]]; }
+
+# rcli PORT ARGS...: redis-cli with "${REDIS_CLI_ARGS[@]}" against 127.0.0.1:PORT.
+rcli()
+{
+	local port=$1
+	shift
+	redis-cli -p "$port" "${REDIS_CLI_ARGS[@]}" "$@"
+}
 
 # stop_redis: SIGTERM the redis-server started last, wait for it.
 stop_redis()
@@ -49,13 +63,16 @@ PYEOF
 }
 
 # start_fleet_proxy LABEL DB REDIS_URL [ARGS...]: dnsproxy on a fresh port with an admin port,
-# joined to the fleet at REDIS_URL, forwarding to $UPSTREAM with $CA_FILE. DB is the SQLite path
-# (reuse it to restart "the same" proxy). Sets <LABEL>_PORT, <LABEL>_ADMIN, <LABEL>_PID, <LABEL>_LOG.
+# joined to the fleet at REDIS_URL, forwarding to $UPSTREAM with $CA_FILE, signing with
+# $FLEET_SECRET (a test secret by default; set it empty for an unsigned fleet, then pins are not
+# shared). DB is the SQLite path (reuse it to restart "the same" proxy). Sets <LABEL>_PORT,
+# <LABEL>_ADMIN, <LABEL>_PID, <LABEL>_LOG.
 start_fleet_proxy()
 {
 	local label=$1 db=$2 redis=$3
 	shift 3
-	local port admin
+	local port admin secret=()
+	[[ -z ${FLEET_SECRET-x} ]] || secret=(-D "fleet.secret=${FLEET_SECRET-fleet-test-secret}")
 	port=$(pick_port)
 	admin=$(pick_port)
 	local logf=$TEST_TMP/dnsproxy-$label-$port.log
@@ -68,7 +85,7 @@ start_fleet_proxy()
 		-D "admin.token=${TOKEN:-secret}" \
 		-D "storage.path=$db" \
 		-D "fleet.redis=$redis" \
-		"$@"
+		"${secret[@]}" "$@"
 	printf -v "${label}_PORT" '%s' "$port"
 	printf -v "${label}_ADMIN" '%s' "http://127.0.0.1:$admin"
 	printf -v "${label}_PID" '%s' "$DNSPROXY_PID"
@@ -83,11 +100,32 @@ v = json.load(sys.stdin)["fleet"][sys.argv[1]]
 print(str(v).lower() if isinstance(v, bool) else v)' "$2"
 }
 
+# fleet_stat_ge ADMIN_URL FIELD N: the counter FIELD is at least N (for wait_for).
+fleet_stat_ge() { (($(fleet_stat "$1" "$2") >= $3)); }
+
 # fleet_stat_is ADMIN_URL FIELD VALUE: for wait_for.
 fleet_stat_is() { [[ $(fleet_stat "$1" "$2") == "$3" ]]; }
 
-# fleet_ready ADMIN_URL: Redis in use (breaker closed) and subscribed to the pin channel.
-fleet_ready() { fleet_stat_is "$1" breaker closed && fleet_stat_is "$1" subscribed true; }
+# fleet_ready ADMIN_URL: Redis in use (breaker closed) and, when pins are shared (a secret is
+# set), subscribed to the pin channel.
+fleet_ready()
+{
+	fleet_stat_is "$1" breaker closed && { [[ -z ${FLEET_SECRET-x} ]] || fleet_stat_is "$1" subscribed true; }
+}
+
+# check_fleet_refused LABEL PATTERN: proxy LABEL gave up on Redis with exactly one log line matching
+# PATTERN after several failed probes, and still answers from the upstream with /health ok.
+check_fleet_refused()
+{
+	local label=$1 pattern=$2 port admin logf
+	port=${label}_PORT admin=${label}_ADMIN logf=${label}_LOG
+	wait_for -t 10 fleet_stat_ge "${!admin}" errors 3 || fail "$label: Redis was not probed again"
+	assert_eq 1 "$(grep -c -E "$pattern" "${!logf}")" "$label: one log line says why ($pattern)"
+	log "$(grep -E "$pattern" "${!logf}")"
+	assert_eq 192.0.2.1 "$(kdig_short "${!port}" "$label.zone.example" A)" "$label: DNS unaffected"
+	assert_eq '{"status":"ok"}' "$(curl -s -m 5 "${!admin}/health" | tr -d ' \n')" "$label: /health ok"
+	assert_eq open "$(fleet_stat "${!admin}" breaker)" "$label: Redis skipped"
+}
 
 # wait_both_ready SECONDS WHAT: proxies A and B (start_fleet_proxy) are fleet_ready within SECONDS,
 # else fail "proxy A did not WHAT using Redis", e.g. wait_both_ready 15 resume.

@@ -25,8 +25,8 @@ assert_eq 192.0.2.1 "$(kdig_short "$A_PORT" first.zone.example A)" "A's first qu
 assert_eq learned "$(source_of "$A_ADMIN" "$PIN1")" "A learned the upstream key"
 wait_for -t 5 source_is "$B_ADMIN" "$PIN1" learned || fail "B did not receive A's learned key"
 pass "B received the key A learned"
-assert_eq learned "$(redis-cli -p "$REDIS_PORT" hget "dnsproxy:pins:$NAME" "$PIN1")" \
-	"Redis holds the learned key in dnsproxy:pins:<name>"
+stored=$(redis-cli -p "$REDIS_PORT" hget "dnsproxy:pins:$NAME" "$PIN1")
+assert_eq learned "${stored%% *}" "Redis holds the learned key in dnsproxy:pins:<name> (signed: $stored)"
 
 # Key rollover on the upstream: refused by both until approved.
 stop_pid "$UNBOUND_PID" unbound

@@ -249,7 +249,10 @@ def closed_by_peer(c):
     # proxy's FIN waits behind the unread answers. The proxy's end of the connection tells:
     # once it has closed, that socket leaves ESTABLISHED (FIN_WAIT1, orphaned) or is gone.
     ours = c.getsockname()[1]
-    theirs = c.getpeername()[1]
+    try:
+        theirs = c.getpeername()[1]
+    except OSError:  # ENOTCONN: the proxy reset the connection, closed without a doubt
+        return True
     with open("/proc/net/tcp") as f:
         for line in f.readlines()[1:]:
             parts = line.split()

@@ -136,7 +136,7 @@ public:
 		services.open();
 		services.start();
 		app::Config next = services.config();
-		const uint32_t running = next.cache.maxEntries;
+		const auto running = next.cache.maxEntries;
 		next.cache.maxEntries = running + 1;
 		next.cache.minTtl = 60; // reloadable
 		CPPUNIT_ASSERT(Steps({"cache.max_entries"}) == services.reload(next));

@@ -68,6 +68,9 @@ class ConfigLoaderTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testRejectsUnreadableCaFile);
 	CPPUNIT_TEST(testRejectsMinTtlAboveMaxTtl);
 	CPPUNIT_TEST(testChecksStorageFleetAndAdmin);
+	CPPUNIT_TEST(testAcceptsRedisCredentialsTlsAndSentinel);
+	CPPUNIT_TEST(testReadsFleetSecretFromFile);
+	CPPUNIT_TEST(testNeverPrintsRedisPasswordOrSecret);
 	CPPUNIT_TEST(testToIniRoundTrips);
 	CPPUNIT_TEST(testToIniListsEveryTableKey);
 	CPPUNIT_TEST(testParseHostPortDefaultsPort);
@@ -130,7 +133,7 @@ public:
 		CPPUNIT_ASSERT_EQUAL(std::string("1.2"), c.tls.minVersion);
 
 		CPPUNIT_ASSERT(c.cache.enabled && c.cache.serveStale && c.cache.prefetch);
-		CPPUNIT_ASSERT_EQUAL(100000u, c.cache.maxEntries);
+		CPPUNIT_ASSERT_EQUAL(size_t(100000), c.cache.maxEntries);
 		CPPUNIT_ASSERT_EQUAL(0u, c.cache.minTtl);
 		CPPUNIT_ASSERT_EQUAL(86400u, c.cache.maxTtl);
 		CPPUNIT_ASSERT_EQUAL(900u, c.cache.negativeTtl);
@@ -463,6 +466,42 @@ public:
 		CPPUNIT_ASSERT(startsWith(errorOf("", {{"admin.listen", "localhost:8053"}}), "admin.listen: expected "));
 		CPPUNIT_ASSERT(
 			startsWith(errorOf("", {{"admin.listen", "127.0.0.1:53"}}), "admin.listen: 127.0.0.1:53 is also"));
+	}
+
+	void testAcceptsRedisCredentialsTlsAndSentinel()
+	{
+		for (const char* url :
+			 {"redis://:pw@redis:6379", "redis://fleet:pw@10.0.0.5:6380/2", "rediss://:pw@redis.example:6380",
+			  "redis+sentinel://:pw@s1:26379,s2:26379/mymaster", "redis+sentinel://[::1]:26379/m/3"})
+			CPPUNIT_ASSERT_EQUAL(std::string(url), load("", {{"fleet.redis", url}}).fleet.redis);
+		const std::string bad = "redis+sentinel://:hunter2@s_1!:26379/m";
+		const std::string message = errorOf("", {{"fleet.redis", bad}});
+		CPPUNIT_ASSERT(startsWith(message, "fleet.redis: expected "));
+		CPPUNIT_ASSERT(message.find("hunter2") == std::string::npos); // the value holds a password
+		CPPUNIT_ASSERT(
+			startsWith(errorOf("", {{"fleet.ca_file", "/nonexistent/ca.pem"}}), "fleet.ca_file: cannot read"));
+	}
+
+	void testReadsFleetSecretFromFile()
+	{
+		const std::string path = _caFile + ".secret";
+		std::ofstream(path) << "  from-a-file  \nsecond line ignored\n";
+		CPPUNIT_ASSERT_EQUAL(std::string("from-a-file"), load("", {{"fleet.secret", "@" + path}}).fleet.secret);
+		CPPUNIT_ASSERT_EQUAL(std::string("inline"), load("", {{"fleet.secret", "inline"}}).fleet.secret);
+		std::ofstream(path) << "\n";
+		CPPUNIT_ASSERT(startsWith(errorOf("", {{"fleet.secret", "@" + path}}), "fleet.secret: "));
+		std::remove(path.c_str());
+		CPPUNIT_ASSERT(startsWith(errorOf("", {{"fleet.secret", "@" + path}}), "fleet.secret: cannot read"));
+	}
+
+	void testNeverPrintsRedisPasswordOrSecret()
+	{
+		const std::string ini = ConfigLoader::toIni(
+			load("", {{"fleet.redis", "rediss://fleet:hunter2@r:6380"}, {"fleet.secret", "s3cret-Secret"}}));
+		CPPUNIT_ASSERT(ini.find("hunter2") == std::string::npos);
+		CPPUNIT_ASSERT(ini.find("s3cret-Secret") == std::string::npos);
+		CPPUNIT_ASSERT(ini.find("\nredis = rediss://fleet:(set)@r:6380\n") != std::string::npos);
+		CPPUNIT_ASSERT(ini.find("\nsecret = (set)\n") != std::string::npos);
 	}
 
 	void testToIniRoundTrips()

@@ -45,6 +45,7 @@ class PinManagerTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testLearnAcceptsKeyChangeAndCountsIt);
 	CPPUNIT_TEST(testEnforceTrustsFirstUseThenRefusesNewKey);
 	CPPUNIT_TEST(testEnforceAcceptsNewKeyAfterApproval);
+	CPPUNIT_TEST(testApprovalIsToldToTheListener);
 	CPPUNIT_TEST(testOffRecordsNothing);
 	CPPUNIT_TEST(testNamesAreCaseInsensitive);
 	CPPUNIT_TEST(testForgetRestartsTrustOnFirstUse);
@@ -124,6 +125,22 @@ public:
 		CPPUNIT_ASSERT(!pins.accept("dot.example", second, reason));
 		pins.approve("dot.example", LEAF_B, NOW);
 		CPPUNIT_ASSERT(pins.accept("dot.example", second, reason));
+	}
+
+	void testApprovalIsToldToTheListener()
+	{
+		PinManager pins(config(PinPolicy::ENFORCE), nullptr, [] { return NOW; });
+		std::vector<std::string> told;
+		pins.setApprovalListener([&told](const std::string& name) { told.push_back(name); });
+		pins.approve("Dot.Example", LEAF_B, NOW);
+		CPPUNIT_ASSERT(std::vector<std::string>{"dot.example"} == told);
+		// An approval by the fleet is told too, once: a repeated one changes nothing.
+		dnsproxy::fleet::PinEvent event{dnsproxy::fleet::PinEvent::Kind::APPROVED, "other.example", LEAF_A, {}};
+		pins.applyRemote(event);
+		pins.applyRemote(event);
+		CPPUNIT_ASSERT((std::vector<std::string>{"dot.example", "other.example"}) == told);
+		pins.forget("dot.example");
+		CPPUNIT_ASSERT_EQUAL(size_t(2), told.size());
 	}
 
 	void testOffRecordsNothing()

@@ -17,9 +17,40 @@ class CircuitBreakerTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testThresholdCountsConsecutiveFailuresOnly);
 	CPPUNIT_TEST(testProbeBacksOffUpToMaximum);
 	CPPUNIT_TEST(testBackoffRestartsAfterRecovery);
+	CPPUNIT_TEST(testTripOpensDespiteThresholdWithProbeDue);
+	CPPUNIT_TEST(testTripWhileOpenBringsProbeForward);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
+	void testTripOpensDespiteThresholdWithProbeDue()
+	{
+		BreakerSettings lenient = settings();
+		lenient.failureThreshold = 5;
+		CircuitBreaker breaker(lenient, clock());
+		breaker.probeSucceeded();
+		const uint64_t generation = breaker.generation();
+		breaker.trip(); // +switch-master: the master moved
+		CPPUNIT_ASSERT(!breaker.allow());
+		CPPUNIT_ASSERT(breaker.probeDue());
+		CPPUNIT_ASSERT_EQUAL(generation + 1, breaker.generation());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), breaker.opens());
+	}
+
+	void testTripWhileOpenBringsProbeForward()
+	{
+		CircuitBreaker breaker(settings(), clock());
+		breaker.probeSucceeded();
+		breaker.recordFailure();
+		breaker.probeFailed();
+		breaker.probeFailed(); // back-off grown
+		CPPUNIT_ASSERT(!breaker.probeDue());
+		const uint64_t generation = breaker.generation();
+		breaker.trip();
+		CPPUNIT_ASSERT(breaker.probeDue());
+		CPPUNIT_ASSERT_EQUAL(generation, breaker.generation()); // no new outage
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), breaker.opens());
+	}
+
 	void setUp() override
 	{
 		_now = std::chrono::steady_clock::time_point(std::chrono::hours(1));

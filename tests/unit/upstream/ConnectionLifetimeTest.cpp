@@ -23,6 +23,11 @@ class ConnectionLifetimeTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSmallestLearnedLimitWins);
 	CPPUNIT_TEST(testCloseAfterIdleTeachesLimit);
 	CPPUNIT_TEST(testShortLimitUsesMinimumMargin);
+	CPPUNIT_TEST(testAnswerLimitLearnedFromTwoEqualCloses);
+	CPPUNIT_TEST(testAnswerLimitNotLearnedFromIdleOrUnequalCloses);
+	CPPUNIT_TEST(testAnswerLimitBoundsQueriesPerStream);
+	CPPUNIT_TEST(testResetEndsBackoff);
+	CPPUNIT_TEST(testLastResortConnectsDuringBackoff);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -110,6 +115,94 @@ public:
 		lifetime.learnIdleLimit(500); // a fifth would be 100 ms: the minimum margin of 200 ms applies
 		CPPUNIT_ASSERT(!lifetime.nearServerIdleLimit(T0 + 300ms - 1ms));
 		CPPUNIT_ASSERT(lifetime.nearServerIdleLimit(T0 + 300ms));
+	}
+
+	/// One stream: opened at `now`, `sent` queries written, `answers` answered, then closed at `closeAt`
+	/// with `inflight` left; returns what learnAnswerLimitFromClose said.
+	static bool stream(ConnectionLifetime& lifetime, Clock::time_point now, size_t sent, uint32_t answers,
+					   Clock::time_point closeAt, size_t inflight)
+	{
+		lifetime.opened(now);
+		lifetime.used(now, sent);
+		for (uint32_t i = 0; i < answers; ++i)
+			lifetime.answered();
+		lifetime.received(now + 5ms);
+		return lifetime.learnAnswerLimitFromClose(closeAt, inflight);
+	}
+
+	void testAnswerLimitLearnedFromTwoEqualCloses()
+	{
+		ConnectionLifetime lifetime(30s, T0);
+		CPPUNIT_ASSERT(!stream(lifetime, T0, 10, 5, T0 + 10ms, 5)); // once could be a restart
+		CPPUNIT_ASSERT_EQUAL(0u, lifetime.answerLimit());
+		CPPUNIT_ASSERT(stream(lifetime, T0 + 1s, 10, 5, T0 + 1s + 10ms, 5));
+		CPPUNIT_ASSERT_EQUAL(5u, lifetime.answerLimit());
+		// Sequential queries: closed right after the 5th answer, nothing in flight, not idle.
+		ConnectionLifetime sequential(30s, T0);
+		stream(sequential, T0, 5, 5, T0 + 6ms, 0);
+		CPPUNIT_ASSERT(stream(sequential, T0 + 1s, 5, 5, T0 + 1s + 6ms, 0));
+		CPPUNIT_ASSERT_EQUAL(5u, sequential.answerLimit());
+		// A later, lower limit replaces it; a higher one does not.
+		stream(sequential, T0 + 2s, 3, 3, T0 + 2s + 6ms, 0);
+		CPPUNIT_ASSERT(stream(sequential, T0 + 3s, 3, 3, T0 + 3s + 6ms, 0));
+		CPPUNIT_ASSERT_EQUAL(3u, sequential.answerLimit());
+	}
+
+	void testAnswerLimitNotLearnedFromIdleOrUnequalCloses()
+	{
+		ConnectionLifetime lifetime(30s, T0);
+		// Closed after being idle: the idle limit's business.
+		stream(lifetime, T0, 5, 5, T0 + 5s, 0);
+		CPPUNIT_ASSERT(!stream(lifetime, T0 + 10s, 5, 5, T0 + 15s, 0));
+		// Different counts: no habit.
+		stream(lifetime, T0 + 20s, 10, 4, T0 + 20s + 10ms, 6);
+		CPPUNIT_ASSERT(!stream(lifetime, T0 + 21s, 10, 7, T0 + 21s + 10ms, 3));
+		// Nothing answered: a broken stream.
+		stream(lifetime, T0 + 22s, 10, 0, T0 + 22s + 10ms, 10);
+		CPPUNIT_ASSERT(!stream(lifetime, T0 + 23s, 10, 0, T0 + 23s + 10ms, 10));
+		CPPUNIT_ASSERT_EQUAL(0u, lifetime.answerLimit());
+		CPPUNIT_ASSERT_EQUAL(SIZE_MAX, lifetime.sendBudget());
+	}
+
+	void testAnswerLimitBoundsQueriesPerStream()
+	{
+		ConnectionLifetime lifetime(30s, T0);
+		stream(lifetime, T0, 8, 5, T0 + 10ms, 3);
+		stream(lifetime, T0 + 1s, 8, 5, T0 + 1s + 10ms, 3);
+		lifetime.opened(T0 + 2s);
+		CPPUNIT_ASSERT_EQUAL(size_t(5), lifetime.sendBudget());
+		lifetime.used(T0 + 2s, 4);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), lifetime.sendBudget());
+		CPPUNIT_ASSERT(!lifetime.streamExhausted());
+		lifetime.used(T0 + 2s);
+		CPPUNIT_ASSERT(lifetime.streamExhausted());
+		lifetime.opened(T0 + 3s); // the next stream starts with the whole budget
+		CPPUNIT_ASSERT_EQUAL(size_t(5), lifetime.sendBudget());
+	}
+
+	void testLastResortConnectsDuringBackoff()
+	{
+		ConnectionLifetime lifetime(30s, T0);
+		for (int i = 0; i < 5; ++i)
+			lifetime.connectFailed(T0);
+		CPPUNIT_ASSERT(!lifetime.mayConnect(T0 + 1s, false)); // other servers are usable: wait 2 s
+		CPPUNIT_ASSERT(lifetime.mayConnect(T0 + 2s, false));
+		CPPUNIT_ASSERT(!lifetime.mayConnect(T0 + 249ms, true)); // the last resort: every 250 ms
+		CPPUNIT_ASSERT(lifetime.mayConnect(T0 + 250ms, true));
+		lifetime.connectFailed(T0 + 250ms);
+		CPPUNIT_ASSERT(!lifetime.mayConnect(T0 + 400ms, true));
+		CPPUNIT_ASSERT(lifetime.mayConnect(T0 + 500ms, true));
+	}
+
+	void testResetEndsBackoff()
+	{
+		ConnectionLifetime lifetime(30s, T0);
+		for (int i = 0; i < 5; ++i)
+			lifetime.connectFailed(T0);
+		CPPUNIT_ASSERT(lifetime.backingOff(T0 + 1s));
+		lifetime.reset();
+		CPPUNIT_ASSERT(!lifetime.backingOff(T0));
+		CPPUNIT_ASSERT(ConnectionLifetime::FIRST_CONNECT_BACKOFF == lifetime.connectFailed(T0));
 	}
 };
 

@@ -129,6 +129,11 @@ class DotSessionTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testTimeoutAfterReceiveIsNotSilence);
 	CPPUNIT_TEST(testLostStreamRetriesOnceThenFails);
 	CPPUNIT_TEST(testLostWithoutRetryFails);
+	CPPUNIT_TEST(testGracefulCloseRetriesWhileDeadlineAllows);
+	CPPUNIT_TEST(testGracefulCloseDoesNotUseTheBrokenRetry);
+	CPPUNIT_TEST(testSilentTimeoutIsReportedSilent);
+	CPPUNIT_TEST(testStreamThatNeverSpokeIsNotReportedSilent);
+	CPPUNIT_TEST(testSendWaitingStopsAtLimit);
 	CPPUNIT_TEST(testNextDeadline);
 	CPPUNIT_TEST_SUITE_END();
 
@@ -221,7 +226,7 @@ public:
 		h.send(T0);
 		CPPUNIT_ASSERT(!h.deliver(makeAnswer(100, "evil.example"), T0 + 1ms));
 		CPPUNIT_ASSERT(h.results.empty()); // not answered with a wrong answer: retried by lost()
-		h.session.lost(true);
+		h.session.lost(DotSession::Loss::BROKEN);
 		CPPUNIT_ASSERT(h.session.hasWaiting());
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), h.stats.retries.load());
 	}
@@ -231,7 +236,7 @@ public:
 		Harness h;
 		const std::vector<uint8_t> zeroLength{0, 0};
 		CPPUNIT_ASSERT(!h.session.received(zeroLength.data(), zeroLength.size(), T0));
-		h.session.lost(true);
+		h.session.lost(DotSession::Loss::BROKEN);
 		const std::vector<uint8_t> tiny{0, 3, 1, 2, 3};
 		CPPUNIT_ASSERT(!h.session.received(tiny.data(), tiny.size(), T0));
 		CPPUNIT_ASSERT_EQUAL(uint64_t(2), h.stats.badAnswers.load());
@@ -268,11 +273,11 @@ public:
 		Harness h;
 		h.submit("a", 1, T0);
 		h.send(T0);
-		h.session.lost(true);
+		h.session.lost(DotSession::Loss::BROKEN);
 		CPPUNIT_ASSERT(h.results.empty());
 		auto resent = h.send(T0 + 10ms);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), resent.size());
-		h.session.lost(true); // lost again: it was retried once already
+		h.session.lost(DotSession::Loss::BROKEN); // lost again: it was retried once already
 		CPPUNIT_ASSERT_EQUAL(size_t(1), h.results.size());
 		CPPUNIT_ASSERT(h.results[0].second.status == UpstreamResult::Status::FAILED);
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), h.stats.retries.load());
@@ -285,13 +290,91 @@ public:
 		h.submit("a", 1, T0);
 		h.send(T0);
 		h.submit("b", 2, T0);
-		h.session.lost(false);
+		h.session.lost(DotSession::Loss::ABANDONED);
 		CPPUNIT_ASSERT_EQUAL(size_t(1), h.results.size());
 		CPPUNIT_ASSERT(h.session.hasWaiting());
 		h.session.failWaiting(true);
 		CPPUNIT_ASSERT_EQUAL(size_t(2), h.results.size());
 		CPPUNIT_ASSERT(h.results[1].second.status == UpstreamResult::Status::FAILED);
 		CPPUNIT_ASSERT_EQUAL(0u, h.session.load());
+	}
+
+	void testGracefulCloseRetriesWhileDeadlineAllows()
+	{
+		Harness h;
+		h.submit("a", 1, T0, 2s);
+		auto now = T0;
+		for (int i = 0; i < 5; ++i) // the server closes again and again after answering others
+		{
+			CPPUNIT_ASSERT_EQUAL(size_t(1), h.send(now).size());
+			h.session.lost(DotSession::Loss::GRACEFUL);
+			CPPUNIT_ASSERT(h.results.empty());
+			now += 300ms;
+		}
+		CPPUNIT_ASSERT_EQUAL(size_t(1), h.send(now).size());
+		CPPUNIT_ASSERT(h.deliver(makeAnswer(105), now));
+		CPPUNIT_ASSERT_EQUAL(size_t(1), h.results.size());
+		CPPUNIT_ASSERT(h.results[0].second.status == UpstreamResult::Status::OK);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(5), h.stats.retries.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(0), h.stats.failures.load());
+		// Past its deadline, a query waiting for the next stream times out.
+		h.submit("b", 2, now, 500ms);
+		h.send(now);
+		h.session.lost(DotSession::Loss::GRACEFUL);
+		CPPUNIT_ASSERT(!h.session.expire(now + 500ms));
+		CPPUNIT_ASSERT(h.results.at(1).second.status == UpstreamResult::Status::TIMEOUT);
+	}
+
+	void testGracefulCloseDoesNotUseTheBrokenRetry()
+	{
+		Harness h;
+		h.submit("a", 1, T0);
+		h.send(T0);
+		h.session.lost(DotSession::Loss::GRACEFUL);
+		h.send(T0 + 10ms);
+		h.session.lost(DotSession::Loss::BROKEN); // its one retry after a broken stream is still there
+		CPPUNIT_ASSERT(h.results.empty());
+		h.send(T0 + 20ms);
+		h.session.lost(DotSession::Loss::BROKEN);
+		CPPUNIT_ASSERT_EQUAL(size_t(1), h.results.size());
+		CPPUNIT_ASSERT(h.results[0].second.status == UpstreamResult::Status::FAILED);
+	}
+
+	void testSilentTimeoutIsReportedSilent()
+	{
+		Harness h;
+		h.submit("early", 1, T0, 2s, "a.example");
+		h.send(T0);
+		h.submit("late", 2, T0 + 1500ms, 2s, "b.example");
+		h.send(T0 + 1500ms);
+		CPPUNIT_ASSERT(h.deliver(makeAnswer(999, "c.example"), T0 + 1s)); // unknown ID: the stream is alive
+		CPPUNIT_ASSERT(!h.session.expire(T0 + 2s));
+		CPPUNIT_ASSERT(!h.results.at(0).second.silent); // something arrived after it was sent
+		CPPUNIT_ASSERT(h.session.expire(T0 + 3500ms));
+		CPPUNIT_ASSERT(h.results.at(1).second.silent); // nothing since it was sent
+		CPPUNIT_ASSERT(h.results.at(1).second.status == UpstreamResult::Status::TIMEOUT);
+	}
+
+	void testStreamThatNeverSpokeIsNotReportedSilent()
+	{
+		Harness h;
+		h.session.resetReceive(T0); // connected
+		h.submit("a", 1, T0, 2s);
+		h.send(T0 + 1ms);
+		CPPUNIT_ASSERT(h.session.expire(T0 + 2s));      // dropped all the same
+		CPPUNIT_ASSERT(!h.results.at(0).second.silent); // a server that never answers gets no second try
+	}
+
+	void testSendWaitingStopsAtLimit()
+	{
+		Harness h;
+		for (uint16_t i = 0; i < 5; ++i)
+			h.submit("q", i, T0);
+		std::vector<uint8_t> output;
+		CPPUNIT_ASSERT_EQUAL(size_t(3), h.session.sendWaiting(output, T0, 3));
+		CPPUNIT_ASSERT_EQUAL(size_t(3), h.session.inflight());
+		CPPUNIT_ASSERT(h.session.hasWaiting());
+		CPPUNIT_ASSERT_EQUAL(size_t(0), h.session.sendWaiting(output, T0, 0));
 	}
 
 	void testNextDeadline()

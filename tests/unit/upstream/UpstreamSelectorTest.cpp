@@ -41,6 +41,9 @@ class UpstreamSelectorTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testProbeDueOnlyAfterBackoffAndOnce);
 	CPPUNIT_TEST(testFailedProbesDoubleBackoffUpToLimit);
 	CPPUNIT_TEST(testAnsweredProbeBringsServerUp);
+	CPPUNIT_TEST(testAllDownProbesEveryFewSeconds);
+	CPPUNIT_TEST(testOneServerUpKeepsLongBackoff);
+	CPPUNIT_TEST(testResetBringsServerUpAtOnce);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -187,6 +190,65 @@ public:
 		// The back-off starts again from the first step.
 		CPPUNIT_ASSERT(selector.failed(0, false, T0 + 2s, T0 + 2s).markedDownFor ==
 					   UpstreamSelector::FIRST_DOWN_BACKOFF);
+	}
+
+	/// Marks every server of `selector` down and lets its probes fail until the back-off is 30 s.
+	static Clock::time_point downForLong(UpstreamSelector& selector, Clock::time_point now)
+	{
+		for (size_t i = 0; i < selector.size(); ++i)
+			selector.failed(i, false, now, now);
+		for (int round = 0; round < 6; ++round)
+		{
+			now += UpstreamSelector::MAX_DOWN_BACKOFF;
+			for (size_t i = 0; i < selector.size(); ++i)
+			{
+				CPPUNIT_ASSERT(selector.claimProbe(i, now));
+				selector.probeDone(i, false, now, now);
+			}
+		}
+		return now;
+	}
+
+	void testAllDownProbesEveryFewSeconds()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER, 2);
+		auto now = downForLong(selector, T0);
+		CPPUNIT_ASSERT(selector.allDown());
+		// The back-off says 30 s; with every server down, a probe is due 2 s after the last one.
+		for (int i = 0; i < 5; ++i)
+		{
+			CPPUNIT_ASSERT(!selector.claimProbe(0, now + UpstreamSelector::ALL_DOWN_PROBE_INTERVAL - 1ms));
+			now += UpstreamSelector::ALL_DOWN_PROBE_INTERVAL;
+			CPPUNIT_ASSERT(selector.claimProbe(0, now));
+			CPPUNIT_ASSERT(!selector.claimProbe(0, now + 10s)); // one probe at a time
+			selector.probeDone(0, false, now, now);
+		}
+		CPPUNIT_ASSERT(selector.claimProbe(1, now));
+		CPPUNIT_ASSERT(selector.probeDone(1, true, now, now + 1ms).cameUp);
+		CPPUNIT_ASSERT(!selector.allDown());
+	}
+
+	void testOneServerUpKeepsLongBackoff()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER, 2);
+		auto now = downForLong(selector, T0);
+		CPPUNIT_ASSERT(selector.claimProbe(1, now + 2s));
+		selector.probeDone(1, true, now + 2s, now + 2s); // server 1 is back: server 0 is not needed
+		CPPUNIT_ASSERT(!selector.claimProbe(0, now + 4s));
+		CPPUNIT_ASSERT(selector.claimProbe(0, now + UpstreamSelector::MAX_DOWN_BACKOFF));
+	}
+
+	void testResetBringsServerUpAtOnce()
+	{
+		auto selector = make(SelectionStrategy::FAILOVER, 2);
+		auto now = downForLong(selector, T0);
+		CPPUNIT_ASSERT(selector.reset(0));
+		CPPUNIT_ASSERT(selector.up(0));
+		CPPUNIT_ASSERT(!selector.up(1));
+		CPPUNIT_ASSERT((std::vector<size_t>{0, 1}) == selector.order({true, true}));
+		CPPUNIT_ASSERT(!selector.reset(0)); // already up
+		// Its back-off starts again from the first step.
+		CPPUNIT_ASSERT(selector.failed(0, false, now, now).markedDownFor == UpstreamSelector::FIRST_DOWN_BACKOFF);
 	}
 };
 
