@@ -11,6 +11,7 @@
 using namespace dnsproxy;
 using dnsproxy::test::T0;
 using upstream::ConnectionLifetime;
+using Clock = ConnectionLifetime::Clock;
 using namespace std::chrono_literals;
 
 class ConnectionLifetimeTest: public CppUnit::TestFixture

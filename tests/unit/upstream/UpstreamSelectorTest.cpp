@@ -12,6 +12,7 @@ using namespace dnsproxy;
 using dnsproxy::test::T0;
 using upstream::SelectionStrategy;
 using upstream::UpstreamSelector;
+using Clock = UpstreamSelector::Clock;
 using namespace std::chrono_literals;
 
 namespace
