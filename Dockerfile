@@ -76,11 +76,13 @@ WORKDIR /var/lib/dnsproxy
 VOLUME /var/lib/dnsproxy
 EXPOSE 53/udp 53/tcp 8053/tcp
 
-# GET /health on the admin API with bash's /dev/tcp (no HTTP client in the image): healthy on
-# "HTTP/1.x 200". Needs [admin] listen on port 8053; with the admin API off, run with
-# --no-healthcheck (docker) or override --health-cmd.
+# dnsproxy --health reads the same configuration as the proxy and asks that instance: GET /health
+# on [admin] listen wherever it is, or one DNS message to the first [server] listen address when
+# the admin API is off. Healthy = serving (a /health answer, 200 or 503, or a DNS answer); add
+# --ready to also require a usable upstream. -D options given to `docker run` are not seen here:
+# put such changes in the mounted ini.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["/bin/bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8053 && printf 'GET /health HTTP/1.0\\r\\nHost: localhost\\r\\n\\r\\n' >&3 && read -r -t 4 _ code _ <&3 && [ \"$code\" = 200 ]"]
+  CMD ["/usr/local/bin/dnsproxy", "--health", "--config=/etc/dnsproxy/dnsproxy.ini"]
 
 # Exec form: dnsproxy is PID 1 and gets SIGTERM from docker stop directly (it flushes the
 # cache and exits 0). Arguments given to docker run replace CMD; without --config the binary

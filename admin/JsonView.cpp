@@ -135,6 +135,12 @@ const Counter<Snapshot::Pins> PIN_COUNTERS[] = {
 	{"expiring_soon", &Snapshot::Pins::expiringSoon},
 };
 
+/// Before the last reload's time and result (SIGHUP, SPEC 2).
+const Counter<Snapshot::Reload> RELOAD_COUNTERS[] = {
+	{"count", &Snapshot::Reload::count},
+	{"failed", &Snapshot::Reload::failed},
+};
+
 /// After the fleet's state (enabled, redis, breaker, subscribed).
 const Counter<Snapshot::Fleet> FLEET_COUNTERS[] = {
 	{"hits", &Snapshot::Fleet::hits},
@@ -215,6 +221,10 @@ Object::Ptr JsonView::stats(const stats::StatsSnapshot& s)
 	root->set("coalesced", s.coalesced);
 	root->set("clients", setAll(object(), s.clients, CLIENT_COUNTERS));
 	root->set("pins", setAll(object(), s.pins, PIN_COUNTERS));
+	Object::Ptr reload = setAll(object(), s.reload, RELOAD_COUNTERS);
+	reload->set("last", s.reload.last);
+	reload->set("result", s.reload.result);
+	root->set("reload", reload);
 	root->set("fleet", fleetSection(s.fleet));
 	return root;
 }

@@ -102,6 +102,13 @@ const Metric<Snapshot> CACHE_AND_CLIENTS[] = {
 	 [](const Snapshot& s) { return d(s.clients.pending); }},
 	{"coalesced_queries_total", "counter", "Queries that joined an identical one in flight.",
 	 [](const Snapshot& s) { return d(s.coalesced); }},
+	{"reloads_total", "counter", "SIGHUP reloads attempted.", [](const Snapshot& s) { return d(s.reload.count); }},
+	{"reload_failures_total", "counter", "SIGHUP reloads refused; the running configuration stayed.",
+	 [](const Snapshot& s) { return d(s.reload.failed); }},
+	{"reload_last_timestamp_seconds", "gauge", "Unix time of the last SIGHUP reload; 0 = none yet.",
+	 [](const Snapshot& s) { return static_cast<double>(s.reload.last); }},
+	{"reload_last_success", "gauge", "1 when the last SIGHUP reload was applied (or none was tried), 0 when refused.",
+	 [](const Snapshot& s) { return s.reload.result == "ok" || s.reload.result.empty() ? 1.0 : 0.0; }},
 };
 
 /// One sample per upstream, labelled upstream="IP:port" and name="auth-name".

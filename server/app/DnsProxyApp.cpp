@@ -5,12 +5,14 @@
 #include "app/ConfigLoader.h"
 #include "app/ConfigSettings.h"
 #include "app/ConfigTable.h"
+#include "app/HealthProbe.h"
 #include "app/Services.h"
 #include "frontend/ClientAcl.h"
 #include "frontend/QueryHandler.h"
 #include "upstream/UpstreamPool.h"
 
 #include <Poco/ConsoleChannel.h>
+#include <Poco/Exception.h>
 #include <Poco/File.h>
 #include <Poco/FormattingChannel.h>
 #include <Poco/Logger.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <ctime>
 #include <iostream>
 
 namespace dnsproxy::app
@@ -35,6 +38,15 @@ namespace
 {
 
 const char* const DEFAULT_CONFIG = "/etc/dnsproxy/dnsproxy.ini";
+
+/// What the start-up listener lines depend on besides the upstream target.
+std::string listenerKey(const Config& config)
+{
+	std::string key = std::to_string(config.server.udp) + std::to_string(config.server.tcp);
+	for (const auto& address : config.server.listen)
+		key += " " + address.toString();
+	return key;
+}
 
 int fail(const std::string& message)
 {
@@ -92,6 +104,16 @@ void DnsProxyApp::defineOptions(Poco::Util::OptionSet& options)
 		Poco::Util::Option("check-config", "", "validate and print the effective configuration, then exit")
 			.required(false)
 			.repeatable(false));
+	options.addOption(Poco::Util::Option("health", "",
+										 "ask the running instance this configuration describes whether it serves "
+										 "(admin /health, or a DNS query when the admin API is off); exit 0 or 1")
+						  .required(false)
+						  .repeatable(false));
+	options.addOption(Poco::Util::Option("ready", "",
+										 "with --health: healthy only while an upstream is usable (readiness), "
+										 "not merely serving (liveness)")
+						  .required(false)
+						  .repeatable(false));
 	options.addOption(
 		Poco::Util::Option("version", "v", "print the version and exit").required(false).repeatable(false));
 	options.addOption(Poco::Util::Option("help", "h", "print this help and exit").required(false).repeatable(false));
@@ -106,6 +128,10 @@ void DnsProxyApp::handleOption(const std::string& name, const std::string& value
 		_defines.push_back(value);
 	else if (name == "check-config")
 		_checkConfig = true;
+	else if (name == "health")
+		_health = true;
+	else if (name == "ready")
+		_ready = true;
 	else if (name == "version")
 	{
 		_version = true;
@@ -136,7 +162,7 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	{
 		Poco::Util::HelpFormatter help(options());
 		help.setCommand(commandName());
-		help.setUsage("[--config=FILE] [-D section.key=value ...] [--check-config]");
+		help.setUsage("[--config=FILE] [-D section.key=value ...] [--check-config | --health [--ready]]");
 		help.setHeader(
 			"dnsproxy " DNSPROXY_VERSION
 			" - DNS-over-TLS forwarding proxy: plain DNS in on UDP and TCP, answers over authenticated TLS.");
@@ -152,17 +178,23 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	Config config;
 	try
 	{
-		std::vector<std::pair<std::string, std::string>> defines;
-		for (const auto& define : _defines)
-			defines.push_back(ConfigLoader::parseDefine(define));
-		std::string path = _configPath;
-		if (path.empty() && Poco::File(DEFAULT_CONFIG).exists())
-			path = DEFAULT_CONFIG;
-		config = path.empty() ? ConfigLoader::loadString("", defines) : ConfigLoader::loadFile(path, defines);
+		config = loadConfig();
 	}
 	catch (const ConfigError& e)
 	{
+		if (_health)
+		{
+			std::cerr << "dnsproxy: unhealthy: " << e.what() << std::endl;
+			return EXIT_UNHEALTHY;
+		}
 		return fail(e.what());
+	}
+	if (_health)
+	{
+		const HealthProbe::Result result = HealthProbe::check(config, _ready);
+		(result.healthy ? std::cout : std::cerr)
+			<< "dnsproxy: " << (result.healthy ? "healthy: " : "unhealthy: ") << result.detail << std::endl;
+		return result.healthy ? EXIT_OK : EXIT_UNHEALTHY;
 	}
 	if (_checkConfig)
 	{
@@ -175,19 +207,69 @@ int DnsProxyApp::main(const std::vector<std::string>&)
 	return serve(config);
 }
 
+Config DnsProxyApp::loadConfig() const
+{
+	std::vector<std::pair<std::string, std::string>> defines;
+	for (const auto& define : _defines)
+		defines.push_back(ConfigLoader::parseDefine(define));
+	std::string path = _configPath;
+	if (path.empty() && Poco::File(DEFAULT_CONFIG).exists())
+		path = DEFAULT_CONFIG;
+	return path.empty() ? ConfigLoader::loadString("", defines) : ConfigLoader::loadFile(path, defines);
+}
+
+void DnsProxyApp::reload(Services& services)
+{
+	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
+	const std::time_t now = std::time(nullptr);
+	const std::string listenersBefore = services.upstreamTarget() + listenerKey(services.config());
+	try
+	{
+		const Config next = loadConfig();
+		const std::vector<std::string> restartOnly = services.reload(next);
+		const Config& running = services.config();
+		Poco::Logger::root().setLevel(running.log.level);
+		Poco::Logger::setLevel("", Poco::Logger::parseLevel(running.log.level));
+		if (running.log.queries)
+			Poco::Logger::get("dnsproxy.query").setLevel(Poco::Message::PRIO_INFORMATION);
+		services.recordReload(now, "ok");
+		std::string line = "reload: configuration applied";
+		if (!restartOnly.empty())
+		{
+			line += "; needs a restart, kept as running:";
+			for (const auto& key : restartOnly)
+				line += " " + key;
+		}
+		logger.notice(line);
+		if (services.upstreamTarget() + listenerKey(running) != listenersBefore)
+			logListeners(running, services.upstreamTarget()); // the SPEC 2 lines, for what serves now
+	}
+	catch (const std::runtime_error& e) // ConfigError or StartError: one line naming the key or file
+	{
+		services.recordReload(now, std::string("failed: ") + e.what());
+		logger.error(std::string("reload failed, running configuration kept: ") + e.what());
+	}
+	catch (const Poco::Exception& e) // not expected: still one line, and the process keeps serving
+	{
+		services.recordReload(now, std::string("failed: ") + e.displayText());
+		logger.error(std::string("reload failed: ") + e.displayText());
+	}
+}
+
 int DnsProxyApp::serve(const Config& config)
 {
 	// Everything this process creates (the database, its side files, a self-signed certificate) is
 	// for its own user only (SPEC section 6); Database narrows its files whatever the umask too.
 	::umask(077);
 
-	// Every thread created from here on inherits this mask, so SIGTERM/SIGINT reach only the
-	// sigwait() in waitForTerminationRequest() instead of killing the process from a worker.
+	// Every thread created from here on inherits this mask, so SIGTERM/SIGINT/SIGHUP reach only the
+	// sigwait() below instead of killing the process from a worker (SIGHUP's default action).
 	sigset_t signals;
 	sigemptyset(&signals);
 	sigaddset(&signals, SIGINT);
 	sigaddset(&signals, SIGTERM);
 	sigaddset(&signals, SIGQUIT);
+	sigaddset(&signals, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 	std::signal(SIGPIPE, SIG_IGN); // a peer that vanished shows up as EPIPE, not as a signal
 
@@ -218,7 +300,17 @@ int DnsProxyApp::serve(const Config& config)
 		logger.warning("warning: " + exposure);
 	logListeners(config, services.upstreamTarget());
 
-	waitForTerminationRequest();
+	// The main thread only waits for signals: SIGHUP reloads here, on this thread, and the
+	// others end the loop (what waitForTerminationRequest() does, plus SIGHUP).
+	for (;;)
+	{
+		int signal = 0;
+		if (sigwait(&signals, &signal) != 0)
+			continue;
+		if (signal != SIGHUP)
+			break;
+		reload(services);
+	}
 	logger.information("shutting down");
 	services.stop();
 	logger.information("stopped");

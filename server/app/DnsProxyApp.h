@@ -11,16 +11,23 @@ namespace dnsproxy::app
 {
 
 struct Config;
+class Services;
 
 /// A thin ServerApplication: handleOption() only records what the command line said; main()
 /// loads and validates the configuration (exit 2 with one line on any error), has Services open
 /// storage, drop privileges and start everything, logs one line per listener and protocol, then
 /// waits for SIGTERM/SIGINT and calls Services::stop(), the one shutdown order (stop accepting,
 /// answer or fail what is in flight, flush the cache, close storage) that a failed start uses too.
+/// SIGHUP re-reads the same file with the same -D overrides and hands the result to
+/// Services::reload() on the main thread (the signals are taken with sigwait(), never in a
+/// handler); a file that does not validate is logged in one line and changes nothing.
+/// `--health [--ready]` starts nothing: it asks the instance the configuration describes
+/// (HealthProbe) and exits 0 (healthy) or 1.
 class DnsProxyApp: public Poco::Util::ServerApplication
 {
 public:
 	static constexpr int EXIT_CONFIG_ERROR = 2;
+	static constexpr int EXIT_UNHEALTHY = 1; ///< --health: not serving (or the configuration is unusable)
 
 	/// Checks the command line against the options before POCO's init() sees it, so an unknown
 	/// option or a missing argument exits 2 with one line (like a bad configuration) instead of
@@ -34,7 +41,9 @@ protected:
 	int main(const std::vector<std::string>& args) override;
 
 private:
+	Config loadConfig() const;
 	int serve(const Config& config);
+	void reload(Services& services);
 	static void logListeners(const Config& config, const std::string& target);
 	void setupLogging(const std::string& level);
 
@@ -43,6 +52,8 @@ private:
 	bool _help = false;
 	bool _version = false;
 	bool _checkConfig = false;
+	bool _health = false;
+	bool _ready = false;
 };
 
 } // namespace dnsproxy::app

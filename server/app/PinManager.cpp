@@ -81,15 +81,31 @@ PinManager::PinManager(const TlsConfig& config, storage::PinStore* store, stats:
 	_clock(stats::orSystemClock(std::move(clock))),
 	_logger(Poco::Logger::get("dnsproxy.pins"))
 {
+	configurePins(config);
+}
+
+void PinManager::configurePins(const TlsConfig& config)
+{
 	std::vector<std::pair<std::string, std::string>> configured;
+	std::map<std::string, std::set<std::string>> byName;
 	for (const auto& pin : config.pins)
 	{
-		_configured[lower(pin.name)].insert(pin.sha256Base64);
+		byName[lower(pin.name)].insert(pin.sha256Base64);
 		configured.emplace_back(lower(pin.name), pin.sha256Base64);
+	}
+	{
+		std::lock_guard<std::mutex> lock(_mutex);
+		_configured = std::move(byName);
 	}
 	if (_store)
 		_store->syncConfigured(configured, now());
 	reload();
+}
+
+void PinManager::reconfigure(const TlsConfig& config)
+{
+	_policy.store(config.pinPolicy);
+	configurePins(config);
 }
 
 std::string PinManager::lower(std::string text)
@@ -171,7 +187,7 @@ void PinManager::verified(const std::string& authName, const upstream::PeerChain
 		{
 			_changesSeen.fetch_add(1);
 			_logger.warning("pin change: %s presented a new key %s (learned; %s)", name, leaf,
-							pinPolicySetting(_policy));
+							pinPolicySetting(_policy.load()));
 		}
 		else
 			_logger.information("pin learned: %s %s", name, leaf);

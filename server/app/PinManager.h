@@ -90,15 +90,21 @@ public:
 	/// left as it is; an approval makes it approved; a forget removes learned and approved ones.
 	void applyRemote(const fleet::PinEvent& event);
 
+	/// SIGHUP reload: [tls] pins and pin_policy from `config` replace the configured ones (the
+	/// store's configured rows follow). Connections already open keep the key they were accepted
+	/// with; the next handshake is checked against the new pins.
+	void reconfigure(const TlsConfig& config);
+
 	/// Days before a pinned certificate's notAfter from which it is reported (once a day).
 	static constexpr int64_t EXPIRY_WARNING_SECONDS = 14 * 86400;
 
 private:
 	void reload();
+	void configurePins(const TlsConfig& config);
 	int64_t now() const;
 	static std::string lower(std::string text);
 
-	PinPolicy _policy;
+	std::atomic<PinPolicy> _policy;
 	storage::PinStore* _store;
 	stats::UnixClock _clock;
 	Poco::Logger& _logger;

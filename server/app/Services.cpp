@@ -5,6 +5,7 @@
 #include "app/AdminBridge.h"
 #include "app/CachePersistence.h"
 #include "app/ConfigLoader.h"
+#include "app/ConfigSettings.h"
 #include "app/ConfigTable.h"
 #include "app/PinManager.h"
 #include "app/StatsCollector.h"
@@ -18,6 +19,7 @@
 #include "upstream/TlsContextFactory.h"
 #include "upstream/UpstreamPool.h"
 
+#include <Poco/File.h>
 #include <Poco/Logger.h>
 #include <Poco/Path.h>
 
@@ -28,6 +30,53 @@
 
 namespace dnsproxy::app
 {
+
+namespace
+{
+/// Modification time of `path`, 0 when it cannot be read: a CA bundle replaced in place is
+/// loaded again by a reload even when tls.ca_file names the same file.
+std::time_t modified(const std::string& path)
+{
+	try
+	{
+		return Poco::File(path).getLastModified().epochTime();
+	}
+	catch (const Poco::Exception&)
+	{
+		return 0;
+	}
+}
+
+bool sameTls(const TlsConfig& a, const TlsConfig& b)
+{
+	auto digests = [](const TlsConfig& c) {
+		std::vector<std::string> out;
+		for (const auto& pin : c.pins)
+			out.push_back(pin.name + ":" + pin.sha256Base64);
+		return out;
+	};
+	return a.profile == b.profile && a.caFile == b.caFile && digests(a) == digests(b) && a.pinPolicy == b.pinPolicy &&
+		   a.sessionResumption == b.sessionResumption && a.minVersion == b.minVersion;
+}
+
+/// Keys a reload does not apply (SPEC 2 lists what it does): they keep their running value.
+const char* const RESTART_KEYS[] = {"server.max_pending",
+									"server.udp_payload_size",
+									"server.user",
+									"cache.enabled",
+									"cache.max_entries",
+									"cache.serve_stale",
+									"cache.stale_answer_ttl",
+									"cache.max_stale",
+									"cache.prefetch",
+									"storage.path",
+									"storage.flush_interval_ms",
+									"fleet.redis",
+									"fleet.key_prefix",
+									"fleet.timeout_ms",
+									"fleet.ca_file",
+									"fleet.secret"};
+} // namespace
 
 Services::Services(const Config& config, MappedSettings mapped):
 	_config(config),
@@ -61,17 +110,23 @@ void Services::open()
 	}
 	openStorage();
 
+	_caFileChanged = modified(_config.tls.caFile);
+	_context = makeContext(_config.tls);
+}
+
+Poco::Net::Context::Ptr Services::makeContext(const TlsConfig& config) const
+{
 	try
 	{
 		upstream::TlsSettings tls;
-		tls.caFile = _config.tls.caFile;
-		tls.minVersion = _config.tls.minVersion;
-		tls.sessionResumption = _config.tls.sessionResumption;
-		_context = upstream::TlsContextFactory::createClientContext(tls);
+		tls.caFile = config.caFile;
+		tls.minVersion = config.minVersion;
+		tls.sessionResumption = config.sessionResumption;
+		return upstream::TlsContextFactory::createClientContext(tls);
 	}
 	catch (const Poco::Exception& e)
 	{
-		throw StartError(keys::TLS_CA_FILE.dotted() + ": cannot load '" + _config.tls.caFile + "': " + e.displayText());
+		throw StartError(keys::TLS_CA_FILE.dotted() + ": cannot load '" + config.caFile + "': " + e.displayText());
 	}
 }
 
@@ -207,19 +262,24 @@ void Services::buildPipeline()
 		_pipeline->setSecondLevelCache(&_fleet->cache());
 }
 
-void Services::startFrontend()
+frontend::FrontendSettings Services::frontendSettings(const Config& config) const
 {
 	frontend::FrontendSettings settings;
-	for (const auto& address : _config.server.listen)
+	for (const auto& address : config.server.listen)
 		settings.listen.emplace_back(address.host, address.port);
-	settings.udp = _config.server.udp;
-	settings.tcp = _config.server.tcp;
+	settings.udp = config.server.udp;
+	settings.tcp = config.server.tcp;
 	settings.threads =
-		_config.server.threads ? _config.server.threads : std::max(1u, std::thread::hardware_concurrency());
-	settings.tcpLimits.idleTimeoutMs = _config.server.tcpIdleTimeoutMs;
-	settings.maxTcpConnections = _config.server.maxTcpConnections;
-	settings.udpBatchWaitUs = _config.server.udpBatchWaitUs;
-	_frontend = std::make_unique<frontend::Frontend>(settings, *_pipeline, *_frontendStats);
+		config.server.threads ? config.server.threads : std::max(1u, std::thread::hardware_concurrency());
+	settings.tcpLimits.idleTimeoutMs = config.server.tcpIdleTimeoutMs;
+	settings.maxTcpConnections = config.server.maxTcpConnections;
+	settings.udpBatchWaitUs = config.server.udpBatchWaitUs;
+	return settings;
+}
+
+void Services::startFrontend()
+{
+	_frontend = std::make_unique<frontend::Frontend>(frontendSettings(_config), *_pipeline, *_frontendStats);
 	try
 	{
 		_frontend->start();
@@ -277,6 +337,10 @@ void Services::buildStatsCollector()
 		fleet::Fleet& fleet = *_fleet;
 		_statsCollector->addFiller([&fleet](stats::StatsSnapshot& s) { fleet.fillStats(s.fleet); });
 	}
+	_statsCollector->addFiller([this](stats::StatsSnapshot& s) {
+		std::lock_guard<std::mutex> lock(_reloadMutex);
+		s.reload = _reload;
+	});
 }
 
 void Services::startAdmin()
@@ -284,10 +348,6 @@ void Services::startAdmin()
 	// Admin API (SPEC section 6): started once the front end is up, stopped first at shutdown.
 	buildStatsCollector();
 	_adminBridge = std::make_unique<AdminBridge>(*_statsCollector, *_pool);
-	admin::AdminSources sources;
-	sources.stats = _adminBridge.get();
-	sources.health = _adminBridge.get();
-	sources.pins = _pinManager.get();
 	if (_cache)
 	{
 		// DELETE /cache must empty the SQLite file too, not only at the next flush interval.
@@ -296,24 +356,145 @@ void Services::startAdmin()
 			if (persistence)
 				persistence->flushNow();
 		});
-		sources.cache = _cacheBridge.get();
 	}
-	if (_config.admin.listen.empty())
-		return;
+	_adminServer = makeAdmin(_config);
+}
+
+std::unique_ptr<admin::AdminServer> Services::makeAdmin(const Config& config)
+{
+	if (config.admin.listen.empty())
+		return nullptr;
+	admin::AdminSources sources;
+	sources.stats = _adminBridge.get();
+	sources.health = _adminBridge.get();
+	sources.pins = _pinManager.get();
+	sources.cache = _cacheBridge.get();
 	admin::AdminSettings settings;
-	settings.listen = _config.admin.listen;
-	settings.token = _config.admin.token;
+	settings.listen = config.admin.listen;
+	settings.token = config.admin.token;
 	settings.tokenKey = keys::ADMIN_TOKEN.bracketed();
-	_adminServer = std::make_unique<admin::AdminServer>(settings, sources);
+	auto server = std::make_unique<admin::AdminServer>(settings, sources);
 	try
 	{
-		_adminServer->start();
+		server->start();
 	}
 	catch (const admin::AdminBindError& e)
 	{
-		_adminServer.reset(); // nothing bound, nothing to stop
-		throw StartError(keys::ADMIN_LISTEN.dotted() + ": " + e.what());
+		throw StartError(keys::ADMIN_LISTEN.dotted() + ": " + e.what()); // nothing bound, nothing to stop
 	}
+	return server;
+}
+
+std::vector<std::string> Services::reload(const Config& requested)
+{
+	Config next = requested;
+	// Keys that need a restart keep their running value, so _config stays what really runs.
+	std::vector<std::string> restartOnly;
+	for (const auto& key : configKeys())
+	{
+		const std::string name = key.fullName();
+		if (std::find(std::begin(RESTART_KEYS), std::end(RESTART_KEYS), name) == std::end(RESTART_KEYS))
+			continue;
+		const std::string running = key.print(_config);
+		if (key.print(next) == running)
+			continue;
+		restartOnly.push_back(name);
+		key.parse(next, name, running);
+	}
+
+	// 1. Everything that can fail, before anything changes.
+	Poco::Net::Context::Ptr context = _context;
+	const std::time_t caFileChanged = modified(next.tls.caFile);
+	const bool tlsChanged = !sameTls(next.tls, _config.tls) || caFileChanged != _caFileChanged;
+	if (tlsChanged)
+		context = makeContext(next.tls); // a [tls] change reconnects every server with the new rules
+
+	const frontend::FrontendSettings oldFrontend = frontendSettings(_config);
+	frontend::FrontendSettings newFrontend = frontendSettings(next);
+	const bool frontendChanged = newFrontend.listen != oldFrontend.listen || newFrontend.udp != oldFrontend.udp ||
+								 newFrontend.tcp != oldFrontend.tcp || newFrontend.threads != oldFrontend.threads ||
+								 newFrontend.tcpLimits.idleTimeoutMs != oldFrontend.tcpLimits.idleTimeoutMs ||
+								 newFrontend.maxTcpConnections != oldFrontend.maxTcpConnections ||
+								 newFrontend.udpBatchWaitUs != oldFrontend.udpBatchWaitUs;
+	std::unique_ptr<frontend::Frontend> frontend;
+	if (frontendChanged)
+	{
+		newFrontend.heldByUs = oldFrontend.listen;
+		frontend = std::make_unique<frontend::Frontend>(newFrontend, *_pipeline, *_frontendStats);
+		try
+		{
+			frontend->start();
+		}
+		catch (const frontend::BindError& e)
+		{
+			frontend->stop();
+			throw StartError(keys::SERVER_LISTEN.dotted() + ": " + e.what());
+		}
+	}
+	const bool adminMoved = next.admin.listen != _config.admin.listen;
+	const bool adminChanged = adminMoved || next.admin.token != _config.admin.token;
+	std::unique_ptr<admin::AdminServer> admin;
+	if (adminMoved)
+	{
+		try
+		{
+			admin = makeAdmin(next);
+		}
+		catch (const StartError&)
+		{
+			if (frontend)
+				frontend->stop();
+			throw;
+		}
+	}
+
+	// 2. Apply. Nothing below throws for a configuration that passed ConfigLoader.
+	_pinManager->reconfigure(next.tls);
+	_pool->reconfigure(makePoolSettings(next), context);
+	_context = context;
+	_caFileChanged = caFileChanged;
+	_reloadedAcls.push_back(std::make_unique<frontend::ClientAcl>(makeAcl(next.server.allow)));
+	_pipeline->setAcl(*_reloadedAcls.back());
+	_pipeline->setLogQueries(next.log.queries);
+	if (_cache)
+		_cache->setTtlPolicy(next.cache);
+	if (frontend)
+	{
+		_frontend->stop(); // its client connections close; the new listeners already serve
+		_oldFrontends.push_back(std::move(_frontend));
+		_frontend = std::move(frontend);
+	}
+	if (adminChanged)
+	{
+		if (_adminServer)
+			_adminServer->stop();
+		_adminServer.reset();
+		if (adminMoved)
+			_adminServer = std::move(admin);
+		else
+		{
+			try
+			{
+				_adminServer = makeAdmin(next); // only the token changed: the same address again
+			}
+			catch (const StartError& e)
+			{
+				Poco::Logger::get("dnsproxy").error(std::string("reload: admin server not restarted: ") + e.what());
+			}
+		}
+	}
+	_config = next;
+	return restartOnly;
+}
+
+void Services::recordReload(std::time_t when, const std::string& result)
+{
+	std::lock_guard<std::mutex> lock(_reloadMutex);
+	++_reload.count;
+	if (result != "ok")
+		++_reload.failed;
+	_reload.last = when;
+	_reload.result = result;
 }
 
 std::string Services::upstreamTarget() const
@@ -342,6 +523,7 @@ void Services::stop()
 		_frontend.reset();
 		_stoppedSteps.push_back("frontend");
 	}
+	_oldFrontends.clear(); // stopped by reload()
 	// 2. Answer or fail what is in flight.
 	if (_fleet)
 	{

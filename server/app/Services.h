@@ -6,11 +6,14 @@
 #include "cache/CacheSettings.h"
 #include "common/Error.h"
 #include "frontend/ClientAcl.h"
+#include "stats/StatsSnapshot.h"
 #include "upstream/UpstreamSettings.h"
 
 #include <Poco/Net/Context.h>
 
+#include <ctime>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,7 +33,8 @@ class Fleet;
 namespace dnsproxy::frontend
 {
 class Frontend;
-}
+struct FrontendSettings;
+} // namespace dnsproxy::frontend
 namespace dnsproxy::pipeline
 {
 class QueryPipeline;
@@ -88,7 +92,12 @@ struct MappedSettings
 /// Parts that were never built are skipped; a second stop() does nothing. stoppedSteps() lists the
 /// steps the last stop() ran, in order, for tests.
 ///
-/// Threading: open(), start() and stop() are called from the main thread only.
+/// reload() (SIGHUP) applies a new, validated configuration to the running parts; see there.
+///
+/// Threading: open(), start(), reload() and stop() are called from the main thread only. What a
+/// reload changes is read by other threads through atomics (UpstreamPool's roster, the pipeline's
+/// ACL, the cache's TTL policy, the pin policy) or swapped whole (front end, admin server); the
+/// reload record for /stats is guarded by `_reloadMutex`.
 class Services
 {
 public:
@@ -111,6 +120,25 @@ public:
 
 	/// The one shutdown order (see the class comment). Idempotent.
 	void stop();
+
+	/// SIGHUP (SPEC 2): applies `next` (validated by ConfigLoader) to the running process, or
+	/// changes nothing and throws StartError naming the key ("tls.ca_file: ...",
+	/// "server.listen: ...", "admin.listen: ..."). Everything that can fail (the CA bundle, binding
+	/// changed listeners) is done first; then the upstream pool (servers that stay keep their
+	/// connections), pins and pin policy, ACL, query logging, the cache's TTL policy (entries
+	/// kept), the front end when a listener key changed (the new one binds beside the old through
+	/// SO_REUSEPORT, then the old one stops) and the admin server when its address or token
+	/// changed. Keys that need a restart keep their running value; their names are returned.
+	std::vector<std::string> reload(const Config& next);
+
+	/// Records a reload attempt for /stats: "ok", or "failed: <the one line>".
+	void recordReload(std::time_t when, const std::string& result);
+
+	/// The configuration running now (after the last successful reload).
+	const Config& config() const
+	{
+		return _config;
+	}
 
 	/// What the privilege drop did ("privileges: ..."), empty when there was nothing to say.
 	const std::string& privilegesLine() const
@@ -136,9 +164,18 @@ private:
 	void startPersistence();
 	void buildStatsCollector();
 	void startAdmin();
+	frontend::FrontendSettings frontendSettings(const Config& config) const;
+	std::unique_ptr<admin::AdminServer> makeAdmin(const Config& config);
+	Poco::Net::Context::Ptr makeContext(const TlsConfig& tls) const;
 
-	const Config _config;
-	const MappedSettings _mapped;
+	Config _config;
+	MappedSettings _mapped;
+	std::time_t _caFileChanged = 0; ///< modification time of tls.ca_file when it was loaded
+	mutable std::mutex _reloadMutex;
+	stats::StatsSnapshot::Reload _reload; ///< guarded by _reloadMutex
+	/// Every ACL a reload set, kept until the end: a worker may still read an older one
+	/// (QueryPipeline::setAcl).
+	std::vector<std::unique_ptr<frontend::ClientAcl>> _reloadedAcls;
 	std::vector<std::string> _stoppedSteps;
 	std::string _privileges;
 	bool _root = false;                          ///< started with effective uid 0
@@ -156,6 +193,8 @@ private:
 	std::unique_ptr<cache::PacketCache> _cache; // null when the cache is switched off
 	std::unique_ptr<pipeline::QueryPipeline> _pipeline;
 	std::unique_ptr<frontend::Frontend> _frontend;
+	/// Front ends a reload replaced, stopped; freed with the pipeline, after the upstreams stop.
+	std::vector<std::unique_ptr<frontend::Frontend>> _oldFrontends;
 	std::unique_ptr<CachePersistence> _cachePersistence;
 	std::unique_ptr<StatsCollector> _statsCollector;
 	std::unique_ptr<AdminBridge> _adminBridge;

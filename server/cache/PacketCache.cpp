@@ -76,15 +76,22 @@ bool keyHasName(std::string_view key, const std::vector<uint8_t>& wire)
 
 PacketCache::PacketCache(const CacheSettings& settings, stats::UnixClock clock):
 	_settings(settings),
-	_policy(settings),
 	_clock(stats::orSystemClock(std::move(clock)))
 {
+	setTtlPolicy(settings);
 	const size_t maxEntries = std::max<size_t>(1, _settings.maxEntries);
 	const size_t shards = maxEntries < 1024 ? 1 : std::max<size_t>(1, _settings.shards);
 	// Floor division: the sum of the shard limits never exceeds maxEntries.
 	_perShard = std::max<size_t>(1, maxEntries / shards);
 	for (size_t i = 0; i < shards; ++i)
 		_shards.push_back(std::make_unique<Shard>());
+}
+
+void PacketCache::setTtlPolicy(const CacheSettings& settings)
+{
+	std::lock_guard<std::mutex> lock(_policyMutex);
+	_policies.push_back(std::make_unique<TtlPolicy>(settings));
+	_policy.store(_policies.back().get(), std::memory_order_release);
 }
 
 PacketCache::~PacketCache() = default;
@@ -282,7 +289,7 @@ bool PacketCache::insert(const std::string& key, const uint8_t* answer, size_t l
 		_counters.notCached.fetch_add(1, std::memory_order_relaxed);
 		return false;
 	}
-	const TtlPolicy::Verdict verdict = _policy.admit(copy, info);
+	const TtlPolicy::Verdict verdict = _policy.load(std::memory_order_acquire)->admit(copy, info);
 	if (verdict.kind == TtlPolicy::Kind::NOT_CACHED)
 	{
 		_counters.notCached.fetch_add(1, std::memory_order_relaxed);

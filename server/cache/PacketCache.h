@@ -163,6 +163,12 @@ public:
 		return _settings;
 	}
 
+	/// SIGHUP reload: min_ttl, max_ttl and negative_ttl of `settings` apply to answers stored from
+	/// now on; the entries already cached keep the lifetime they were given. The other fields of
+	/// `settings` are ignored (they need a restart). Thread-safe; the previous policy stays alive
+	/// until the cache is destroyed, since a concurrent insert may still be reading it.
+	void setTtlPolicy(const CacheSettings& settings);
+
 private:
 	struct Entry;
 	struct Shard;
@@ -180,7 +186,9 @@ private:
 	bool claimPrefetch(Entry& entry, int64_t now) const;
 
 	CacheSettings _settings;
-	TtlPolicy _policy;
+	std::mutex _policyMutex;                           ///< serialises setTtlPolicy(); never taken on the hot path
+	std::vector<std::unique_ptr<TtlPolicy>> _policies; ///< every policy set; the last is current
+	std::atomic<const TtlPolicy*> _policy{nullptr};
 	stats::UnixClock _clock;
 	size_t _perShard;
 	std::vector<std::unique_ptr<Shard>> _shards;

@@ -67,7 +67,10 @@ void Frontend::probe(const Poco::Net::SocketAddress& address)
 void Frontend::start()
 {
 	for (const auto& address : _settings.listen)
-		probe(address);
+	{
+		if (std::find(_settings.heldByUs.begin(), _settings.heldByUs.end(), address) == _settings.heldByUs.end())
+			probe(address);
+	}
 	// The placeholders close at the end of start(), when the listeners hold the ports.
 	const Placeholders placeholders = reservePorts();
 	_workers.resize(_settings.threads);

@@ -29,6 +29,9 @@ struct FrontendSettings
 	TcpLimits tcpLimits;
 	uint32_t maxTcpConnections = 1024;
 	uint32_t udpBatchWaitUs = 0; ///< see BatchPacer; the app sets it from the configuration
+	/// SIGHUP reload: addresses the running front end already listens on. They are not probed for
+	/// "in use": the new listeners share them through SO_REUSEPORT until the old front end stops.
+	std::vector<Poco::Net::SocketAddress> heldByUs;
 };
 
 /// A listen address that could not be bound; what() names protocol, address and reason.

@@ -113,7 +113,8 @@ QueryPipeline::QueryPipeline(const PipelineSettings& settings, const frontend::C
 							 upstream::UpstreamClient& upstream, stats::FrontendStats& stats,
 							 cache::PacketCache* cache):
 	_settings(settings),
-	_acl(acl),
+	_acl(&acl),
+	_logQueries(settings.logQueries),
 	_upstream(upstream),
 	_stats(stats),
 	_cache(cache),
@@ -193,7 +194,7 @@ bool QueryPipeline::handleRaw(const frontend::RawQuery& raw, std::vector<uint8_t
 	// SPEC 4: the source is checked before any work beyond the header. A refused source gets its
 	// REFUSED from the header and the first question, which cannot be compressed (a pointer before
 	// it would point into the header): at most 255 octets read, whatever else the message holds.
-	if (!_acl.allows(raw.peer))
+	if (!_acl.load(std::memory_order_acquire)->allows(raw.peer))
 	{
 		stats::bump(_stats.refusedByAcl);
 		return answerWithQuestion(out, query, length, dns::Rcode::REFUSED);
@@ -217,7 +218,7 @@ bool QueryPipeline::handleRaw(const frontend::RawQuery& raw, std::vector<uint8_t
 
 void QueryPipeline::logQuery(const frontend::RawQuery& raw, const dns::MessageInfo& info)
 {
-	if (!_settings.logQueries || !_queryLogger.information())
+	if (!_logQueries.load(std::memory_order_relaxed) || !_queryLogger.information())
 		return;
 	const Poco::Net::SocketAddress client(raw.peer, static_cast<poco_socklen_t>(raw.peerLength));
 	_queryLogger.information("%s %s %s type %hu", client.toString(),

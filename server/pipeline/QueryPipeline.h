@@ -52,7 +52,8 @@ struct PipelineSettings
 /// Threading: handleQuery() runs on front-end workers, completions on upstream threads, the
 /// stale-answer timer on its own thread (only when a cache is given). Each request carries an
 /// atomic "answered" flag so exactly one of upstream completion and timer responds; everything
-/// else shared is atomics or the thread-safe PacketCache.
+/// else shared is atomics or the thread-safe PacketCache. The ACL and query logging can be changed
+/// by a reload (setAcl, setLogQueries) while queries run: both are atomics.
 class QueryPipeline: public frontend::QueryHandler
 {
 public:
@@ -73,7 +74,19 @@ public:
 	/// The allow list, for the TCP listener's check at accept.
 	bool admits(const sockaddr* peer) const override
 	{
-		return _acl.allows(peer);
+		return _acl.load(std::memory_order_acquire)->allows(peer);
+	}
+
+	/// SIGHUP reload: [server] allow from the next query on. `acl` must outlive the pipeline (the
+	/// app keeps every ACL it set), because a worker may still be reading the previous one.
+	void setAcl(const frontend::ClientAcl& acl)
+	{
+		_acl.store(&acl, std::memory_order_release);
+	}
+	/// SIGHUP reload: [log] queries.
+	void setLogQueries(bool on)
+	{
+		_logQueries.store(on, std::memory_order_relaxed);
 	}
 
 	uint64_t pending() const
@@ -121,7 +134,8 @@ private:
 	void answer(frontend::Responder& responder, std::vector<uint8_t>&& message);
 
 	PipelineSettings _settings;
-	const frontend::ClientAcl& _acl;
+	std::atomic<const frontend::ClientAcl*> _acl;
+	std::atomic<bool> _logQueries;
 	upstream::UpstreamClient& _upstream;
 	stats::FrontendStats& _stats;
 	cache::PacketCache* _cache;

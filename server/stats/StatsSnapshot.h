@@ -91,6 +91,15 @@ struct StatsSnapshot
 		uint64_t expiringSoon = 0;
 	} pins;
 
+	/// SIGHUP reloads (SPEC 2): the last one's time and result.
+	struct Reload
+	{
+		uint64_t count = 0;  ///< reloads attempted since start
+		uint64_t failed = 0; ///< of those, refused (the running configuration stayed)
+		int64_t last = 0;    ///< unix time of the last one; 0 = none yet
+		std::string result;  ///< "ok" or "failed: <one line>"; empty = none yet
+	} reload;
+
 	/// SPEC 4b: the shared Redis tier; all zero (enabled false) without a Redis URL configured.
 	struct Fleet
 	{

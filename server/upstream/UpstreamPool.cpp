@@ -25,10 +25,22 @@ namespace
 constexpr uint64_t PROBE_ID_MULTIPLIER = 2654435761u;
 /// The prober thread looks for due probes this often.
 constexpr auto PROBE_TICK = std::chrono::milliseconds(250);
+
+bool sameConnectionSettings(const ConnectionSettings& a, const ConnectionSettings& b)
+{
+	return a.timeoutMs == b.timeoutMs && a.maxInflight == b.maxInflight && a.idleTimeoutMs == b.idleTimeoutMs &&
+		   a.sessionResumption == b.sessionResumption && a.opportunistic == b.opportunistic;
+}
+
+bool sameEndpoint(const ServerEndpoint& a, const ServerEndpoint& b)
+{
+	return a.address == b.address && a.authName == b.authName;
+}
 } // namespace
 
 struct UpstreamPool::Attempt
 {
+	Roster* roster = nullptr; ///< the roster the query started with; order indexes into it
 	std::vector<uint8_t> query;
 	SentQuestion sent;
 	Callback done;
@@ -38,6 +50,14 @@ struct UpstreamPool::Attempt
 	bool silentRetried = false; ///< the one extra try after a silent (half-open) stream was used
 };
 
+UpstreamPool::Roster::Roster(const PoolSettings& s, Poco::Net::Context::Ptr c):
+	settings(s),
+	context(std::move(c)),
+	selector(s.strategy, s.servers.size(), std::chrono::milliseconds(s.connection.timeoutMs)),
+	placements(s.servers.size())
+{
+}
+
 bool UpstreamPool::Server::connectable() const
 {
 	return std::any_of(connections.begin(), connections.end(), [](const auto& c) { return !c->backingOff(); });
@@ -45,7 +65,8 @@ bool UpstreamPool::Server::connectable() const
 
 bool UpstreamPool::Server::usable() const
 {
-	return selector->up(index) && connectable();
+	const Placement* where = placement.load(std::memory_order_acquire);
+	return where && where->selector->up(where->index) && connectable();
 }
 
 void UpstreamPool::report(Server& server, const UpstreamSelector::Change& change)
@@ -58,13 +79,15 @@ void UpstreamPool::report(Server& server, const UpstreamSelector::Change& change
 					   static_cast<long>(change.markedDownFor.count()));
 }
 
-void UpstreamPool::probeIfDue(Server& server)
+void UpstreamPool::probeIfDue(Roster& roster, size_t index)
 {
-	if (!_selector.claimProbe(server.index, _clock()))
+	UpstreamSelector& selector = roster.selector;
+	if (!selector.claimProbe(index, _clock()))
 		return;
+	Server& server = *roster.servers[index];
 	// ". IN NS" with RD: every resolver answers it, and it says nothing about any client.
 	dns::Header header;
-	header.id = static_cast<uint16_t>(_selector.ticks() * PROBE_ID_MULTIPLIER);
+	header.id = static_cast<uint16_t>(selector.ticks() * PROBE_ID_MULTIPLIER);
 	header.flags = dns::Header::RD;
 	dns::MessageWriter writer;
 	writer.setHeader(header);
@@ -74,36 +97,28 @@ void UpstreamPool::probeIfDue(Server& server)
 	dns::MessageInfo info;
 	std::optional<std::vector<uint8_t>> prepared;
 	if (dns::parseMessage(probe.data(), probe.size(), info) == dns::ParseError::NONE)
-		prepared = prepareUpstreamQuery(std::move(probe), info, _settings.keepalive, _settings.padding);
+		prepared = prepareUpstreamQuery(std::move(probe), info, roster.settings.keepalive, roster.settings.padding);
 	auto sent = _clock();
 	if (!prepared)
 	{
-		_selector.probeDone(server.index, false, sent, sent);
+		selector.probeDone(index, false, sent, sent);
 		return;
 	}
-	auto done = [this, &server, sent](UpstreamResult&& result) {
-		report(server, _selector.probeDone(server.index, result.status == UpstreamResult::Status::OK, sent, _clock()));
+	auto done = [this, &server, &selector, index, sent](UpstreamResult&& result) {
+		report(server, selector.probeDone(index, result.status == UpstreamResult::Status::OK, sent, _clock()));
 	};
 	pickConnection(server).submit(std::move(*prepared), SentQuestion::of(info), std::move(done));
 }
 
 UpstreamPool::UpstreamPool(const PoolSettings& settings, Poco::Net::Context::Ptr context, PinSource* pins,
 						   DotConnection::ClockSource clock):
-	_settings(settings),
 	_clock(std::move(clock)),
-	_selector(settings.strategy, settings.servers.size(), std::chrono::milliseconds(settings.connection.timeoutMs))
+	_pins(pins)
 {
-	for (const auto& endpoint : _settings.servers)
-	{
-		auto server = std::make_unique<Server>();
-		server->endpoint = endpoint;
-		server->index = _servers.size();
-		server->selector = &_selector;
-		for (uint32_t i = 0; i < std::max<uint32_t>(1, _settings.connectionsPerServer); ++i)
-			server->connections.push_back(
-				std::make_unique<DotConnection>(endpoint, context, _settings.connection, server->stats, pins, _clock));
-		_servers.push_back(std::move(server));
-	}
+	auto roster = std::make_unique<Roster>(settings, std::move(context));
+	for (const auto& endpoint : settings.servers)
+		roster->servers.push_back(makeServer(endpoint, *roster));
+	publish(std::move(roster));
 	_prober.start([this] { probeLoop(); });
 }
 
@@ -116,7 +131,7 @@ void UpstreamPool::probeLoop()
 		if (_prober.stopping())
 			break;
 		lock.unlock();
-		checkServers();
+		checkServers(*_roster.load(std::memory_order_acquire));
 		lock.lock();
 	}
 }
@@ -126,10 +141,85 @@ UpstreamPool::~UpstreamPool()
 	stop();
 }
 
+UpstreamPool::Server* UpstreamPool::makeServer(const ServerEndpoint& endpoint, const Roster& roster)
+{
+	auto server = std::make_unique<Server>();
+	server->endpoint = endpoint;
+	for (uint32_t i = 0; i < std::max<uint32_t>(1, roster.settings.connectionsPerServer); ++i)
+		server->connections.push_back(std::make_unique<DotConnection>(
+			endpoint, roster.context, roster.settings.connection, server->stats, _pins, _clock));
+	_owned.push_back(std::move(server));
+	return _owned.back().get();
+}
+
+void UpstreamPool::publish(std::unique_ptr<Roster> roster)
+{
+	for (size_t i = 0; i < roster->servers.size(); ++i)
+	{
+		roster->placements[i] = Server::Placement{&roster->selector, i};
+		roster->servers[i]->placement.store(&roster->placements[i], std::memory_order_release);
+	}
+	_roster.store(roster.get(), std::memory_order_release);
+	_rosters.push_back(std::move(roster));
+}
+
+void UpstreamPool::reconfigure(const PoolSettings& settings, Poco::Net::Context::Ptr context)
+{
+	const Roster& current = *_roster.load(std::memory_order_acquire);
+	auto roster = std::make_unique<Roster>(settings, std::move(context));
+	// A server is kept, with its connections and counters, when nothing its connections were
+	// built from has changed; candidates are the current servers and those dropped last time.
+	std::vector<Server*> candidates = current.servers;
+	candidates.insert(candidates.end(), _retired.begin(), _retired.end());
+	const bool sameBuild = current.context == roster->context &&
+						   current.settings.connectionsPerServer == settings.connectionsPerServer &&
+						   sameConnectionSettings(current.settings.connection, settings.connection);
+	size_t keptCount = 0;
+	for (const auto& endpoint : settings.servers)
+	{
+		Server* kept = nullptr;
+		if (sameBuild)
+		{
+			auto found = std::find_if(candidates.begin(), candidates.end(),
+									  [&](Server* s) { return s && sameEndpoint(s->endpoint, endpoint); });
+			if (found != candidates.end())
+			{
+				kept = *found;
+				*found = nullptr; // one server object per roster entry
+			}
+		}
+		keptCount += kept ? 1 : 0;
+		roster->servers.push_back(kept ? kept : makeServer(endpoint, *roster));
+	}
+	// Servers dropped by the previous reconfigure and not taken back: stopped now. Those dropped
+	// by this one only stop taking new queries; their answers in flight still arrive.
+	std::vector<Server*> retired;
+	size_t stopped = 0;
+	for (size_t i = 0; i < candidates.size(); ++i)
+	{
+		Server* server = candidates[i];
+		if (!server)
+			continue;
+		if (i < current.servers.size())
+			retired.push_back(server);
+		else
+		{
+			++stopped;
+			for (auto& connection : server->connections)
+				connection->stop();
+		}
+	}
+	_retired = std::move(retired);
+	publish(std::move(roster));
+	Poco::Logger::get("dnsproxy.upstream")
+		.information("upstreams reconfigured: %z kept with their connections, %z new, %z dropped, %z stopped",
+					 keptCount, settings.servers.size() - keptCount, _retired.size(), stopped);
+}
+
 void UpstreamPool::stop()
 {
 	_prober.stop();
-	for (auto& server : _servers)
+	for (auto& server : _owned)
 		for (auto& connection : server->connections)
 			connection->stop();
 }
@@ -141,16 +231,18 @@ size_t UpstreamPool::resetServers(const std::string& authName)
 		return text;
 	};
 	const std::string wanted = lower(authName);
+	Roster& roster = *_roster.load(std::memory_order_acquire);
 	size_t matched = 0;
-	for (auto& server : _servers)
+	for (size_t i = 0; i < roster.servers.size(); ++i)
 	{
+		Server& server = *roster.servers[i];
 		// The name the pins are kept under (TlsConnector::pinName).
-		const ServerEndpoint& endpoint = server->endpoint;
+		const ServerEndpoint& endpoint = server.endpoint;
 		if (lower(endpoint.authName.empty() ? endpoint.address.host().toString() : endpoint.authName) != wanted)
 			continue;
 		++matched;
-		_selector.reset(server->index);
-		for (auto& connection : server->connections)
+		roster.selector.reset(i);
+		for (auto& connection : server.connections)
 			connection->reconnectNow();
 		Poco::Logger::get("dnsproxy.upstream")
 			.information("upstream %s (%s): TLS check changed, reconnecting now", endpoint.url(), wanted);
@@ -160,29 +252,30 @@ size_t UpstreamPool::resetServers(const std::string& authName)
 
 bool UpstreamPool::healthy() const
 {
-	return std::any_of(_servers.begin(), _servers.end(), [](const auto& s) { return s->usable(); });
+	const auto& current = servers();
+	return std::any_of(current.begin(), current.end(), [](const Server* s) { return s->usable(); });
 }
 
-std::vector<size_t> UpstreamPool::order()
+std::vector<size_t> UpstreamPool::order(Roster& roster)
 {
-	return _selector.order(checkServers());
+	return roster.selector.order(checkServers(roster));
 }
 
-std::vector<bool> UpstreamPool::checkServers()
+std::vector<bool> UpstreamPool::checkServers(Roster& roster)
 {
-	std::vector<bool> connectable(_servers.size());
+	std::vector<bool> connectable(roster.servers.size());
 	bool anyUsable = false;
-	for (auto& server : _servers)
+	for (size_t i = 0; i < roster.servers.size(); ++i)
 	{
-		connectable[server->index] = server->connectable();
-		anyUsable = anyUsable || (connectable[server->index] && _selector.up(server->index));
+		connectable[i] = roster.servers[i]->connectable();
+		anyUsable = anyUsable || (connectable[i] && roster.selector.up(i));
 	}
 	// Nowhere else to go: queries and probes may connect during the back-off (at most every 250 ms).
-	for (auto& server : _servers)
+	for (Server* server : roster.servers)
 		for (auto& connection : server->connections)
 			connection->setLastResort(!anyUsable);
-	for (auto& server : _servers)
-		probeIfDue(*server);
+	for (size_t i = 0; i < roster.servers.size(); ++i)
+		probeIfDue(roster, i);
 	return connectable;
 }
 
@@ -224,17 +317,19 @@ void UpstreamPool::resolveParsed(std::vector<uint8_t>&& query, const dns::Messag
 
 void UpstreamPool::start(std::vector<uint8_t>&& query, const dns::MessageInfo& info, Callback done)
 {
-	auto prepared = prepareUpstreamQuery(std::move(query), info, _settings.keepalive, _settings.padding);
+	Roster& roster = *_roster.load(std::memory_order_acquire);
+	auto prepared = prepareUpstreamQuery(std::move(query), info, roster.settings.keepalive, roster.settings.padding);
 	if (!prepared)
 	{
 		done(UpstreamResult{UpstreamResult::Status::FAILED, {}});
 		return;
 	}
 	auto attempt = std::make_shared<Attempt>();
+	attempt->roster = &roster;
 	attempt->query = std::move(*prepared);
 	attempt->sent = SentQuestion::of(info);
 	attempt->done = std::move(done);
-	attempt->order = order();
+	attempt->order = order(roster);
 	tryNext(std::move(attempt));
 }
 
@@ -246,22 +341,24 @@ void UpstreamPool::tryNext(std::shared_ptr<Attempt> attempt)
 		done(UpstreamResult{attempt->lastStatus, {}});
 		return;
 	}
-	Server& server = *_servers[attempt->order[attempt->next++]];
+	const size_t index = attempt->order[attempt->next++];
+	Server& server = *attempt->roster->servers[index];
 	// The last server keeps a copy too: a silent stream there earns the query one more try.
 	std::vector<uint8_t> query =
 		attempt->silentRetried && attempt->next == attempt->order.size() ? std::move(attempt->query) : attempt->query;
 	auto sent = _clock();
 	pickConnection(server).submit(
-		std::move(query), attempt->sent, [this, attempt, &server, sent](UpstreamResult&& result) {
+		std::move(query), attempt->sent, [this, attempt, &server, index, sent](UpstreamResult&& result) {
 			auto now = _clock();
+			UpstreamSelector& selector = attempt->roster->selector;
 			if (result.status == UpstreamResult::Status::OK)
 			{
-				report(server, _selector.answered(server.index, sent, now));
+				report(server, selector.answered(index, sent, now));
 				Callback done = std::move(attempt->done);
 				done(std::move(result));
 				return;
 			}
-			report(server, _selector.failed(server.index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
+			report(server, selector.failed(index, result.status == UpstreamResult::Status::TIMEOUT, sent, now));
 			attempt->lastStatus = result.status;
 			if (result.silent && attempt->next == attempt->order.size() && !attempt->silentRetried)
 			{

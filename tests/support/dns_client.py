@@ -11,6 +11,10 @@
 #       N concurrent UDP clients ask the same question at once; prints JSON {"answered": n}
 #   dns_client.py trickle --port P --count N --min-gap-ms A --max-gap-ms B [--zone Z] [--budget-ms T]
 #       N queries spaced A..B ms apart (seeded); prints JSON {"answered": n, "late": n, "max_ms": m}
+#   dns_client.py hold --port P --name NAME --until FILE [--timeout S]
+#       opens ONE TCP connection, asks NAME, prints "first RCODE" and waits (up to --timeout) until
+#       FILE exists, then asks "again.NAME" on the same connection; prints JSON
+#       {"first": rcode, "second": rcode or "none", "error": text when the connection failed}
 #   dns_client.py one --port P --name NAME [--tcp] [--timeout S] [--edns] [--subnet A/N] [--nord] [--raw]
 #       one query; prints JSON {"rcode": "NOERROR", "ms": elapsed, "answer": [...], "options": [codes in the answer's OPT],
 #       "has_opt": bool, "tc": bool, "qr": bool, "rd": bool, "opcode": "QUERY", "id_ok": bool,
@@ -19,6 +23,7 @@
 #       datagram comes back, without dnspython's check that it answers the query.
 import argparse
 import json
+import os
 import random
 import socket
 import sys
@@ -99,6 +104,27 @@ def cmd_pipeline(a):
         seconds.append(time.monotonic() - t0)
     s.close()
     print(json.dumps({"answered": len(order), "order": order, "ids_ok": ok, "seconds": seconds}))
+
+
+def cmd_hold(a):
+    s = socket.create_connection(("127.0.0.1", a.port), timeout=a.timeout)
+    result = {"first": "none", "second": "none"}
+
+    def ask(name):
+        s.sendall(frame(make_query(name).to_wire()))
+        return dns.rcode.to_text(dns.message.from_wire(recv_frame(s)).rcode())
+
+    try:
+        result["first"] = ask(a.name)
+        print("first " + result["first"], flush=True)
+        deadline = time.monotonic() + a.timeout
+        while not os.path.exists(a.until) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        result["second"] = ask("again." + a.name)
+    except Exception as e:  # noqa: BLE001 - reported as data
+        result["error"] = str(e)
+    s.close()
+    print(json.dumps(result), flush=True)
 
 
 def cmd_load(a):
@@ -231,6 +257,11 @@ def main():
     p.add_argument("--min-gap-ms", type=float, default=1500)
     p.add_argument("--max-gap-ms", type=float, default=2500)
     p.add_argument("--budget-ms", type=float, default=500)
+    p = sub.add_parser("hold", parents=[port])
+    p.set_defaults(run=cmd_hold)
+    p.add_argument("--name", required=True)
+    p.add_argument("--until", required=True)
+    p.add_argument("--timeout", type=float, default=30)
     a = ap.parse_args()
     a.run(a)
 

@@ -28,6 +28,10 @@ class ServicesTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testAdminAddressInUseStopsLikeSigtermAndFlushesTheCache);
 	CPPUNIT_TEST(testListenerInUseStopsWhatRunsWithoutCacheFlush);
 	CPPUNIT_TEST(testSecondStopDoesNothing);
+	CPPUNIT_TEST(testReloadAppliesAndRecordsTheNewConfiguration);
+	CPPUNIT_TEST(testReloadWithAnUnreadableCaBundleChangesNothing);
+	CPPUNIT_TEST(testReloadOnAListenerInUseChangesNothing);
+	CPPUNIT_TEST(testReloadKeepsRestartOnlyKeysAndNamesThem);
 	CPPUNIT_TEST_SUITE_END();
 
 public:
@@ -79,7 +83,84 @@ public:
 		CPPUNIT_ASSERT(Steps({"frontend", "upstreams", "cache flush", "storage"}) == services.stoppedSteps());
 	}
 
+	void testReloadAppliesAndRecordsTheNewConfiguration()
+	{
+		StorageTestDir dir;
+		app::Services services(config(dir, ANY_PORT, ""), mapped());
+		services.open();
+		services.start();
+		app::Config next = services.config();
+		next.upstream.servers.front().address = "127.0.0.2";
+		next.upstream.strategy = upstream::SelectionStrategy::ROUND_ROBIN;
+		CPPUNIT_ASSERT(services.reload(next).empty());
+		CPPUNIT_ASSERT_EQUAL(std::string("tcp+tls://127.0.0.2:853"), services.upstreamTarget());
+		CPPUNIT_ASSERT(upstream::SelectionStrategy::ROUND_ROBIN == services.config().upstream.strategy);
+		services.stop();
+	}
+
+	void testReloadWithAnUnreadableCaBundleChangesNothing()
+	{
+		StorageTestDir dir;
+		app::Services services(config(dir, ANY_PORT, ""), mapped());
+		services.open();
+		services.start();
+		app::Config next = services.config();
+		next.upstream.servers.front().address = "127.0.0.2";
+		next.tls.caFile = dir.file("no-such-ca.pem");
+		CPPUNIT_ASSERT_EQUAL(std::string("tls.ca_file: "), reloadError(services, next).substr(0, 13));
+		CPPUNIT_ASSERT_EQUAL(std::string("tcp+tls://127.0.0.1:853"), services.upstreamTarget());
+		CPPUNIT_ASSERT(services.config().tls.caFile != next.tls.caFile);
+		services.stop();
+	}
+
+	void testReloadOnAListenerInUseChangesNothing()
+	{
+		StorageTestDir dir;
+		Poco::Net::ServerSocket busy(Poco::Net::SocketAddress("127.0.0.1", 0));
+		app::Services services(config(dir, ANY_PORT, ""), mapped());
+		services.open();
+		services.start();
+		app::Config next = services.config();
+		next.upstream.servers.front().address = "127.0.0.2";
+		next.server.listen.front().port = busy.address().port();
+		CPPUNIT_ASSERT_EQUAL(std::string("server.listen: "), reloadError(services, next).substr(0, 15));
+		CPPUNIT_ASSERT_EQUAL(std::string("tcp+tls://127.0.0.1:853"), services.upstreamTarget());
+		CPPUNIT_ASSERT_EQUAL(uint16_t(0), services.config().server.listen.front().port);
+		services.stop();
+	}
+
+	void testReloadKeepsRestartOnlyKeysAndNamesThem()
+	{
+		StorageTestDir dir;
+		app::Services services(config(dir, ANY_PORT, ""), mapped());
+		services.open();
+		services.start();
+		app::Config next = services.config();
+		const auto running = next.cache.maxEntries;
+		next.cache.maxEntries = running + 1;
+		next.cache.minTtl = 60; // reloadable
+		CPPUNIT_ASSERT(Steps({"cache.max_entries"}) == services.reload(next));
+		CPPUNIT_ASSERT_EQUAL(running, services.config().cache.maxEntries);
+		CPPUNIT_ASSERT_EQUAL(uint32_t(60), services.config().cache.minTtl);
+		services.stop();
+	}
+
 private:
+	/// reload()'s StartError message; fails the test when reload() succeeds.
+	static std::string reloadError(app::Services& services, const app::Config& next)
+	{
+		try
+		{
+			services.reload(next);
+		}
+		catch (const app::StartError& e)
+		{
+			return e.what();
+		}
+		CPPUNIT_FAIL("reload() succeeded");
+		return {};
+	}
+
 	/// `listen` and `admin` as host:port, port 0 allowed (the loader wants a real port, so the
 	/// addresses are set after loading); an empty `admin` turns the admin server off.
 	static app::Config config(const StorageTestDir& dir, const Poco::Net::SocketAddress& listen,
