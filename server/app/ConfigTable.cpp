@@ -293,6 +293,13 @@ ConfigKey choice(const char* section, const char* name, const char* def, S Confi
 			[=, &choices](const Config& c) { return choiceName((c.*part).*field, choices); }};
 }
 
+/// A key that a reload (SIGHUP) does not apply: it keeps its running value until a restart.
+ConfigKey restartOnly(ConfigKey key)
+{
+	key.reloadable = false;
+	return key;
+}
+
 template <typename T, typename Text> std::string listOf(const std::vector<T>& items, const Text& textOf)
 {
 	std::vector<std::string> texts;
@@ -324,18 +331,18 @@ std::vector<ConfigKey> makeTable()
 		 [](const C& c) { return listOf(c.server.allow, [](const Cidr& n) { return n.text; }); }},
 		number("server", "tcp_idle_timeout_ms", "10000", &C::server, &ServerConfig::tcpIdleTimeoutMs, 1, MAX_MS),
 		number("server", "max_tcp_connections", "1024", &C::server, &ServerConfig::maxTcpConnections, 1, 1000000),
-		number("server", "max_pending", "10000", &C::server, &ServerConfig::maxPending, 1, 10000000),
-		number("server", "udp_payload_size", "1232", &C::server, &ServerConfig::udpPayloadSize, MIN_UDP_PAYLOAD,
-			   MAX_UDP_PAYLOAD),
+		restartOnly(number("server", "max_pending", "10000", &C::server, &ServerConfig::maxPending, 1, 10000000)),
+		restartOnly(number("server", "udp_payload_size", "1232", &C::server, &ServerConfig::udpPayloadSize,
+						   MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD)),
 		number("server", "threads", "0", &C::server, &ServerConfig::threads, 0, 256),
 		number("server", "udp_batch_wait_us", "200", &C::server, &ServerConfig::udpBatchWaitUs, 0, 10000),
-		{keys::SERVER_USER.section, keys::SERVER_USER.name, "",
-		 [](C& c, K k, K v) {
-			 if (!v.empty() && !Privileges::lookup(v))
-				 fail(k, "no user " + quoted(v) + " on this system");
-			 c.server.user = v;
-		 },
-		 [](const C& c) { return c.server.user; }},
+		restartOnly(ConfigKey{keys::SERVER_USER.section, keys::SERVER_USER.name, "",
+							  [](C& c, K k, K v) {
+								  if (!v.empty() && !Privileges::lookup(v))
+									  fail(k, "no user " + quoted(v) + " on this system");
+								  c.server.user = v;
+							  },
+							  [](const C& c) { return c.server.user; }}),
 
 		{"upstream", "servers", "1.1.1.1:853#cloudflare-dns.com, 1.0.0.1:853#cloudflare-dns.com",
 		 [](C& c, K k, K v) { c.upstream.servers = toServers(k, v); },
@@ -363,28 +370,31 @@ std::vector<ConfigKey> makeTable()
 		flag("tls", "session_resumption", "true", &C::tls, &TlsConfig::sessionResumption),
 		choice("tls", "min_version", "1.2", &C::tls, &TlsConfig::minVersion, TLS_VERSIONS),
 
-		flag("cache", "enabled", "true", &C::cache, &CacheConfig::enabled),
-		number("cache", "max_entries", "100000", &C::cache, &CacheConfig::maxEntries, 1, 100000000),
+		restartOnly(flag("cache", "enabled", "true", &C::cache, &CacheConfig::enabled)),
+		restartOnly(number("cache", "max_entries", "100000", &C::cache, &CacheConfig::maxEntries, 1, 100000000)),
 		number("cache", "min_ttl", "0", &C::cache, &CacheConfig::minTtl, 0, MAX_SECONDS),
 		number("cache", "max_ttl", "86400", &C::cache, &CacheConfig::maxTtl, 0, MAX_SECONDS),
 		number("cache", "negative_ttl", "900", &C::cache, &CacheConfig::negativeTtl, 0, MAX_SECONDS),
-		flag("cache", "serve_stale", "true", &C::cache, &CacheConfig::serveStale),
-		number("cache", "stale_answer_ttl", "30", &C::cache, &CacheConfig::staleAnswerTtl, 0, MAX_SECONDS),
-		number("cache", "max_stale", "86400", &C::cache, &CacheConfig::maxStale, 0, MAX_SECONDS),
-		flag("cache", "prefetch", "true", &C::cache, &CacheConfig::prefetch),
+		restartOnly(flag("cache", "serve_stale", "true", &C::cache, &CacheConfig::serveStale)),
+		restartOnly(number("cache", "stale_answer_ttl", "30", &C::cache, &CacheConfig::staleAnswerTtl, 0, MAX_SECONDS)),
+		restartOnly(number("cache", "max_stale", "86400", &C::cache, &CacheConfig::maxStale, 0, MAX_SECONDS)),
+		restartOnly(flag("cache", "prefetch", "true", &C::cache, &CacheConfig::prefetch)),
 
-		string(keys::STORAGE_PATH.section, keys::STORAGE_PATH.name, "/var/lib/dnsproxy/dnsproxy.db", &C::storage,
-			   &StorageConfig::path),
-		number("storage", "flush_interval_ms", "5000", &C::storage, &StorageConfig::flushIntervalMs, 100, MAX_MS),
+		restartOnly(string(keys::STORAGE_PATH.section, keys::STORAGE_PATH.name, "/var/lib/dnsproxy/dnsproxy.db",
+						   &C::storage, &StorageConfig::path)),
+		restartOnly(
+			number("storage", "flush_interval_ms", "5000", &C::storage, &StorageConfig::flushIntervalMs, 100, MAX_MS)),
 
-		{keys::FLEET_REDIS.section, keys::FLEET_REDIS.name, "", [](C& c, K, K v) { c.fleet.redis = v; },
-		 [](const C& c) { return redactRedis(c.fleet.redis); }},
-		string("fleet", "key_prefix", "dnsproxy:", &C::fleet, &FleetConfig::keyPrefix),
-		number("fleet", "timeout_ms", "50", &C::fleet, &FleetConfig::timeoutMs, 1, 60000),
-		string(keys::FLEET_CA_FILE.section, keys::FLEET_CA_FILE.name, "", &C::fleet, &FleetConfig::caFile),
-		{"fleet", "secret", "", [](C& c, K k, K v) { c.fleet.secret = toSecret(k, v); },
-		 // The secret itself never leaves the process.
-		 [](const C& c) { return std::string(c.fleet.secret.empty() ? "" : ConfigLoader::TOKEN_SET); }},
+		restartOnly(ConfigKey{keys::FLEET_REDIS.section, keys::FLEET_REDIS.name, "",
+							  [](C& c, K, K v) { c.fleet.redis = v; },
+							  [](const C& c) { return redactRedis(c.fleet.redis); }}),
+		restartOnly(string("fleet", "key_prefix", "dnsproxy:", &C::fleet, &FleetConfig::keyPrefix)),
+		restartOnly(number("fleet", "timeout_ms", "50", &C::fleet, &FleetConfig::timeoutMs, 1, 60000)),
+		restartOnly(string(keys::FLEET_CA_FILE.section, keys::FLEET_CA_FILE.name, "", &C::fleet, &FleetConfig::caFile)),
+		restartOnly(
+			ConfigKey{"fleet", "secret", "", [](C& c, K k, K v) { c.fleet.secret = toSecret(k, v); },
+					  // The secret itself never leaves the process.
+					  [](const C& c) { return std::string(c.fleet.secret.empty() ? "" : ConfigLoader::TOKEN_SET); }}),
 
 		string(keys::ADMIN_LISTEN.section, keys::ADMIN_LISTEN.name, "127.0.0.1:8053", &C::admin, &AdminConfig::listen),
 		{keys::ADMIN_TOKEN.section, keys::ADMIN_TOKEN.name, "", [](C& c, K, K v) { c.admin.token = v; },

@@ -22,6 +22,8 @@ struct ConfigKey
 	std::function<void(Config& config, const std::string& key, const std::string& value)> parse;
 	/// The field as --check-config prints it (the admin token as "(set)").
 	std::function<std::string(const Config& config)> print;
+	/// False for keys a reload (SIGHUP) leaves at their running value until a restart.
+	bool reloadable = true;
 
 	std::string fullName() const
 	{

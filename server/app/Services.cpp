@@ -59,23 +59,6 @@ bool sameTls(const TlsConfig& a, const TlsConfig& b)
 		   a.sessionResumption == b.sessionResumption && a.minVersion == b.minVersion;
 }
 
-/// Keys a reload does not apply (SPEC 2 lists what it does): they keep their running value.
-const char* const RESTART_KEYS[] = {"server.max_pending",
-									"server.udp_payload_size",
-									"server.user",
-									"cache.enabled",
-									"cache.max_entries",
-									"cache.serve_stale",
-									"cache.stale_answer_ttl",
-									"cache.max_stale",
-									"cache.prefetch",
-									"storage.path",
-									"storage.flush_interval_ms",
-									"fleet.redis",
-									"fleet.key_prefix",
-									"fleet.timeout_ms",
-									"fleet.ca_file",
-									"fleet.secret"};
 } // namespace
 
 Services::Services(const Config& config, MappedSettings mapped):
@@ -393,7 +376,7 @@ std::vector<std::string> Services::reload(const Config& requested)
 	for (const auto& key : configKeys())
 	{
 		const std::string name = key.fullName();
-		if (std::find(std::begin(RESTART_KEYS), std::end(RESTART_KEYS), name) == std::end(RESTART_KEYS))
+		if (key.reloadable)
 			continue;
 		const std::string running = key.print(_config);
 		if (key.print(next) == running)
