@@ -41,6 +41,15 @@ health_rc()
 	"$DNSPROXY_BIN" --health "$@" >"$HEALTH_OUT" 2>&1 || rc=$?
 	echo "$rc"
 }
+# healthy_proxy NAME PORT ADMIN [PROTOCOLS] WHAT: starts a proxy from $TEST_TMP/NAME.ini (health_ini);
+# --health with that file must exit 0 within 5 s ("WHAT: --health exits 0").
+healthy_proxy()
+{
+	local name=$1 what=${*: -1}
+	health_ini "$TEST_TMP/$name.ini" "$2" "$3" "${@:4:$# - 4}"
+	start_dnsproxy "$TEST_TMP/$name.log" -c "$TEST_TMP/$name.ini"
+	assert_eq 0 "$(health_timed 5 -c "$TEST_TMP/$name.ini")" "$what: --health exits 0"
+}
 # health_timed SECONDS ARGS...: fails unless --health ARGS... returns within SECONDS.
 health_timed()
 {
@@ -56,9 +65,7 @@ health_timed()
 # 1. Admin API on its usual port.
 P1=$(pick_port)
 A1=$(pick_port)
-health_ini "$TEST_TMP/admin.ini" "$P1" "127.0.0.1:$A1"
-start_dnsproxy "$TEST_TMP/admin.log" -c "$TEST_TMP/admin.ini"
-assert_eq 0 "$(health_timed 5 -c "$TEST_TMP/admin.ini")" "admin on: --health exits 0"
+healthy_proxy admin "$P1" "127.0.0.1:$A1" "admin on"
 assert_eq 0 "$(health_rc --ready -c "$TEST_TMP/admin.ini")" "admin on: --health --ready exits 0 while the upstream is usable"
 assert_contains "$(cat "$HEALTH_OUT")" "/health: 200" "admin on: it asked GET /health on [admin] listen"
 # Liveness and readiness part when no upstream is usable: stop the upstream, let a query fail.
@@ -77,18 +84,14 @@ assert_eq 1 "$(health_timed 5 -c "$TEST_TMP/admin.ini")" "proxy not running (adm
 # 3. Admin API on another address and port: the probe follows the file.
 P2=$(pick_port)
 A2=$(pick_port)
-health_ini "$TEST_TMP/moved.ini" "$P2" "127.0.0.1:$A2"
-start_dnsproxy "$TEST_TMP/moved.log" -c "$TEST_TMP/moved.ini"
-assert_eq 0 "$(health_timed 5 -c "$TEST_TMP/moved.ini")" "admin on port $A2: --health exits 0"
+healthy_proxy moved "$P2" "127.0.0.1:$A2" "admin on port $A2"
 assert_contains "$(cat "$HEALTH_OUT")" ":$A2/health" "it asked the moved admin address"
 assert_eq 1 "$(health_rc -c "$TEST_TMP/admin.ini")" "control: the first file's address (nothing there now) is unhealthy"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
 # 4. Admin API off: one DNS query to the first listener.
 P3=$(pick_port)
-health_ini "$TEST_TMP/noadmin.ini" "$P3" ""
-start_dnsproxy "$TEST_TMP/noadmin.log" -c "$TEST_TMP/noadmin.ini"
-assert_eq 0 "$(health_timed 5 -c "$TEST_TMP/noadmin.ini")" "admin off: --health exits 0 (DNS probe)"
+healthy_proxy noadmin "$P3" "" "admin off (DNS probe)"
 assert_contains "$(cat "$HEALTH_OUT")" "udp://127.0.0.1:$P3" "admin off: it asked the first listener over UDP"
 assert_eq 0 "$(health_rc --ready -c "$TEST_TMP/noadmin.ini")" "admin off: --health --ready exits 0 (the upstream answers . NS)"
 stop_pid "$DNSPROXY_PID" dnsproxy
@@ -96,8 +99,6 @@ assert_eq 1 "$(health_timed 5 -c "$TEST_TMP/noadmin.ini")" "proxy not running (a
 
 # 5. Admin off and TCP only: the probe uses TCP.
 P4=$(pick_port)
-health_ini "$TEST_TMP/tcp.ini" "$P4" "" tcp
-start_dnsproxy "$TEST_TMP/tcp.log" -c "$TEST_TMP/tcp.ini"
-assert_eq 0 "$(health_timed 5 -c "$TEST_TMP/tcp.ini")" "admin off, TCP only: --health exits 0"
+healthy_proxy tcp "$P4" "" tcp "admin off, TCP only"
 assert_contains "$(cat "$HEALTH_OUT")" "tcp://127.0.0.1:$P4" "admin off, TCP only: it asked over TCP"
 stop_pid "$DNSPROXY_PID" dnsproxy

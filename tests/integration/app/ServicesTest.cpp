@@ -85,67 +85,67 @@ public:
 
 	void testReloadAppliesAndRecordsTheNewConfiguration()
 	{
-		StorageTestDir dir;
-		app::Services services(config(dir, ANY_PORT, ""), mapped());
-		services.open();
-		services.start();
-		app::Config next = services.config();
+		Started started;
+		auto& [dir, services, next] = started;
 		next.upstream.servers.front().address = "127.0.0.2";
 		next.upstream.strategy = upstream::SelectionStrategy::ROUND_ROBIN;
 		CPPUNIT_ASSERT(services.reload(next).empty());
 		CPPUNIT_ASSERT_EQUAL(std::string("tcp+tls://127.0.0.2:853"), services.upstreamTarget());
 		CPPUNIT_ASSERT(upstream::SelectionStrategy::ROUND_ROBIN == services.config().upstream.strategy);
-		services.stop();
 	}
 
 	void testReloadWithAnUnreadableCaBundleChangesNothing()
 	{
-		StorageTestDir dir;
-		app::Services services(config(dir, ANY_PORT, ""), mapped());
-		services.open();
-		services.start();
-		app::Config next = services.config();
+		Started started;
+		auto& [dir, services, next] = started;
 		next.upstream.servers.front().address = "127.0.0.2";
 		next.tls.caFile = dir.file("no-such-ca.pem");
 		CPPUNIT_ASSERT_EQUAL(std::string("tls.ca_file: "), reloadError(services, next).substr(0, 13));
 		CPPUNIT_ASSERT_EQUAL(std::string("tcp+tls://127.0.0.1:853"), services.upstreamTarget());
 		CPPUNIT_ASSERT(services.config().tls.caFile != next.tls.caFile);
-		services.stop();
 	}
 
 	void testReloadOnAListenerInUseChangesNothing()
 	{
-		StorageTestDir dir;
 		Poco::Net::ServerSocket busy(Poco::Net::SocketAddress("127.0.0.1", 0));
-		app::Services services(config(dir, ANY_PORT, ""), mapped());
-		services.open();
-		services.start();
-		app::Config next = services.config();
+		Started started;
+		auto& [dir, services, next] = started;
 		next.upstream.servers.front().address = "127.0.0.2";
 		next.server.listen.front().port = busy.address().port();
 		CPPUNIT_ASSERT_EQUAL(std::string("server.listen: "), reloadError(services, next).substr(0, 15));
 		CPPUNIT_ASSERT_EQUAL(std::string("tcp+tls://127.0.0.1:853"), services.upstreamTarget());
 		CPPUNIT_ASSERT_EQUAL(uint16_t(0), services.config().server.listen.front().port);
-		services.stop();
 	}
 
 	void testReloadKeepsRestartOnlyKeysAndNamesThem()
 	{
-		StorageTestDir dir;
-		app::Services services(config(dir, ANY_PORT, ""), mapped());
-		services.open();
-		services.start();
-		app::Config next = services.config();
+		Started started;
+		auto& [dir, services, next] = started;
 		const auto running = next.cache.maxEntries;
 		next.cache.maxEntries = running + 1;
 		next.cache.minTtl = 60; // reloadable
 		CPPUNIT_ASSERT(Steps({"cache.max_entries"}) == services.reload(next));
 		CPPUNIT_ASSERT_EQUAL(running, services.config().cache.maxEntries);
 		CPPUNIT_ASSERT_EQUAL(uint32_t(60), services.config().cache.minTtl);
-		services.stop();
 	}
 
 private:
+	/// A started Services on a temporary database and a copy of its configuration for reload() to
+	/// start from (the destructor of Services stops it).
+	struct Started
+	{
+		StorageTestDir dir;
+		app::Services services{config(dir, ANY_PORT, ""), mapped()};
+		app::Config next;
+
+		Started()
+		{
+			services.open();
+			services.start();
+			next = services.config();
+		}
+	};
+
 	/// reload()'s StartError message; fails the test when reload() succeeds.
 	static std::string reloadError(app::Services& services, const app::Config& next)
 	{

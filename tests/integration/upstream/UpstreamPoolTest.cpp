@@ -35,11 +35,8 @@ public:
 
 	void testReconfigureKeepsTheConnectionOfAServerThatStays()
 	{
-		FakeDotServer a;
-		FakeDotServer b;
-		auto context = makeContext();
-		upstream::UpstreamPool pool(settings({&a}), context);
-		CPPUNIT_ASSERT(ask(pool, "one.zone.example"));
+		PoolOverA fixture;
+		auto& [a, b, context, pool] = fixture;
 		const stats::UpstreamStats* before = &pool.servers().front()->stats;
 
 		pool.reconfigure(settings({&a, &b}), context);
@@ -53,11 +50,8 @@ public:
 
 	void testReconfigureSendsTheNextQueryToTheNewServers()
 	{
-		FakeDotServer a;
-		FakeDotServer b;
-		auto context = makeContext();
-		upstream::UpstreamPool pool(settings({&a}), context);
-		CPPUNIT_ASSERT(ask(pool, "one.zone.example"));
+		PoolOverA fixture;
+		auto& [a, b, context, pool] = fixture;
 		pool.reconfigure(settings({&b}), context);
 		CPPUNIT_ASSERT(ask(pool, "two.zone.example"));
 		CPPUNIT_ASSERT_EQUAL(uint64_t(1), a.queriesReceived());
@@ -78,11 +72,8 @@ public:
 
 	void testDroppedServerComesBackWithItsConnection()
 	{
-		FakeDotServer a;
-		FakeDotServer b;
-		auto context = makeContext();
-		upstream::UpstreamPool pool(settings({&a}), context);
-		CPPUNIT_ASSERT(ask(pool, "one.zone.example"));
+		PoolOverA fixture;
+		auto& [a, b, context, pool] = fixture;
 		pool.reconfigure(settings({&b}), context);
 		pool.reconfigure(settings({&a}), context); // back before its connection was stopped
 		CPPUNIT_ASSERT(ask(pool, "two.zone.example"));
@@ -91,6 +82,20 @@ public:
 	}
 
 private:
+	/// Servers a and b, and a pool over a alone that has answered one query.
+	struct PoolOverA
+	{
+		FakeDotServer a;
+		FakeDotServer b;
+		Poco::Net::Context::Ptr context = makeContext();
+		upstream::UpstreamPool pool{settings({&a}), context};
+
+		PoolOverA()
+		{
+			CPPUNIT_ASSERT(ask(pool, "one.zone.example"));
+		}
+	};
+
 	static Poco::Net::Context::Ptr makeContext()
 	{
 		upstream::TlsSettings tls;
