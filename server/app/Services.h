@@ -168,6 +168,26 @@ private:
 	std::unique_ptr<admin::AdminServer> makeAdmin(const Config& config);
 	Poco::Net::Context::Ptr makeContext(const TlsConfig& tls) const;
 
+	/// Modification time of `path`, 0 when it cannot be read: a CA bundle replaced in place is
+	/// loaded again by a reload even when tls.ca_file names the same file.
+	static std::time_t modified(const std::string& path);
+
+	/// What a reload built before changing anything (ServicesReload.cpp).
+	struct PreparedReload
+	{
+		Poco::Net::Context::Ptr context;
+		std::time_t caFileChanged = 0;
+		std::unique_ptr<frontend::Frontend> frontend; ///< null: the listeners stay
+		bool adminMoved = false;                      ///< another address (or none)
+		bool adminChanged = false;                    ///< address or token
+		std::unique_ptr<admin::AdminServer> admin;    ///< bound when the address moved
+	};
+	std::vector<std::string> keepRestartOnlyKeys(Config& next) const;
+	PreparedReload prepareReload(const Config& next);
+	std::unique_ptr<frontend::Frontend> rebindFrontend(const Config& next);
+	void applyReload(const Config& next, PreparedReload prepared);
+	void replaceAdmin(const Config& next, PreparedReload& prepared);
+
 	Config _config;
 	MappedSettings _mapped;
 	std::time_t _caFileChanged = 0; ///< modification time of tls.ca_file when it was loaded
