@@ -11,6 +11,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace dnsproxy::fleet
 {
@@ -63,7 +65,13 @@ public:
 private:
 	void run();
 	bool subscribe();
+	/// Merges what Redis holds: every pins hash, each field through applyStoredPin().
 	void resync();
+	/// The keys of all pins hashes (SCAN over the pins pattern, on `_scan`).
+	std::vector<std::string> scanPinsKeys();
+	/// One hash field of `key` (pins of `name`): checks the value's source and tag, then delivers it.
+	void applyStoredPin(const std::string& key, const std::string& name, const Poco::Redis::RedisType::Ptr& field,
+						const Poco::Redis::RedisType::Ptr& stored);
 	/// True when the reply was a channel message (or a subscribe confirmation), i.e. the PONG
 	/// is still to come.
 	bool handle(const Poco::Redis::RedisType::Ptr& reply);

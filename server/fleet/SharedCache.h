@@ -61,6 +61,16 @@ private:
 
 	void run();
 	void ask(RedisConnection& connection, std::vector<Lookup>& batch);
+	/// Answers as a miss every lookup of `batch` that waited timeout_ms already or finds the
+	/// breaker open; returns the others.
+	std::vector<Lookup> stillWaiting(std::vector<Lookup>& batch);
+	/// One pipelined GET and PTTL per lookup, within timeout_ms of the oldest one's queueing;
+	/// false (the failure recorded) when Redis did not answer.
+	bool fetch(RedisConnection& connection, const std::vector<Lookup>& asking,
+			   std::vector<Poco::Redis::RedisType::Ptr>& replies);
+	/// The answer to serve for `key` from its GET and PTTL replies read at `wallMs`; nullopt is a miss.
+	std::optional<std::vector<uint8_t>> answerOf(const std::string& key, const Poco::Redis::RedisType::Ptr& valueReply,
+												 const Poco::Redis::RedisType::Ptr& pttlReply, int64_t wallMs);
 
 	FleetContext& _context;
 	RedisWriter& _writer;
