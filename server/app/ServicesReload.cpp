@@ -95,7 +95,7 @@ Services::PreparedReload Services::prepareReload(const Config& next)
 }
 
 /// A new front end bound beside the running one (SO_REUSEPORT) when a listener key changed, else
-/// null. Throws StartError naming server.listen when it cannot bind.
+/// null. Throws StartError naming the listen key when it cannot bind.
 std::unique_ptr<frontend::Frontend> Services::rebindFrontend(const Config& next)
 {
 	const frontend::FrontendSettings running = frontendSettings(_config);

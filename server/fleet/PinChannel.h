@@ -27,7 +27,7 @@ namespace dnsproxy::fleet
 /// arrive too. Poco::Redis cannot wait for a message without a read timeout that breaks its
 /// stream, so the thread sends PING every 100 ms and reads until the PONG, applying the messages
 /// queued before it: events from other proxies are applied within about 100 ms, and a dead
-/// connection is noticed within timeout_ms. The thread follows the breaker: it stays away while
+/// connection is noticed within timeoutMs. The thread follows the breaker: it stays away while
 /// it is open and subscribes again (with a resync) once it has closed.
 ///
 /// Signed (SPEC 4b; only started with a fleet secret): every channel message ends with an

@@ -146,7 +146,7 @@ bool SharedCache::fetch(RedisConnection& connection, const std::vector<Lookup>& 
 		commands.push_back(std::move(get));
 		commands.push_back(std::move(pttl));
 	}
-	// The client that has waited longest gets no more than timeout_ms from Redis in all,
+	// The client that has waited longest gets no more than timeoutMs from Redis in all,
 	// a reconnect (TLS handshake, AUTH) included.
 	auto oldest = asking.front().queued;
 	for (const auto& lookup : asking)
