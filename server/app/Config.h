@@ -119,7 +119,7 @@ struct FleetConfig
 	std::string redis; ///< empty = off
 	std::string keyPrefix;
 	uint32_t timeoutMs = 0;
-	std::string caFile; ///< for rediss://; empty = tls.ca_file
+	std::string caFile; ///< for rediss://; empty = the [tls] CA file
 	std::string secret; ///< HMAC key (read from the file for "@/path"); empty = unsigned, pins not shared
 };
 

@@ -53,6 +53,7 @@ struct KeyName
 namespace keys
 {
 extern const KeyName SERVER_LISTEN;
+extern const KeyName SERVER_ALLOW;
 extern const KeyName SERVER_USER;
 extern const KeyName TLS_CA_FILE;
 extern const KeyName STORAGE_PATH;

@@ -2,6 +2,7 @@
 #include "app/HealthProbe.h"
 
 #include "app/ConfigLoader.h"
+#include "app/ConfigTable.h"
 #include "dns/Constants.h"
 #include "dns/Header.h"
 #include "dns/MessageWriter.h"
@@ -84,7 +85,7 @@ HealthProbe::Result HealthProbe::askAdmin(const Config& config, bool ready, std:
 {
 	auto where = ConfigLoader::parseHostPort(config.admin.listen, 8053);
 	if (!where)
-		return {false, "admin.listen: cannot read '" + config.admin.listen + "'"};
+		return {false, keys::ADMIN_LISTEN.dotted() + ": cannot read '" + config.admin.listen + "'"};
 	const std::string host = reachable(where->host);
 	const std::string url =
 		"http://" + (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(where->port);
@@ -107,7 +108,7 @@ HealthProbe::Result HealthProbe::askAdmin(const Config& config, bool ready, std:
 HealthProbe::Result HealthProbe::askDns(const Config& config, bool ready, std::chrono::milliseconds budget)
 {
 	if (config.server.listen.empty())
-		return {false, "server.listen: no listener to ask"};
+		return {false, keys::SERVER_LISTEN.dotted() + ": no listener to ask"};
 	const ListenAddress& first = config.server.listen.front();
 	const Poco::Net::SocketAddress address(reachable(first.host), first.port);
 	std::random_device random;

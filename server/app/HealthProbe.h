@@ -13,13 +13,13 @@ namespace dnsproxy::app
 /// HEALTHCHECKs and orchestrator probes. It reads nothing but the configuration and opens no
 /// file: it only talks to the running instance, within `budget` in total.
 ///
-/// - Admin API on ([admin] listen): GET /health on that address (a wildcard address is asked on
+/// - Admin API on: GET /health on that address (a wildcard address is asked on
 ///   loopback), with the token when one is configured. Liveness: any answer of the admin API's
 ///   /health, 200 or 503, means the process serves. Readiness (`ready`): only 200, i.e. at least
 ///   one upstream is usable.
-/// - Admin API off: one DNS message to the first [server] listen address (UDP when enabled, else
+/// - Admin API off: one DNS message to the first listen address (UDP when enabled, else
 ///   TCP; a wildcard address is asked on loopback). Liveness: a query with opcode STATUS, which the
-///   proxy answers itself (NOTIMP, or REFUSED outside [server] allow) without any upstream.
+///   proxy answers itself (NOTIMP, or REFUSED outside the allow list) without any upstream.
 ///   Readiness: ". IN NS" with RD; any answer but SERVFAIL means an upstream (or the cache) answers.
 ///
 /// Threading: a plain function of the calling thread.

@@ -90,7 +90,7 @@ public:
 	/// left as it is; an approval makes it approved; a forget removes learned and approved ones.
 	void applyRemote(const fleet::PinEvent& event);
 
-	/// SIGHUP reload: [tls] pins and pin_policy from `config` replace the configured ones (the
+	/// SIGHUP reload: the configured pins and pin policy of `config` replace the configured ones (the
 	/// store's configured rows follow). Connections already open keep the key they were accepted
 	/// with; the next handshake is checked against the new pins.
 	void reconfigure(const TlsConfig& config);

@@ -31,36 +31,6 @@
 namespace dnsproxy::app
 {
 
-namespace
-{
-/// Modification time of `path`, 0 when it cannot be read: a CA bundle replaced in place is
-/// loaded again by a reload even when tls.ca_file names the same file.
-std::time_t modified(const std::string& path)
-{
-	try
-	{
-		return Poco::File(path).getLastModified().epochTime();
-	}
-	catch (const Poco::Exception&)
-	{
-		return 0;
-	}
-}
-
-bool sameTls(const TlsConfig& a, const TlsConfig& b)
-{
-	auto digests = [](const TlsConfig& c) {
-		std::vector<std::string> out;
-		for (const auto& pin : c.pins)
-			out.push_back(pin.name + ":" + pin.sha256Base64);
-		return out;
-	};
-	return a.profile == b.profile && a.caFile == b.caFile && digests(a) == digests(b) && a.pinPolicy == b.pinPolicy &&
-		   a.sessionResumption == b.sessionResumption && a.minVersion == b.minVersion;
-}
-
-} // namespace
-
 Services::Services(const Config& config, MappedSettings mapped):
 	_config(config),
 	_mapped(std::move(mapped))
@@ -70,6 +40,18 @@ Services::Services(const Config& config, MappedSettings mapped):
 Services::~Services()
 {
 	stop();
+}
+
+std::time_t Services::modified(const std::string& path)
+{
+	try
+	{
+		return Poco::File(path).getLastModified().epochTime();
+	}
+	catch (const Poco::Exception&)
+	{
+		return 0;
+	}
 }
 
 void Services::open()
@@ -366,118 +348,6 @@ std::unique_ptr<admin::AdminServer> Services::makeAdmin(const Config& config)
 		throw StartError(keys::ADMIN_LISTEN.dotted() + ": " + e.what()); // nothing bound, nothing to stop
 	}
 	return server;
-}
-
-std::vector<std::string> Services::reload(const Config& requested)
-{
-	Config next = requested;
-	// Keys that need a restart keep their running value, so _config stays what really runs.
-	std::vector<std::string> restartOnly;
-	for (const auto& key : configKeys())
-	{
-		const std::string name = key.fullName();
-		if (key.reloadable)
-			continue;
-		const std::string running = key.print(_config);
-		if (key.print(next) == running)
-			continue;
-		restartOnly.push_back(name);
-		key.parse(next, name, running);
-	}
-
-	// 1. Everything that can fail, before anything changes.
-	Poco::Net::Context::Ptr context = _context;
-	const std::time_t caFileChanged = modified(next.tls.caFile);
-	const bool tlsChanged = !sameTls(next.tls, _config.tls) || caFileChanged != _caFileChanged;
-	if (tlsChanged)
-		context = makeContext(next.tls); // a [tls] change reconnects every server with the new rules
-
-	const frontend::FrontendSettings oldFrontend = frontendSettings(_config);
-	frontend::FrontendSettings newFrontend = frontendSettings(next);
-	const bool frontendChanged = newFrontend.listen != oldFrontend.listen || newFrontend.udp != oldFrontend.udp ||
-								 newFrontend.tcp != oldFrontend.tcp || newFrontend.threads != oldFrontend.threads ||
-								 newFrontend.tcpLimits.idleTimeoutMs != oldFrontend.tcpLimits.idleTimeoutMs ||
-								 newFrontend.maxTcpConnections != oldFrontend.maxTcpConnections ||
-								 newFrontend.udpBatchWaitUs != oldFrontend.udpBatchWaitUs;
-	std::unique_ptr<frontend::Frontend> frontend;
-	if (frontendChanged)
-	{
-		newFrontend.heldByUs = oldFrontend.listen;
-		frontend = std::make_unique<frontend::Frontend>(newFrontend, *_pipeline, *_frontendStats);
-		try
-		{
-			frontend->start();
-		}
-		catch (const frontend::BindError& e)
-		{
-			frontend->stop();
-			throw StartError(keys::SERVER_LISTEN.dotted() + ": " + e.what());
-		}
-	}
-	const bool adminMoved = next.admin.listen != _config.admin.listen;
-	const bool adminChanged = adminMoved || next.admin.token != _config.admin.token;
-	std::unique_ptr<admin::AdminServer> admin;
-	if (adminMoved)
-	{
-		try
-		{
-			admin = makeAdmin(next);
-		}
-		catch (const StartError&)
-		{
-			if (frontend)
-				frontend->stop();
-			throw;
-		}
-	}
-
-	// 2. Apply. Nothing below throws for a configuration that passed ConfigLoader.
-	_pinManager->reconfigure(next.tls);
-	_pool->reconfigure(makePoolSettings(next), context);
-	_context = context;
-	_caFileChanged = caFileChanged;
-	_reloadedAcls.push_back(std::make_unique<frontend::ClientAcl>(makeAcl(next.server.allow)));
-	_pipeline->setAcl(*_reloadedAcls.back());
-	_pipeline->setLogQueries(next.log.queries);
-	if (_cache)
-		_cache->setTtlPolicy(next.cache);
-	if (frontend)
-	{
-		_frontend->stop(); // its client connections close; the new listeners already serve
-		_oldFrontends.push_back(std::move(_frontend));
-		_frontend = std::move(frontend);
-	}
-	if (adminChanged)
-	{
-		if (_adminServer)
-			_adminServer->stop();
-		_adminServer.reset();
-		if (adminMoved)
-			_adminServer = std::move(admin);
-		else
-		{
-			try
-			{
-				_adminServer = makeAdmin(next); // only the token changed: the same address again
-			}
-			catch (const StartError& e)
-			{
-				Poco::Logger::get("dnsproxy").error(std::string("reload: admin server not restarted: ") + e.what());
-			}
-		}
-	}
-	_config = next;
-	return restartOnly;
-}
-
-void Services::recordReload(std::time_t when, const std::string& result)
-{
-	std::lock_guard<std::mutex> lock(_reloadMutex);
-	++_reload.count;
-	if (result != "ok")
-		++_reload.failed;
-	_reload.last = when;
-	_reload.result = result;
 }
 
 std::string Services::upstreamTarget() const

@@ -122,8 +122,8 @@ public:
 	void stop();
 
 	/// SIGHUP (SPEC 2): applies `next` (validated by ConfigLoader) to the running process, or
-	/// changes nothing and throws StartError naming the key ("tls.ca_file: ...",
-	/// "server.listen: ...", "admin.listen: ..."). Everything that can fail (the CA bundle, binding
+	/// changes nothing and throws StartError naming the key (the CA file, a listen address, the
+	/// admin address). Everything that can fail (the CA bundle, binding
 	/// changed listeners) is done first; then the upstream pool (servers that stay keep their
 	/// connections), pins and pin policy, ACL, query logging, the cache's TTL policy (entries
 	/// kept), the front end when a listener key changed (the new one binds beside the old through
@@ -168,9 +168,29 @@ private:
 	std::unique_ptr<admin::AdminServer> makeAdmin(const Config& config);
 	Poco::Net::Context::Ptr makeContext(const TlsConfig& tls) const;
 
+	/// Modification time of `path`, 0 when it cannot be read: a CA bundle replaced in place is
+	/// loaded again by a reload even when the configuration names the same file.
+	static std::time_t modified(const std::string& path);
+
+	/// What a reload built before changing anything (ServicesReload.cpp).
+	struct PreparedReload
+	{
+		Poco::Net::Context::Ptr context;
+		std::time_t caFileChanged = 0;
+		std::unique_ptr<frontend::Frontend> frontend; ///< null: the listeners stay
+		bool adminMoved = false;                      ///< another address (or none)
+		bool adminChanged = false;                    ///< address or token
+		std::unique_ptr<admin::AdminServer> admin;    ///< bound when the address moved
+	};
+	std::vector<std::string> keepRestartOnlyKeys(Config& next) const;
+	PreparedReload prepareReload(const Config& next);
+	std::unique_ptr<frontend::Frontend> rebindFrontend(const Config& next);
+	void applyReload(const Config& next, PreparedReload prepared);
+	void replaceAdmin(const Config& next, PreparedReload& prepared);
+
 	Config _config;
 	MappedSettings _mapped;
-	std::time_t _caFileChanged = 0; ///< modification time of tls.ca_file when it was loaded
+	std::time_t _caFileChanged = 0; ///< modification time of the CA file when it was loaded
 	mutable std::mutex _reloadMutex;
 	stats::StatsSnapshot::Reload _reload; ///< guarded by _reloadMutex
 	/// Every ACL a reload set, kept until the end: a worker may still read an older one

@@ -163,7 +163,7 @@ public:
 		return _settings;
 	}
 
-	/// SIGHUP reload: min_ttl, max_ttl and negative_ttl of `settings` apply to answers stored from
+	/// SIGHUP reload: minTtl, maxTtl and negativeTtl of `settings` apply to answers stored from
 	/// now on; the entries already cached keep the lifetime they were given. The other fields of
 	/// `settings` are ignored (they need a restart). Thread-safe; the previous policy stays alive
 	/// until the cache is destroyed, since a concurrent insert may still be reading it.

@@ -20,7 +20,7 @@ struct BreakerSettings
 /// Two states. CLOSED: Redis is used. OPEN: every Redis call is skipped at once (a miss for
 /// lookups; writes wait in their queue), and only the fleet's background prober talks to Redis,
 /// at probeMinMs, then doubling up to probeMaxMs; a successful probe (connect + PING) closes it.
-/// So a slow, absent or restarting Redis costs a client at most one timeout_ms: the call that
+/// So a slow, absent or restarting Redis costs a client at most one timeoutMs: the call that
 /// failed opens the breaker for everybody else. It starts OPEN with a probe due at once, so a
 /// proxy whose Redis is absent never waits for it, not even on its first query.
 ///

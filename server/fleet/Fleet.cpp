@@ -79,13 +79,7 @@ void Fleet::probe()
 		{
 			lock.unlock();
 			nextWatch = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
-			const auto before = _context.target.describe();
-			if (auto moved = sentinel->watch(); moved && _context.target.setEndpoint(*moved))
-			{
-				_context.logger.warning("redis %s: +switch-master, master now %s; reconnecting", before,
-										moved->hostAndPort());
-				_context.breaker.trip();
-			}
+			followSwitch(*sentinel);
 			lock.lock();
 			continue;
 		}
@@ -96,37 +90,52 @@ void Fleet::probe()
 			continue;
 		}
 		lock.unlock();
-		try
-		{
-			if (sentinel)
-				sentinel->resolve();      // the master may have moved: a failover is found through the error
-			connection.ensure(++attempt); // always a fresh connection: it tests connect as well
-			Poco::Redis::Array ping;
-			ping << "PING";
-			auto replies = connection.run({ping});
-			if (replies.empty() || isError(replies.front()))
-				throw Poco::ProtocolException("no PONG");
-			connection.close();
-			if (_context.breaker.probeSucceeded())
-			{
-				_context.counters.reconnects.fetch_add(1, std::memory_order_relaxed);
-				_context.logger.information("redis %s: reachable; sharing cache%s", _context.target.describe(),
-											std::string(_context.envelope.enabled() ? " and pins" : ""));
-			}
-			reportedDown = false;
-		}
-		catch (const Poco::Exception& e)
-		{
-			connection.close();
-			_context.counters.errors.fetch_add(1, std::memory_order_relaxed);
-			_context.breaker.probeFailed();
-			if (!reportedDown && _context.breaker.opens() == 0)
-				_context.logger.warning("redis %s: cannot be used (%s); serving with local state only, retrying in "
-										"the background",
-										_context.target.describe(), e.displayText());
-			reportedDown = true;
-		}
+		probeOnce(connection, sentinel.get(), attempt, reportedDown);
 		lock.lock();
+	}
+}
+
+void Fleet::followSwitch(Sentinel& sentinel)
+{
+	const auto before = _context.target.describe();
+	if (auto moved = sentinel.watch(); moved && _context.target.setEndpoint(*moved))
+	{
+		_context.logger.warning("redis %s: +switch-master, master now %s; reconnecting", before, moved->hostAndPort());
+		_context.breaker.trip();
+	}
+}
+
+void Fleet::probeOnce(RedisConnection& connection, Sentinel* sentinel, uint64_t& attempt, bool& reportedDown)
+{
+	try
+	{
+		if (sentinel)
+			sentinel->resolve();      // the master may have moved: a failover is found through the error
+		connection.ensure(++attempt); // always a fresh connection: it tests connect as well
+		Poco::Redis::Array ping;
+		ping << "PING";
+		auto replies = connection.run({ping});
+		if (replies.empty() || isError(replies.front()))
+			throw Poco::ProtocolException("no PONG");
+		connection.close();
+		if (_context.breaker.probeSucceeded())
+		{
+			_context.counters.reconnects.fetch_add(1, std::memory_order_relaxed);
+			_context.logger.information("redis %s: reachable; sharing cache%s", _context.target.describe(),
+										std::string(_context.envelope.enabled() ? " and pins" : ""));
+		}
+		reportedDown = false;
+	}
+	catch (const Poco::Exception& e)
+	{
+		connection.close();
+		_context.counters.errors.fetch_add(1, std::memory_order_relaxed);
+		_context.breaker.probeFailed();
+		if (!reportedDown && _context.breaker.opens() == 0)
+			_context.logger.warning("redis %s: cannot be used (%s); serving with local state only, retrying in "
+									"the background",
+									_context.target.describe(), e.displayText());
+		reportedDown = true;
 	}
 }
 

@@ -15,6 +15,8 @@
 namespace dnsproxy::fleet
 {
 
+class Sentinel;
+
 struct FleetSettings
 {
 	RedisUrl url;
@@ -69,6 +71,11 @@ public:
 
 private:
 	void probe();
+	/// Listens to the Sentinels once; on +switch-master moves the target and trips the breaker.
+	void followSwitch(Sentinel& sentinel);
+	/// One probe on a fresh connection (the master asked first with a Sentinel URL); tells the
+	/// breaker, and logs the first failure of an outage only (`reportedDown`).
+	void probeOnce(RedisConnection& connection, Sentinel* sentinel, uint64_t& attempt, bool& reportedDown);
 
 	FleetContext _context;
 	std::unique_ptr<RedisWriter> _writer;

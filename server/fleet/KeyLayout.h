@@ -23,7 +23,7 @@ struct PinEvent
 	std::string origin; ///< the publishing proxy's id, so it can skip its own messages
 };
 
-/// Key layout, all under the configured key_prefix P (default "dnsproxy:"):
+/// Key layout, all under the configured keyPrefix P (default "dnsproxy:"):
 ///
 ///   P cache:<hex of the binary CacheKey>   string: the wire answer (ID 0), PX = its TTL
 ///   P pins:<auth-name>                     hash: base64 digest -> "learned" | "approved"

@@ -199,6 +199,30 @@ bool PinChannel::subscribe()
 void PinChannel::resync()
 {
 	_scan.ensure(_context.breaker.generation());
+	const std::vector<std::string> keys = scanPinsKeys();
+	if (keys.empty())
+		return;
+	std::vector<Array> commands;
+	for (const auto& key : keys)
+	{
+		Array all;
+		all << "HGETALL" << key;
+		commands.push_back(std::move(all));
+	}
+	auto replies = _scan.run(commands);
+	for (size_t i = 0; i < keys.size() && i < replies.size(); ++i)
+	{
+		auto name = _context.keys.nameOfPinsKey(keys[i]);
+		auto fields = array(replies[i]);
+		if (!name || !fields)
+			continue;
+		for (auto it = fields->begin(); it != fields->end() && it + 1 != fields->end(); it += 2)
+			applyStoredPin(keys[i], *name, *it, *(it + 1));
+	}
+}
+
+std::vector<std::string> PinChannel::scanPinsKeys()
+{
 	std::string cursor = "0";
 	std::vector<std::string> keys;
 	do
@@ -220,52 +244,37 @@ void PinChannel::resync()
 				if (auto key = bulkString(*it))
 					keys.push_back(*key);
 	} while (cursor != "0");
-	if (keys.empty())
+	return keys;
+}
+
+void PinChannel::applyStoredPin(const std::string& key, const std::string& name,
+								const Poco::Redis::RedisType::Ptr& field, const Poco::Redis::RedisType::Ptr& stored)
+{
+	auto digest = bulkString(field);
+	auto value = bulkString(stored);
+	const auto space = value ? value->find(' ') : std::string::npos;
+	const std::string source = value ? value->substr(0, space) : std::string();
+	if (!digest || (source != "learned" && source != "approved"))
+	{
+		_context.counters.badMessages.fetch_add(1, std::memory_order_relaxed);
 		return;
-	std::vector<Array> commands;
-	for (const auto& key : keys)
-	{
-		Array all;
-		all << "HGETALL" << key;
-		commands.push_back(std::move(all));
 	}
-	auto replies = _scan.run(commands);
-	for (size_t i = 0; i < keys.size() && i < replies.size(); ++i)
+	// The tag covers the key, "<digest> <source>" and the signing time.
+	Envelope::Opened opened;
+	const auto verdict =
+		space == std::string::npos
+			? Envelope::Verdict::MALFORMED
+			: _context.envelope.openText(key, *digest + " " + source + value->substr(space), _context.nowMs(), opened);
+	if (verdict != Envelope::Verdict::OK)
 	{
-		auto name = _context.keys.nameOfPinsKey(keys[i]);
-		auto fields = array(replies[i]);
-		if (!name || !fields)
-			continue;
-		for (auto it = fields->begin(); it != fields->end() && it + 1 != fields->end(); it += 2)
-		{
-			auto digest = bulkString(*it);
-			auto value = bulkString(*(it + 1));
-			const auto space = value ? value->find(' ') : std::string::npos;
-			const std::string source = value ? value->substr(0, space) : std::string();
-			if (!digest || (source != "learned" && source != "approved"))
-			{
-				_context.counters.badMessages.fetch_add(1, std::memory_order_relaxed);
-				continue;
-			}
-			// The tag covers the key, "<digest> <source>" and the signing time.
-			Envelope::Opened opened;
-			const auto verdict =
-				space == std::string::npos
-					? Envelope::Verdict::MALFORMED
-					: _context.envelope.openText(keys[i], *digest + " " + source + value->substr(space),
-												 _context.nowMs(), opened);
-			if (verdict != Envelope::Verdict::OK)
-			{
-				_context.rejected("a stored pin", verdict);
-				continue;
-			}
-			PinEvent event;
-			event.kind = source == "approved" ? PinEvent::Kind::APPROVED : PinEvent::Kind::LEARNED;
-			event.name = *name;
-			event.sha256 = *digest;
-			deliver(event, opened.signedMs);
-		}
+		_context.rejected("a stored pin", verdict);
+		return;
 	}
+	PinEvent event;
+	event.kind = source == "approved" ? PinEvent::Kind::APPROVED : PinEvent::Kind::LEARNED;
+	event.name = name;
+	event.sha256 = *digest;
+	deliver(event, opened.signedMs);
 }
 
 void PinChannel::run()

@@ -11,6 +11,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 namespace dnsproxy::fleet
 {
@@ -25,7 +27,7 @@ namespace dnsproxy::fleet
 /// arrive too. Poco::Redis cannot wait for a message without a read timeout that breaks its
 /// stream, so the thread sends PING every 100 ms and reads until the PONG, applying the messages
 /// queued before it: events from other proxies are applied within about 100 ms, and a dead
-/// connection is noticed within timeout_ms. The thread follows the breaker: it stays away while
+/// connection is noticed within timeoutMs. The thread follows the breaker: it stays away while
 /// it is open and subscribes again (with a resync) once it has closed.
 ///
 /// Signed (SPEC 4b; only started with a fleet secret): every channel message ends with an
@@ -63,7 +65,13 @@ public:
 private:
 	void run();
 	bool subscribe();
+	/// Merges what Redis holds: every pins hash, each field through applyStoredPin().
 	void resync();
+	/// The keys of all pins hashes (SCAN over the pins pattern, on `_scan`).
+	std::vector<std::string> scanPinsKeys();
+	/// One hash field of `key` (pins of `name`): checks the value's source and tag, then delivers it.
+	void applyStoredPin(const std::string& key, const std::string& name, const Poco::Redis::RedisType::Ptr& field,
+						const Poco::Redis::RedisType::Ptr& stored);
 	/// True when the reply was a channel message (or a subscribe confirmation), i.e. the PONG
 	/// is still to come.
 	bool handle(const Poco::Redis::RedisType::Ptr& reply);

@@ -86,7 +86,7 @@ Poco::Timespan RedisConnection::budget() const
 	const auto left =
 		std::chrono::duration_cast<std::chrono::microseconds>(*_deadline - std::chrono::steady_clock::now()).count();
 	if (left <= 0)
-		throw Poco::TimeoutException("Redis did not answer within timeout_ms");
+		throw Poco::TimeoutException("Redis did not answer within the fleet timeout");
 	return std::min(timeout, Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(left)));
 }
 

@@ -19,9 +19,9 @@ namespace dnsproxy::fleet
 {
 
 /// Connects lazily to the target's current node (connect and TLS handshake bounded by
-/// timeout_ms), authenticates (AUTH [user] password), selects the database, and for a Sentinel
+/// timeoutMs), authenticates (AUTH [user] password), selects the database, and for a Sentinel
 /// URL checks with ROLE that the node is still the master. Then runs pipelined command batches
-/// whose every read is bounded by timeout_ms (socket receive timeout). Any failure (refused,
+/// whose every read is bounded by timeoutMs (socket receive timeout). Any failure (refused,
 /// timeout, reset, protocol, AUTH refused, certificate refused) throws Poco::Exception and leaves
 /// the connection closed: a stream whose read timed out is broken and must not be reused. Replies
 /// of type Error do not throw; the caller sees them in the result.
@@ -32,7 +32,7 @@ namespace dnsproxy::fleet
 ///
 /// A deadline (setDeadline) bounds everything that follows as a whole, connect, handshake, AUTH
 /// and reads alike: the DNS path sets it so that a client never waits for Redis longer than
-/// timeout_ms in all, reconnect included; past it a call throws TimeoutException.
+/// timeoutMs in all, reconnect included; past it a call throws TimeoutException.
 ///
 /// `generation` remembers the CircuitBreaker generation the connection was made under; the
 /// owner reconnects when the breaker's generation moved on.
@@ -74,7 +74,7 @@ private:
 	void open(const RedisEndpoint& endpoint, bool tls);
 	void write(const Poco::Redis::Array& command);
 	Poco::Redis::RedisType::Ptr readReply();
-	/// timeout_ms, or less when the deadline is nearer; throws TimeoutException once it has passed.
+	/// timeoutMs, or less when the deadline is nearer; throws TimeoutException once it has passed.
 	Poco::Timespan budget() const;
 
 	const RedisTarget& _target;

@@ -81,6 +81,68 @@ bool isMasterName(const std::string& name)
 	});
 }
 
+std::optional<RedisUrl::Scheme> schemeNamed(const std::string& scheme)
+{
+	if (scheme == "redis")
+		return RedisUrl::Scheme::PLAIN;
+	if (scheme == "rediss")
+		return RedisUrl::Scheme::TLS;
+	if (scheme == "redis+sentinel")
+		return RedisUrl::Scheme::SENTINEL;
+	return std::nullopt;
+}
+
+/// Takes the userinfo off the front of `rest` into `url`: everything up to the last '@' (a raw
+/// '@' in a password is tolerated). False when it is there but unusable.
+bool takeUserinfo(std::string& rest, RedisUrl& url)
+{
+	const auto at = rest.rfind('@');
+	if (at == std::string::npos)
+		return true;
+	const std::string userinfo = rest.substr(0, at);
+	rest = rest.substr(at + 1);
+	const auto colon = userinfo.find(':');
+	auto user = unescape(colon == std::string::npos ? userinfo : userinfo.substr(0, colon));
+	auto password = unescape(colon == std::string::npos ? std::string() : userinfo.substr(colon + 1));
+	if (!user || !password || password->empty())
+		return false; // redis://user@host has no password to send
+	url.user = *user;
+	url.password = *password;
+	return true;
+}
+
+/// The master name (taken off the front of `path`) and the comma-separated Sentinels.
+bool takeSentinels(const std::string& hosts, std::string& path, RedisUrl& url)
+{
+	const auto next = path.find('/');
+	url.master = path.substr(0, next);
+	path = next == std::string::npos ? std::string() : path.substr(next + 1);
+	if (!isMasterName(url.master))
+		return false;
+	size_t start = 0;
+	for (;;)
+	{
+		const auto comma = hosts.find(',', start);
+		auto one = endpoint(hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+		if (!one)
+			return false;
+		url.sentinels.push_back(*one);
+		if (comma == std::string::npos)
+			return true;
+		start = comma + 1;
+	}
+}
+
+bool takeHost(const std::string& hosts, RedisUrl& url)
+{
+	auto one = endpoint(hosts);
+	if (!one)
+		return false;
+	url.host = one->host;
+	url.port = one->port;
+	return true;
+}
+
 } // namespace
 
 std::string RedisEndpoint::hostAndPort() const
@@ -95,31 +157,13 @@ std::optional<RedisUrl> RedisUrl::parse(const std::string& text)
 	const auto separator = text.find("://");
 	if (separator == std::string::npos)
 		return std::nullopt;
-	const std::string scheme = lower(text.substr(0, separator));
-	if (scheme == "redis")
-		url.scheme = Scheme::PLAIN;
-	else if (scheme == "rediss")
-		url.scheme = Scheme::TLS;
-	else if (scheme == "redis+sentinel")
-		url.scheme = Scheme::SENTINEL;
-	else
+	const auto scheme = schemeNamed(lower(text.substr(0, separator)));
+	if (!scheme)
 		return std::nullopt;
+	url.scheme = *scheme;
 	std::string rest = text.substr(separator + 3);
-
-	// userinfo: everything up to the last '@' (a raw '@' in a password is tolerated).
-	const auto at = rest.rfind('@');
-	if (at != std::string::npos)
-	{
-		const std::string userinfo = rest.substr(0, at);
-		rest = rest.substr(at + 1);
-		const auto colon = userinfo.find(':');
-		auto user = unescape(colon == std::string::npos ? userinfo : userinfo.substr(0, colon));
-		auto password = unescape(colon == std::string::npos ? std::string() : userinfo.substr(colon + 1));
-		if (!user || !password || password->empty())
-			return std::nullopt; // redis://user@host has no password to send
-		url.user = *user;
-		url.password = *password;
-	}
+	if (!takeUserinfo(rest, url))
+		return std::nullopt;
 
 	std::string hosts = rest;
 	std::string path;
@@ -129,34 +173,8 @@ std::optional<RedisUrl> RedisUrl::parse(const std::string& text)
 		hosts = rest.substr(0, slash);
 		path = rest.substr(slash + 1);
 	}
-	if (url.scheme == Scheme::SENTINEL)
-	{
-		const auto next = path.find('/');
-		url.master = path.substr(0, next);
-		path = next == std::string::npos ? std::string() : path.substr(next + 1);
-		if (!isMasterName(url.master))
-			return std::nullopt;
-		size_t start = 0;
-		for (;;)
-		{
-			const auto comma = hosts.find(',', start);
-			auto one = endpoint(hosts.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-			if (!one)
-				return std::nullopt;
-			url.sentinels.push_back(*one);
-			if (comma == std::string::npos)
-				break;
-			start = comma + 1;
-		}
-	}
-	else
-	{
-		auto one = endpoint(hosts);
-		if (!one)
-			return std::nullopt;
-		url.host = one->host;
-		url.port = one->port;
-	}
+	if (url.scheme == Scheme::SENTINEL ? !takeSentinels(hosts, path, url) : !takeHost(hosts, url))
+		return std::nullopt;
 	if (!path.empty() || slash != std::string::npos)
 	{
 		if (url.scheme == Scheme::SENTINEL && path.empty())

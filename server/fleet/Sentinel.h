@@ -10,12 +10,12 @@ namespace dnsproxy::fleet
 {
 
 /// For a redis+sentinel:// URL. resolve() asks the Sentinels in order, each bounded by
-/// timeout_ms, `SENTINEL get-master-addr-by-name <master>` and records the first answer in the
+/// timeoutMs, `SENTINEL get-master-addr-by-name <master>` and records the first answer in the
 /// target; all failing throws a RedisException naming every Sentinel and its error. watch() keeps
 /// one subscription to `+switch-master` on the first Sentinel that accepts it and, polled by the
 /// prober every 100 ms, returns the new master when a failover of our master was
 /// announced (it PINGs and reads up to the PONG, as PinChannel does, so it never blocks longer
-/// than timeout_ms).
+/// than timeoutMs).
 ///
 /// Threading: owned and used by the fleet's prober thread only.
 class Sentinel

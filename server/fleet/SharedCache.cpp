@@ -92,6 +92,29 @@ void SharedCache::run()
 
 void SharedCache::ask(RedisConnection& connection, std::vector<Lookup>& batch)
 {
+	std::vector<Lookup> asking = stillWaiting(batch);
+	if (asking.empty())
+		return;
+	std::vector<Poco::Redis::RedisType::Ptr> replies;
+	if (!fetch(connection, asking, replies))
+	{
+		for (auto& lookup : asking)
+			lookup.done(std::nullopt);
+		return;
+	}
+	const int64_t wallMs = _context.nowMs();
+	for (size_t i = 0; i < asking.size(); ++i)
+	{
+		std::optional<std::vector<uint8_t>> answer;
+		if (2 * i + 1 < replies.size())
+			answer = answerOf(asking[i].key, replies[2 * i], replies[2 * i + 1], wallMs);
+		(answer ? _context.counters.hits : _context.counters.misses).fetch_add(1, std::memory_order_relaxed);
+		asking[i].done(std::move(answer));
+	}
+}
+
+std::vector<SharedCache::Lookup> SharedCache::stillWaiting(std::vector<Lookup>& batch)
+{
 	// Whoever waited too long already, or finds the breaker open, goes upstream without Redis.
 	const auto now = std::chrono::steady_clock::now();
 	const auto limit = std::chrono::milliseconds(_context.timeoutMs);
@@ -106,8 +129,12 @@ void SharedCache::ask(RedisConnection& connection, std::vector<Lookup>& batch)
 		else
 			asking.push_back(std::move(lookup));
 	}
-	if (asking.empty())
-		return;
+	return asking;
+}
+
+bool SharedCache::fetch(RedisConnection& connection, const std::vector<Lookup>& asking,
+						std::vector<Poco::Redis::RedisType::Ptr>& replies)
+{
 	std::vector<Poco::Redis::Array> commands;
 	commands.reserve(asking.size() * 2);
 	for (const auto& lookup : asking)
@@ -119,56 +146,50 @@ void SharedCache::ask(RedisConnection& connection, std::vector<Lookup>& batch)
 		commands.push_back(std::move(get));
 		commands.push_back(std::move(pttl));
 	}
-	std::vector<Poco::Redis::RedisType::Ptr> replies;
-	// The client that has waited longest gets no more than timeout_ms from Redis in all,
+	// The client that has waited longest gets no more than timeoutMs from Redis in all,
 	// a reconnect (TLS handshake, AUTH) included.
 	auto oldest = asking.front().queued;
 	for (const auto& lookup : asking)
 		oldest = std::min(oldest, lookup.queued);
-	connection.setDeadline(oldest + limit);
+	connection.setDeadline(oldest + std::chrono::milliseconds(_context.timeoutMs));
 	try
 	{
 		connection.ensure(_context.breaker.generation());
 		replies = connection.run(commands);
 		connection.clearDeadline();
 		_context.breaker.recordSuccess();
+		return true;
 	}
 	catch (const Poco::Exception& e)
 	{
 		connection.clearDeadline();
 		_context.failed("lookup", e);
-		for (auto& lookup : asking)
-			lookup.done(std::nullopt);
-		return;
+		return false;
 	}
-	const int64_t wallMs = _context.nowMs();
-	for (size_t i = 0; i < asking.size(); ++i)
+}
+
+std::optional<std::vector<uint8_t>> SharedCache::answerOf(const std::string& key,
+														  const Poco::Redis::RedisType::Ptr& valueReply,
+														  const Poco::Redis::RedisType::Ptr& pttlReply, int64_t wallMs)
+{
+	auto value = bulkString(valueReply);
+	auto pttl = integer(pttlReply);
+	if (value && pttl && _context.envelope.enabled())
 	{
-		std::optional<std::vector<uint8_t>> answer;
-		if (2 * i + 1 < replies.size())
+		Envelope::Opened opened;
+		const auto verdict = _context.envelope.open(_context.keys.cacheKey(key), *value, wallMs, opened);
+		if (verdict == Envelope::Verdict::OK)
 		{
-			auto value = bulkString(replies[2 * i]);
-			auto pttl = integer(replies[2 * i + 1]);
-			if (value && pttl && _context.envelope.enabled())
-			{
-				Envelope::Opened opened;
-				const auto verdict =
-					_context.envelope.open(_context.keys.cacheKey(asking[i].key), *value, wallMs, opened);
-				if (verdict == Envelope::Verdict::OK)
-				{
-					// Whatever Redis says its expiry is, the value lives no longer than it was signed for.
-					const int64_t left = opened.signedMs + int64_t(opened.ttlS) * 1000 - wallMs;
-					answer = fromRedis(opened.content, std::min(*pttl, left), _policy);
-				}
-				else
-					_context.rejected("a cached answer", verdict);
-			}
-			else if (value && pttl)
-				answer = fromRedis(*value, *pttl, _policy);
+			// Whatever Redis says its expiry is, the value lives no longer than it was signed for.
+			const int64_t left = opened.signedMs + int64_t(opened.ttlS) * 1000 - wallMs;
+			return fromRedis(opened.content, std::min(*pttl, left), _policy);
 		}
-		(answer ? _context.counters.hits : _context.counters.misses).fetch_add(1, std::memory_order_relaxed);
-		asking[i].done(std::move(answer));
+		_context.rejected("a cached answer", verdict);
+		return std::nullopt;
 	}
+	if (value && pttl)
+		return fromRedis(*value, *pttl, _policy);
+	return std::nullopt;
 }
 
 std::optional<std::vector<uint8_t>> SharedCache::fromRedis(const std::string& value, int64_t pttlMs,

@@ -22,9 +22,9 @@ namespace dnsproxy::fleet
 /// lookup(): skipped at once (done(nullopt) on the caller's thread) while the breaker is open or
 /// the queue is full; otherwise queued for a small pool of lookup threads, each with its own
 /// connection, which take up to 32 queued keys at a time and ask GET and PTTL for all of them in
-/// one pipelined round trip. Every read is bounded by timeout_ms, and a key that waited longer
-/// than timeout_ms in the queue is answered as a miss without asking, so a client waits at most
-/// about timeout_ms for Redis. A hit's TTLs are reduced by the time the entry has spent in Redis
+/// one pipelined round trip. Every read is bounded by timeoutMs, and a key that waited longer
+/// than timeoutMs in the queue is answered as a miss without asking, so a client waits at most
+/// about timeoutMs for Redis. A hit's TTLs are reduced by the time the entry has spent in Redis
 /// (its lifetime, from TtlPolicy, minus PTTL), so the local cache and the client get the
 /// remaining TTL. The callback runs on the lookup thread. With a secret a value must open as an
 /// Envelope over its key (else a miss, counted in `rejected`), and lives no longer than signed.
@@ -61,6 +61,16 @@ private:
 
 	void run();
 	void ask(RedisConnection& connection, std::vector<Lookup>& batch);
+	/// Answers as a miss every lookup of `batch` that waited timeoutMs already or finds the
+	/// breaker open; returns the others.
+	std::vector<Lookup> stillWaiting(std::vector<Lookup>& batch);
+	/// One pipelined GET and PTTL per lookup, within timeoutMs of the oldest one's queueing;
+	/// false (the failure recorded) when Redis did not answer.
+	bool fetch(RedisConnection& connection, const std::vector<Lookup>& asking,
+			   std::vector<Poco::Redis::RedisType::Ptr>& replies);
+	/// The answer to serve for `key` from its GET and PTTL replies read at `wallMs`; nullopt is a miss.
+	std::optional<std::vector<uint8_t>> answerOf(const std::string& key, const Poco::Redis::RedisType::Ptr& valueReply,
+												 const Poco::Redis::RedisType::Ptr& pttlReply, int64_t wallMs);
 
 	FleetContext& _context;
 	RedisWriter& _writer;

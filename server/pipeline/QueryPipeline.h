@@ -77,13 +77,13 @@ public:
 		return _acl.load(std::memory_order_acquire)->allows(peer);
 	}
 
-	/// SIGHUP reload: [server] allow from the next query on. `acl` must outlive the pipeline (the
+	/// SIGHUP reload: the allow list, from the next query on. `acl` must outlive the pipeline (the
 	/// app keeps every ACL it set), because a worker may still be reading the previous one.
 	void setAcl(const frontend::ClientAcl& acl)
 	{
 		_acl.store(&acl, std::memory_order_release);
 	}
-	/// SIGHUP reload: [log] queries.
+	/// SIGHUP reload: query logging on or off.
 	void setLogQueries(bool on)
 	{
 		_logQueries.store(on, std::memory_order_relaxed);
