@@ -45,7 +45,9 @@ std::string base64(const std::string& raw)
 	return out.str();
 }
 
-std::optional<std::string> unbase64(const std::string& text)
+} // namespace
+
+std::optional<std::string> decodeBase64(const std::string& text)
 {
 	try
 	{
@@ -59,8 +61,6 @@ std::optional<std::string> unbase64(const std::string& text)
 		return std::nullopt;
 	}
 }
-
-} // namespace
 
 Envelope::Envelope(std::string secret):
 	_secret(std::move(secret))
@@ -137,7 +137,7 @@ Envelope::Verdict Envelope::openText(const std::string& key, const std::string& 
 		return Verdict::MALFORMED;
 	Poco::Int64 signedMs = 0;
 	unsigned ttl = 0;
-	auto mac = unbase64(text.substr(macAt + 1));
+	auto mac = decodeBase64(text.substr(macAt + 1));
 	if (!Poco::NumberParser::tryParse64(text.substr(signedAt + 1, ttlAt - signedAt - 1), signedMs) || signedMs < 0 ||
 		!Poco::NumberParser::tryParseUnsigned(text.substr(ttlAt + 1, macAt - ttlAt - 1), ttl) || !mac ||
 		mac->size() != MAC_SIZE)

@@ -69,4 +69,8 @@ private:
 	std::string _secret;
 };
 
+/// The bytes of base64 `text` (POCO's decoder), nullopt when it is not base64. Used for MACs and
+/// for the SPKI digests of remote pin events.
+std::optional<std::string> decodeBase64(const std::string& text);
+
 } // namespace dnsproxy::fleet

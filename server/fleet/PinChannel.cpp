@@ -1,9 +1,7 @@
 // PinChannel.cpp - publishing pin changes, and the subscriber thread that applies the others'.
 #include "fleet/PinChannel.h"
 
-#include <Poco/Base64Decoder.h>
-
-#include <sstream>
+#include "fleet/Envelope.h"
 
 namespace dnsproxy::fleet
 {
@@ -62,17 +60,8 @@ bool PinChannel::validDigest(const std::string& digest)
 {
 	if (digest.size() != 44 || digest.back() != '=')
 		return false;
-	try
-	{
-		std::istringstream in(digest);
-		Poco::Base64Decoder decoder(in);
-		std::string raw((std::istreambuf_iterator<char>(decoder)), std::istreambuf_iterator<char>());
-		return raw.size() == 32;
-	}
-	catch (const Poco::Exception&)
-	{
-		return false;
-	}
+	const auto raw = decodeBase64(digest);
+	return raw && raw->size() == 32;
 }
 
 bool PinChannel::afterForget(const std::string& name, int64_t signedMs, bool isForget)
