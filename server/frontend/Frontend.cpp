@@ -14,7 +14,8 @@ Frontend::Frontend(const FrontendSettings& settings, QueryHandler& handler, stat
 	_settings(settings),
 	_handler(handler),
 	_stats(stats),
-	_outputBudget(std::make_unique<OutputBudget>(settings.tcpLimits.maxTotalOutputBytes))
+	_outputBudget(std::make_unique<OutputBudget>(settings.tcpLimits.maxTotalOutputBytes)),
+	_registry(std::make_unique<ConnectionRegistry>(settings.maxTcpConnections, stats))
 {
 	if (_settings.threads == 0)
 		_settings.threads = 1;
@@ -76,12 +77,11 @@ void Frontend::start()
 	_workers.resize(_settings.threads);
 	for (auto& worker : _workers)
 	{
-		// TCP clients all live on the first worker's loop: maxTcpConnections and "close the
-		// longest-idle connection first" then hold for the whole process, exactly. One loop serves
-		// over 400k TCP hits a second (scripts/bench); UDP, the bulk of DNS, uses every worker and
-		// needs no loop (UdpListener has its own thread).
-		const bool tcpHere = _settings.tcp && &worker == &_workers.front();
-		if (tcpHere)
+		// Every worker accepts on its own SO_REUSEPORT sockets rather than one accept loop dealing
+		// connections out: no hand-over per connection, no single accepting thread, and a worker
+		// busy with TLS handshakes does not delay accepts elsewhere. Exactness does not depend on
+		// which loop accepts: every admission goes through the one ConnectionRegistry.
+		if (_settings.tcp)
 			worker.loop = std::make_unique<EventLoop>();
 		createListeners(worker);
 		if (!worker.loop)
@@ -158,8 +158,7 @@ void Frontend::createListeners(Worker& worker)
 					_boundUdp[i], _handler, _stats, std::chrono::microseconds(_settings.udpBatchWaitUs)));
 			if (worker.loop)
 				worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
-																   _settings.tcpLimits, _settings.maxTcpConnections,
-																   *_outputBudget));
+																   _settings.tcpLimits, *_registry, *_outputBudget));
 		}
 		catch (const Poco::Exception& e)
 		{

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "common/Error.h"
+#include "frontend/ConnectionRegistry.h"
 #include "frontend/EventLoop.h"
 #include "frontend/QueryHandler.h"
 #include "frontend/TcpClientConnection.h"
@@ -39,9 +40,11 @@ using BindError = common::Error<struct BindErrorTag>;
 
 /// Owns `threads` workers. Each worker has its own SO_REUSEPORT UDP socket per address, served by
 /// its own thread (see UdpListener), so the kernel spreads datagrams over the workers and no lock
-/// is shared between them on the receive path. The TCP listening sockets and every client TCP
-/// connection live on the first worker's event loop, so the connection limit and the choice of
-/// the longest-idle connection to close cover the whole process.
+/// is shared between them on the receive path. With TCP on, each worker also has an EventLoop
+/// with its own SO_REUSEPORT TcpListener per address: the kernel spreads new connections over
+/// the workers and each connection lives on the loop that accepted it, together with its TLS or
+/// HTTP/2 work. One ConnectionRegistry, shared by all listeners, keeps max_tcp_connections and
+/// "close the idlest connection of the process" exact across the loops.
 ///
 /// Threading: start() and stop() from the main thread; everything else runs on the workers.
 class Frontend
@@ -76,7 +79,7 @@ public:
 private:
 	struct Worker
 	{
-		std::unique_ptr<EventLoop> loop; ///< only the first worker's, for TCP; null for the others
+		std::unique_ptr<EventLoop> loop; ///< TCP listeners and connections; null with TCP off
 		std::vector<std::unique_ptr<UdpListener>> udp;
 		std::vector<std::unique_ptr<TcpListener>> tcp;
 	};
@@ -92,7 +95,7 @@ private:
 	void probe(const Poco::Net::SocketAddress& address);
 	/// Fills _boundUdp and _boundTcp in `listen` order; throws BindError.
 	Placeholders reservePorts();
-	/// The worker's UDP listeners, and its TCP listeners when it has the loop; throws BindError.
+	/// The worker's UDP listeners, and its TCP listeners when it has a loop; throws BindError.
 	void createListeners(Worker& worker);
 
 	FrontendSettings _settings;
@@ -101,6 +104,8 @@ private:
 	/// Answers buffered for all TCP clients (TcpLimits::maxTotalOutputBytes). Declared before the
 	/// workers, whose connections hold a reference to it.
 	std::unique_ptr<OutputBudget> _outputBudget;
+	/// Slots of all client stream connections (maxTcpConnections); outlives the workers likewise.
+	std::unique_ptr<ConnectionRegistry> _registry;
 	std::vector<Worker> _workers;
 	std::vector<Poco::Net::SocketAddress> _boundUdp;
 	std::vector<Poco::Net::SocketAddress> _boundTcp;

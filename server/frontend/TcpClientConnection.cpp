@@ -161,6 +161,7 @@ void TcpClientConnection::parseFrames()
 								 Transport::TCP};
 			TcpResponderFactory later(_loop, *this);
 			++_inflight;
+			publishActivity(_lastActivity, false);
 			const bool atOnce = _handler.handleRaw(query, _answer, later);
 			if (_closed)
 				return;
@@ -186,6 +187,7 @@ void TcpClientConnection::updateInterest()
 {
 	if (_closed)
 		return;
+	publishActivity(_lastActivity, isIdle()); // every event that changes either ends here
 	// Stop reading while no query may be taken: the framer holds at most one read more.
 	_readPaused = !mayTakeQuery();
 	bool wantRead = !_readPaused && !_eof;
@@ -327,6 +329,7 @@ void TcpClientConnection::close()
 	if (_closed)
 		return;
 	_closed = true;
+	leaveRegistry();
 	_loop.remove(_fd);
 	// The unwritten answers go with the connection: give their bytes back to the budget now.
 	_budget.release(_accounted);
@@ -343,6 +346,14 @@ void TcpClientConnection::close()
 	}
 	if (_onClose)
 		_onClose(*this);
+}
+
+void TcpClientConnection::evict()
+{
+	_loop.post([weak = weak_from_this()]() {
+		if (auto connection = weak.lock())
+			connection->close();
+	});
 }
 
 } // namespace dnsproxy::frontend

@@ -5,6 +5,7 @@
 #include "frontend/EventLoop.h"
 #include "frontend/OutputBudget.h"
 #include "frontend/QueryHandler.h"
+#include "frontend/RegisteredConnection.h"
 #include "stats/Stats.h"
 
 #include <Poco/Net/StreamSocket.h>
@@ -69,10 +70,16 @@ struct TcpLimits
 /// Answers known at once (QueryHandler::handleRaw: cache hits, error answers) are queued while the
 /// frames of one read are handled and written together with one send() afterwards.
 ///
-/// Threading: lives on one EventLoop; every method runs on that loop's thread. Answers made
+/// It publishes its idleness and last activity to the ConnectionRegistry (RegisteredConnection)
+/// and leaves the registry when it closes.
+///
+/// Threading: lives on one EventLoop; every method runs on that loop's thread, except evict()
+/// (the registry, from any accepting thread), which only posts a close to that loop. Answers made
 /// later on other threads reach it through a TcpResponder, which posts to the loop and holds
 /// only a weak_ptr, so an answer for a connection that has gone away is simply dropped.
-class TcpClientConnection: public IoHandler, public std::enable_shared_from_this<TcpClientConnection>
+class TcpClientConnection: public IoHandler,
+						   public RegisteredConnection,
+						   public std::enable_shared_from_this<TcpClientConnection>
 {
 public:
 	using CloseCallback = std::function<void(TcpClientConnection&)>;
@@ -90,8 +97,10 @@ public:
 	void deliver(std::vector<uint8_t>&& answer);
 	void answerDropped();
 
-	/// Loop thread: closes the socket (idempotent) and tells the owner.
+	/// Loop thread: closes the socket (idempotent), leaves the registry and tells the owner.
 	void close();
+	/// Any thread (RegisteredConnection): posts close() to this connection's loop.
+	void evict() override;
 
 	bool isClosed() const
 	{

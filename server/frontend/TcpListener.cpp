@@ -7,13 +7,13 @@ namespace dnsproxy::frontend
 {
 
 TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
-						 stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections,
+						 stats::FrontendStats& stats, const TcpLimits& limits, ConnectionRegistry& registry,
 						 OutputBudget& budget):
 	_loop(loop),
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
-	_maxConnections(maxConnections),
+	_registry(registry),
 	_budget(budget)
 {
 	if (address.family() == Poco::Net::SocketAddress::IPv6)
@@ -54,16 +54,17 @@ void TcpListener::onReadable()
 			reset(client);
 			continue;
 		}
-		if (_stats.tcpConnectionsNow.load(std::memory_order_relaxed) >= _maxConnections && !makeRoom())
+		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits, _budget,
+																[this](TcpClientConnection& c) { forget(c); });
+		if (_registry.admit(*connection, EventLoop::Clock::now()) == ConnectionRegistry::Verdict::REFUSED)
 		{
+			// Never started nor a member: dropping it closes the socket.
 			stats::bump(_stats.tcpConnectionsRefused);
+			connection.reset();
 			client.close();
 			continue;
 		}
-		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits, _budget,
-																[this](TcpClientConnection& c) { forget(c); });
 		_connections.emplace(connection->fd(), connection);
-		stats::bump(_stats.tcpConnectionsNow);
 		stats::bump(_stats.tcpConnectionsAccepted);
 		connection->start();
 	}
@@ -83,21 +84,6 @@ void TcpListener::reset(Poco::Net::StreamSocket& client)
 	}
 }
 
-bool TcpListener::makeRoom()
-{
-	TcpClientConnection* idlest = nullptr;
-	for (auto& [fd, connection] : _connections)
-	{
-		if (connection->isIdle() && (!idlest || connection->lastActivity() < idlest->lastActivity()))
-			idlest = connection.get();
-	}
-	if (!idlest)
-		return false;
-	stats::bump(_stats.tcpIdleClosed);
-	idlest->close();
-	return true;
-}
-
 void TcpListener::forget(TcpClientConnection& connection)
 {
 	auto it = _connections.find(connection.fd());
@@ -106,8 +92,7 @@ void TcpListener::forget(TcpClientConnection& connection)
 	// Keep the object alive until the current batch of epoll events has been dispatched:
 	// a later event of the same batch may still point at it.
 	std::shared_ptr<TcpClientConnection> keep = std::move(it->second);
-	_connections.erase(it);
-	_stats.tcpConnectionsNow.fetch_sub(1, std::memory_order_relaxed);
+	_connections.erase(it); // it has left the registry already (TcpClientConnection::close)
 	_loop.post([keep]() {});
 }
 
@@ -120,6 +105,9 @@ void TcpListener::closeIdle()
 	{
 		// Idle: nothing owed either way and no complete query for the limit (a partial one does not
 		// count, see TcpClientConnection). Stalled: answers waiting that the client has not read.
+		// An evicted one is closing already, counted by the registry.
+		if (connection->evicted())
+			continue;
 		if ((connection->isIdle() && now - connection->lastActivity() >= limit) ||
 			connection->writeStalledSince(now - limit))
 			idle.push_back(connection.get());

@@ -1,6 +1,7 @@
-// TcpListener.h - one listening TCP socket (SO_REUSEPORT, one per worker) and its client connections.
+// TcpListener.h - one listening TCP socket (SO_REUSEPORT, one per worker loop) and its client connections.
 #pragma once
 
+#include "frontend/ConnectionRegistry.h"
 #include "frontend/EventLoop.h"
 #include "frontend/QueryHandler.h"
 #include "frontend/TcpClientConnection.h"
@@ -15,21 +16,26 @@
 namespace dnsproxy::frontend
 {
 
-/// Accepts clients on its loop thread and owns their connections.
+/// Accepts clients on its loop thread and owns their connections, which live on the same loop.
+/// Every worker loop has one TcpListener per address on the same port (SO_REUSEPORT), so the
+/// kernel spreads new connections over the workers.
 ///
 /// A peer the QueryHandler does not admit (the allow list) is reset at once, before any limit is
 /// looked at: it holds no slot and closes nobody else's connection (counted in refusedByAcl).
-/// Limits: `maxConnections` counts every client connection of the process (all workers share the
-/// counter in FrontendStats). When it is reached, this worker closes its longest-idle connection
-/// to make room; if it has none idle, the new connection is refused (closed at once, counted).
+/// Limits: the ConnectionRegistry, shared by every listener of the front end, admits each new
+/// connection into one of max_tcp_connections slots for the whole process; at the limit it closes
+/// the idlest connection of the whole process (on whichever loop it lives) to make room, or
+/// refuses the newcomer when none is idle (closed at once, counted in tcpConnectionsRefused).
 /// Connections idle longer than `idleTimeoutMs`, and connections whose client has not read an
-/// answer byte for that long, are closed by the loop's tick. The room-making close is local to the
-/// worker that accepted: with several workers a full worker refuses even if another has idle ones.
+/// answer byte for that long, are closed by this loop's tick (closeIdle), each loop closing its own.
+///
+/// Threading: every method on the loop's thread.
 class TcpListener: public IoHandler
 {
 public:
 	TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
-				stats::FrontendStats& stats, const TcpLimits& limits, uint32_t maxConnections, OutputBudget& budget);
+				stats::FrontendStats& stats, const TcpLimits& limits, ConnectionRegistry& registry,
+				OutputBudget& budget);
 	~TcpListener() override;
 
 	void onReadable() override;
@@ -40,7 +46,6 @@ public:
 	void closeAll();
 
 private:
-	bool makeRoom();
 	/// Closes a connection that is not admitted, with RST.
 	void reset(Poco::Net::StreamSocket& client);
 	void forget(TcpClientConnection& connection);
@@ -51,8 +56,8 @@ private:
 	QueryHandler& _handler;
 	stats::FrontendStats& _stats;
 	TcpLimits _limits;
-	uint32_t _maxConnections;
-	OutputBudget& _budget; ///< shared by every client connection of the process
+	ConnectionRegistry& _registry; ///< shared by every listener of the front end
+	OutputBudget& _budget;         ///< shared by every client connection of the process
 	std::unordered_map<int, std::shared_ptr<TcpClientConnection>> _connections;
 };
 
