@@ -72,8 +72,30 @@ Object::Ptr queriesSection(const stats::StatsSnapshot& s)
 	Object::Ptr queries = JsonView::object();
 	queries->set("udp", s.queries.udp);
 	queries->set("tcp", s.queries.tcp);
-	queries->set("total", s.queries.udp + s.queries.tcp);
+	queries->set("tls", s.queries.tls);
+	queries->set("https", s.queries.https);
+	queries->set("total", s.queries.udp + s.queries.tcp + s.queries.tls + s.queries.https);
 	return queries;
+}
+
+/// One encrypted client transport: connections, handshakes and resumptions (DoH: HTTP versions too).
+Object::Ptr encryptedTransport(const stats::StatsSnapshot::Encrypted& e, bool http)
+{
+	Object::Ptr o = JsonView::object();
+	o->set("connections", e.connectionsNow);
+	o->set("accepted", e.connectionsAccepted);
+	o->set("handshakes", e.handshakes);
+	o->set("resumptions", e.resumptions);
+	o->set("handshake_failures", e.handshakeFailures);
+	o->set("handshake_timeouts", e.handshakeTimeouts);
+	o->set("rate_limited", e.rateLimited);
+	if (http)
+	{
+		o->set("http2_connections", e.http2Connections);
+		o->set("http1_connections", e.http1Connections);
+		o->set("http_errors", e.httpErrors);
+	}
+	return o;
 }
 
 /// Answers by rcode name: NOERROR to REFUSED always, the rarer codes once they occurred.
@@ -212,6 +234,10 @@ Object::Ptr JsonView::stats(const stats::StatsSnapshot& s)
 	root->set("version", std::string(DNSPROXY_VERSION));
 	root->set("uptime_seconds", round3(s.uptimeSeconds));
 	root->set("queries", queriesSection(s));
+	Object::Ptr encrypted = JsonView::object();
+	encrypted->set("tls", encryptedTransport(s.tls, false));
+	encrypted->set("https", encryptedTransport(s.https, true));
+	root->set("encrypted", encrypted);
 	root->set("answers", answersSection(s));
 	root->set("cache", cacheSection(s));
 	Array::Ptr upstreams = new Array;

@@ -207,6 +207,36 @@ void writeQueries(std::ostringstream& out, const Snapshot& s)
 	Family f(out, "queries_total", "counter", "Queries received from clients, by transport.");
 	f.sample(d(s.queries.udp), "transport=\"udp\"");
 	f.sample(d(s.queries.tcp), "transport=\"tcp\"");
+	f.sample(d(s.queries.tls), "transport=\"tls\"");
+	f.sample(d(s.queries.https), "transport=\"https\"");
+}
+
+/// Per encrypted transport (tls = DoT, https = DoH): connections, handshakes, resumptions.
+const Metric<Snapshot::Encrypted> PER_ENCRYPTED[] = {
+	{"client_encrypted_connections", "gauge", "Client DoT/DoH connections open now.",
+	 [](const Snapshot::Encrypted& e) { return d(e.connectionsNow); }},
+	{"client_encrypted_connections_accepted_total", "counter", "Client DoT/DoH connections accepted.",
+	 [](const Snapshot::Encrypted& e) { return d(e.connectionsAccepted); }},
+	{"client_tls_handshakes_total", "counter", "Client TLS handshakes completed.",
+	 [](const Snapshot::Encrypted& e) { return d(e.handshakes); }},
+	{"client_tls_resumptions_total", "counter", "Client TLS handshakes that resumed a session.",
+	 [](const Snapshot::Encrypted& e) { return d(e.resumptions); }},
+	{"client_tls_handshake_failures_total", "counter", "Client TLS handshakes that failed.",
+	 [](const Snapshot::Encrypted& e) { return d(e.handshakeFailures); }},
+	{"client_tls_handshake_timeouts_total", "counter", "Client TLS handshakes cut at the handshake timeout.",
+	 [](const Snapshot::Encrypted& e) { return d(e.handshakeTimeouts); }},
+	{"client_tls_rate_limited_total", "counter", "Client connections closed: the source's handshake rate was spent.",
+	 [](const Snapshot::Encrypted& e) { return d(e.rateLimited); }},
+};
+
+void writeEncrypted(std::ostringstream& out, const Snapshot& s)
+{
+	for (const auto& metric : PER_ENCRYPTED)
+	{
+		Family family(out, metric.name, metric.type, metric.help);
+		family.sample(metric.value(s.tls), "transport=\"tls\"");
+		family.sample(metric.value(s.https), "transport=\"https\"");
+	}
 }
 
 /// NOERROR to REFUSED always, the rarer codes once they occurred.
@@ -301,6 +331,7 @@ std::string PrometheusView::render(const stats::StatsSnapshot& s)
 	std::ostringstream out;
 	Family(out, "uptime_seconds", "gauge", "Seconds since the proxy started.").sample(s.uptimeSeconds);
 	writeQueries(out, s);
+	writeEncrypted(out, s);
 	writeAnswers(out, s);
 	writeAll(out, CACHE_AND_CLIENTS, s);
 	writeUpstreams(out, s);

@@ -47,6 +47,13 @@ struct ServerConfig
 	/// Not in SPEC: the account a root-started proxy switches to once its database is open (Privileges);
 	/// empty = "dnsproxy" when that account exists, else root keeping only CAP_NET_BIND_SERVICE.
 	std::string user;
+	std::vector<ListenAddress> tlsListen;   ///< DNS over TLS for clients (RFC 7858); empty = none
+	std::vector<ListenAddress> httpsListen; ///< DNS over HTTPS for clients (RFC 8484); empty = none
+	std::string tlsCertFile; ///< PEM chain of the encrypted listeners; empty with tlsKeyFile = self-signed
+	std::string tlsKeyFile;
+	std::string dohPath;
+	uint32_t tlsHandshakeTimeoutMs = 0;  ///< not in SPEC: a TLS client must finish its handshake in this time
+	uint32_t tlsHandshakesPerSource = 0; ///< not in SPEC: new handshakes per second per source address; 0 = no limit
 };
 
 /// One upstream server as configured: "IP[:port]#auth-name".

@@ -87,20 +87,22 @@ template <typename T> std::string choiceName(const T& value, const Choices<T>& c
 	return "?";
 }
 
-std::vector<ListenAddress> toListen(const std::string& key, const std::string& value)
+std::vector<ListenAddress> toListen(const std::string& key, const std::string& value, uint16_t defaultPort = 53,
+									bool mayBeEmpty = false)
 {
 	std::vector<ListenAddress> addresses;
 	std::set<std::string> seen;
 	for (const auto& item : splitList(value))
 	{
-		const auto address = ConfigLoader::parseHostPort(item, 53);
+		const auto address = ConfigLoader::parseHostPort(item, defaultPort);
 		if (!address)
-			fail(key, "expected a numeric IP[:port] (IPv6 as [::1]:53), got " + quoted(item));
+			fail(key, "expected a numeric IP[:port] (IPv6 as [::1]:" + std::to_string(defaultPort) + "), got " +
+						  quoted(item));
 		if (!seen.insert(address->toString()).second)
 			fail(key, address->toString() + " is listed twice");
 		addresses.push_back(*address);
 	}
-	if (addresses.empty())
+	if (addresses.empty() && !mayBeEmpty)
 		fail(key, "needs at least one address");
 	return addresses;
 }
@@ -185,6 +187,22 @@ std::vector<PinConfig> toPins(const std::string& key, const std::string& value)
 		pins.push_back(pin);
 	}
 	return pins;
+}
+
+/// doh_path: an absolute path without query, fragment or spaces ("/dns-query").
+std::string toDohPath(const std::string& key, const std::string& value)
+{
+	if (value.empty() || value.front() != '/' || value.find_first_of("?# \t%") != std::string::npos)
+		fail(key, "expected an absolute URL path like /dns-query, got " + quoted(value));
+	return value;
+}
+
+std::string listenText(const std::vector<ListenAddress>& addresses)
+{
+	std::vector<std::string> texts;
+	for (const auto& address : addresses)
+		texts.push_back(address.toString());
+	return join(texts);
 }
 
 /// A URL as fleet::RedisUrl reads it, every host a name, an IPv4 or a bracketed IPv6 address.
@@ -318,7 +336,7 @@ std::vector<ConfigKey> makeTable()
 	return {
 		{keys::SERVER_LISTEN.section, keys::SERVER_LISTEN.name, "127.0.0.1:53",
 		 [](C& c, K k, K v) { c.server.listen = toListen(k, v); },
-		 [](const C& c) { return listOf(c.server.listen, [](const ListenAddress& a) { return a.toString(); }); }},
+		 [](const C& c) { return listenText(c.server.listen); }},
 		{"server", "protocols", "udp, tcp", [](C& c, K k, K v) { toProtocols(k, v, c.server); },
 		 [](const C& c) {
 			 const std::string udp = frontend::transportName(frontend::Transport::UDP);
@@ -337,6 +355,22 @@ std::vector<ConfigKey> makeTable()
 						   MIN_UDP_PAYLOAD, MAX_UDP_PAYLOAD)),
 		number("server", "threads", "0", &C::server, &ServerConfig::threads, 0, 256),
 		number("server", "udp_batch_wait_us", "200", &C::server, &ServerConfig::udpBatchWaitUs, 0, 10000),
+		{keys::SERVER_TLS_LISTEN.section, keys::SERVER_TLS_LISTEN.name, "",
+		 [](C& c, K k, K v) { c.server.tlsListen = toListen(k, v, 853, true); },
+		 [](const C& c) { return listenText(c.server.tlsListen); }},
+		{keys::SERVER_HTTPS_LISTEN.section, keys::SERVER_HTTPS_LISTEN.name, "",
+		 [](C& c, K k, K v) { c.server.httpsListen = toListen(k, v, 443, true); },
+		 [](const C& c) { return listenText(c.server.httpsListen); }},
+		string(keys::SERVER_TLS_CERT_FILE.section, keys::SERVER_TLS_CERT_FILE.name, "", &C::server,
+			   &ServerConfig::tlsCertFile),
+		string(keys::SERVER_TLS_KEY_FILE.section, keys::SERVER_TLS_KEY_FILE.name, "", &C::server,
+			   &ServerConfig::tlsKeyFile),
+		{"server", "doh_path", "/dns-query", [](C& c, K k, K v) { c.server.dohPath = toDohPath(k, v); },
+		 [](const C& c) { return c.server.dohPath; }},
+		number("server", "tls_handshake_timeout_ms", "5000", &C::server, &ServerConfig::tlsHandshakeTimeoutMs, 100,
+			   MAX_MS),
+		number("server", "tls_handshakes_per_source", "100", &C::server, &ServerConfig::tlsHandshakesPerSource, 0,
+			   1000000),
 		restartOnly(ConfigKey{keys::SERVER_USER.section, keys::SERVER_USER.name, "",
 							  [](C& c, K k, K v) {
 								  if (!v.empty() && !Privileges::lookup(v))
@@ -412,6 +446,10 @@ std::vector<ConfigKey> makeTable()
 const KeyName keys::SERVER_ALLOW{"server", "allow"};
 const KeyName keys::SERVER_LISTEN{"server", "listen"};
 const KeyName keys::SERVER_USER{"server", "user"};
+const KeyName keys::SERVER_TLS_LISTEN{"server", "tls_listen"};
+const KeyName keys::SERVER_HTTPS_LISTEN{"server", "https_listen"};
+const KeyName keys::SERVER_TLS_CERT_FILE{"server", "tls_cert_file"};
+const KeyName keys::SERVER_TLS_KEY_FILE{"server", "tls_key_file"};
 const KeyName keys::TLS_CA_FILE{"tls", "ca_file"};
 const KeyName keys::STORAGE_PATH{"storage", "path"};
 const KeyName keys::FLEET_REDIS{"fleet", "redis"};
@@ -428,6 +466,30 @@ const std::vector<ConfigKey>& configKeys()
 {
 	static const std::vector<ConfigKey> table = makeTable();
 	return table;
+}
+
+/// The encrypted listeners: a certificate and its key come together, and no address serves two protocols.
+static void checkListeners(const ServerConfig& server)
+{
+	if (server.tlsCertFile.empty() != server.tlsKeyFile.empty())
+		fail(server.tlsCertFile.empty() ? keys::SERVER_TLS_CERT_FILE.dotted() : keys::SERVER_TLS_KEY_FILE.dotted(),
+			 "must be given together with " +
+				 (server.tlsCertFile.empty() ? keys::SERVER_TLS_KEY_FILE : keys::SERVER_TLS_CERT_FILE).dotted() +
+				 " (both empty = a self-signed certificate)");
+	if (!server.tlsCertFile.empty())
+	{
+		checkReadable(keys::SERVER_TLS_CERT_FILE.dotted(), server.tlsCertFile);
+		checkReadable(keys::SERVER_TLS_KEY_FILE.dotted(), server.tlsKeyFile);
+	}
+	std::set<std::string> stream; // TCP ports: plain DNS, DoT and DoH must not share one
+	if (server.tcp)
+		for (const auto& a : server.listen)
+			stream.insert(a.toString());
+	for (const auto* list : {&server.tlsListen, &server.httpsListen})
+		for (const auto& a : *list)
+			if (!stream.insert(a.toString()).second)
+				fail(list == &server.tlsListen ? keys::SERVER_TLS_LISTEN.dotted() : keys::SERVER_HTTPS_LISTEN.dotted(),
+					 a.toString() + " is already a TCP listener of another protocol");
 }
 
 void checkConfig(Config& config)
@@ -455,6 +517,7 @@ void checkConfig(Config& config)
 					 admin.listen + " is also a " + keys::SERVER_LISTEN.dotted() + " address");
 	}
 	checkReadable(keys::TLS_CA_FILE.dotted(), config.tls.caFile);
+	checkListeners(config.server);
 }
 
 } // namespace dnsproxy::app

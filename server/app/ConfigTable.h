@@ -55,6 +55,10 @@ namespace keys
 extern const KeyName SERVER_LISTEN;
 extern const KeyName SERVER_ALLOW;
 extern const KeyName SERVER_USER;
+extern const KeyName SERVER_TLS_LISTEN;
+extern const KeyName SERVER_HTTPS_LISTEN;
+extern const KeyName SERVER_TLS_CERT_FILE;
+extern const KeyName SERVER_TLS_KEY_FILE;
 extern const KeyName TLS_CA_FILE;
 extern const KeyName STORAGE_PATH;
 extern const KeyName FLEET_REDIS;

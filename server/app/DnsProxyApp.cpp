@@ -45,7 +45,11 @@ std::string listenerKey(const Config& config)
 	std::string key = std::to_string(config.server.udp) + std::to_string(config.server.tcp);
 	for (const auto& address : config.server.listen)
 		key += " " + address.toString();
-	return key;
+	for (const auto& address : config.server.tlsListen)
+		key += " tls " + address.toString();
+	for (const auto& address : config.server.httpsListen)
+		key += " https " + address.toString();
+	return key + " " + config.server.dohPath;
 }
 
 int fail(const std::string& message)
@@ -241,6 +245,8 @@ void DnsProxyApp::reload(Services& services)
 				line += " " + key;
 		}
 		logger.notice(line);
+		for (const auto& certificate : services.certificateLines())
+			logger.notice("reload: " + certificate);
 		if (services.upstreamTarget() + listenerKey(running) != listenersBefore)
 			logListeners(running, services.upstreamTarget()); // the SPEC 2 lines, for what serves now
 	}
@@ -299,6 +305,8 @@ int DnsProxyApp::serve(const Config& config)
 	if (!exposure.empty())
 		logger.warning("warning: " + exposure);
 	logListeners(config, services.upstreamTarget());
+	for (const auto& line : services.certificateLines())
+		logger.notice(line);
 
 	// The main thread only waits for signals: SIGHUP reloads here, on this thread, and the
 	// others end the loop (what waitForTerminationRequest() does, plus SIGHUP).
@@ -333,6 +341,13 @@ void DnsProxyApp::logListeners(const Config& config, const std::string& target)
 												   Poco::Message::PRIO_NOTICE));
 		}
 	}
+	for (const auto& address : config.server.tlsListen)
+		logger.getChannel()->log(
+			Poco::Message("dnsproxy", "tls://" + address.toString() + " -> " + target, Poco::Message::PRIO_NOTICE));
+	for (const auto& address : config.server.httpsListen)
+		logger.getChannel()->log(Poco::Message(
+			"dnsproxy", "https://" + address.toString() + config.server.dohPath + " -> " + target,
+			Poco::Message::PRIO_NOTICE));
 }
 
 } // namespace dnsproxy::app

@@ -143,6 +143,7 @@ void Services::openStorage()
 	_pinStore = std::make_unique<storage::PinStore>(*_database);
 	// Pins (SPEC section 5): configured pins, learn/enforce over the store, downgrade history.
 	_pinManager = std::make_unique<PinManager>(_config.tls, _pinStore.get());
+	openServerTls();
 }
 
 void Services::dropPrivileges()
@@ -216,6 +217,7 @@ void Services::buildPipeline()
 	settings.udpPayloadSize = _config.server.udpPayloadSize;
 	settings.maxPending = _config.server.maxPending;
 	settings.logQueries = _config.log.queries;
+	settings.clientIdleTimeoutMs = _config.server.tcpIdleTimeoutMs;
 	// The RFC 8767 client-response timer, never later than the whole upstream budget.
 	settings.staleAnswerAfterMs = static_cast<uint32_t>(
 		std::min<uint64_t>(pipeline::PipelineSettings::DEFAULT_STALE_ANSWER_AFTER_MS,
@@ -239,7 +241,24 @@ frontend::FrontendSettings Services::frontendSettings(const Config& config) cons
 	settings.tcpLimits.idleTimeoutMs = config.server.tcpIdleTimeoutMs;
 	settings.maxTcpConnections = config.server.maxTcpConnections;
 	settings.udpBatchWaitUs = config.server.udpBatchWaitUs;
+	for (const auto& address : config.server.tlsListen)
+		settings.tlsListen.emplace_back(address.host, address.port);
+	for (const auto& address : config.server.httpsListen)
+		settings.httpsListen.emplace_back(address.host, address.port);
+	settings.tls = _serverTls;
+	settings.doh.path = config.server.dohPath;
+	settings.tcpLimits.handshakeTimeoutMs = config.server.tlsHandshakeTimeoutMs;
+	settings.handshakesPerSource = config.server.tlsHandshakesPerSource;
 	return settings;
+}
+
+std::string Services::listenKeyOf(const std::string& bindError)
+{
+	if (bindError.rfind("tls://", 0) == 0)
+		return keys::SERVER_TLS_LISTEN.dotted();
+	if (bindError.rfind("https://", 0) == 0)
+		return keys::SERVER_HTTPS_LISTEN.dotted();
+	return keys::SERVER_LISTEN.dotted();
 }
 
 void Services::startFrontend()
@@ -251,7 +270,7 @@ void Services::startFrontend()
 	}
 	catch (const frontend::BindError& e)
 	{
-		throw StartError(keys::SERVER_LISTEN.dotted() + ": " + e.what());
+		throw StartError(listenKeyOf(e.what()) + ": " + e.what());
 	}
 }
 

@@ -34,6 +34,11 @@ namespace dnsproxy::frontend
 {
 class Frontend;
 struct FrontendSettings;
+namespace tls
+{
+class TlsServerContext;
+struct TlsServerSettings;
+} // namespace tls
 } // namespace dnsproxy::frontend
 namespace dnsproxy::pipeline
 {
@@ -149,6 +154,10 @@ public:
 	/// The first upstream's URL, for the start-up lines (SPEC section 2).
 	std::string upstreamTarget() const;
 
+	/// Lines about the encrypted listeners' certificate (file or self-signed, its SPKI pin) for the
+	/// start-up log; empty when there is no encrypted listener.
+	std::vector<std::string> certificateLines() const;
+
 	/// The steps the last stop() ran, in order: "admin", "frontend", "fleet", "upstreams",
 	/// "cache flush", "storage".
 	const std::vector<std::string>& stoppedSteps() const
@@ -165,8 +174,16 @@ private:
 	void buildStatsCollector();
 	void startAdmin();
 	frontend::FrontendSettings frontendSettings(const Config& config) const;
+	/// The key a front end's BindError is about: server.listen, tls_listen or https_listen.
+	static std::string listenKeyOf(const std::string& bindError);
 	std::unique_ptr<admin::AdminServer> makeAdmin(const Config& config);
 	Poco::Net::Context::Ptr makeContext(const TlsConfig& tls) const;
+	/// The certificate settings of the encrypted listeners (ServicesTls.cpp).
+	frontend::tls::TlsServerSettings serverTlsSettings(const Config& config) const;
+	/// Loads (or makes, self-signed) the encrypted listeners' certificate; throws StartError.
+	void openServerTls();
+	/// SIGHUP: the certificate files read again; throws StartError and keeps the old one on failure.
+	void reloadServerTls(const Config& next);
 
 	/// Modification time of `path`, 0 when it cannot be read: a CA bundle replaced in place is
 	/// loaded again by a reload even when the configuration names the same file.
@@ -212,6 +229,8 @@ private:
 	std::unique_ptr<upstream::UpstreamPool> _pool;
 	std::unique_ptr<cache::PacketCache> _cache; // null when the cache is switched off
 	std::unique_ptr<pipeline::QueryPipeline> _pipeline;
+	/// The encrypted listeners' certificate and TLS settings; null without tls_listen/https_listen.
+	std::shared_ptr<frontend::tls::TlsServerContext> _serverTls;
 	std::unique_ptr<frontend::Frontend> _frontend;
 	/// Front ends a reload replaced, stopped; freed with the pipeline, after the upstreams stop.
 	std::vector<std::unique_ptr<frontend::Frontend>> _oldFrontends;

@@ -35,7 +35,9 @@ bool sameListeners(const frontend::FrontendSettings& a, const frontend::Frontend
 {
 	return a.listen == b.listen && a.udp == b.udp && a.tcp == b.tcp && a.threads == b.threads &&
 		   a.tcpLimits.idleTimeoutMs == b.tcpLimits.idleTimeoutMs && a.maxTcpConnections == b.maxTcpConnections &&
-		   a.udpBatchWaitUs == b.udpBatchWaitUs;
+		   a.udpBatchWaitUs == b.udpBatchWaitUs && a.tlsListen == b.tlsListen && a.httpsListen == b.httpsListen &&
+		   a.doh.path == b.doh.path && a.tcpLimits.handshakeTimeoutMs == b.tcpLimits.handshakeTimeoutMs &&
+		   a.handshakesPerSource == b.handshakesPerSource;
 }
 
 } // namespace
@@ -70,6 +72,9 @@ std::vector<std::string> Services::keepRestartOnlyKeys(Config& next) const
 /// reconnects every server with the new rules), changed listeners, a moved admin server.
 Services::PreparedReload Services::prepareReload(const Config& next)
 {
+	// The listeners' certificate first: files read again are what is on disk now, so taking them is
+	// right even if a later step fails; a broken pair throws and the running one stays.
+	reloadServerTls(next);
 	PreparedReload prepared;
 	prepared.context = _context;
 	prepared.caFileChanged = modified(next.tls.caFile);
@@ -103,6 +108,8 @@ std::unique_ptr<frontend::Frontend> Services::rebindFrontend(const Config& next)
 	if (sameListeners(wanted, running))
 		return nullptr;
 	wanted.heldByUs = running.listen;
+	wanted.heldByUs.insert(wanted.heldByUs.end(), running.tlsListen.begin(), running.tlsListen.end());
+	wanted.heldByUs.insert(wanted.heldByUs.end(), running.httpsListen.begin(), running.httpsListen.end());
 	auto frontend = std::make_unique<frontend::Frontend>(wanted, *_pipeline, *_frontendStats);
 	try
 	{
@@ -111,7 +118,7 @@ std::unique_ptr<frontend::Frontend> Services::rebindFrontend(const Config& next)
 	catch (const frontend::BindError& e)
 	{
 		frontend->stop();
-		throw StartError(keys::SERVER_LISTEN.dotted() + ": " + e.what());
+		throw StartError(listenKeyOf(e.what()) + ": " + e.what());
 	}
 	return frontend;
 }

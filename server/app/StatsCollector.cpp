@@ -28,6 +28,20 @@ uint64_t get(const std::atomic<uint64_t>& counter)
 {
 	return counter.load(std::memory_order_relaxed);
 }
+
+void copyEncrypted(const stats::EncryptedStats& from, stats::StatsSnapshot::Encrypted& to)
+{
+	to.connectionsNow = get(from.connectionsNow);
+	to.connectionsAccepted = get(from.connectionsAccepted);
+	to.handshakes = get(from.handshakes);
+	to.resumptions = get(from.resumptions);
+	to.handshakeFailures = get(from.handshakeFailures);
+	to.handshakeTimeouts = get(from.handshakeTimeouts);
+	to.rateLimited = get(from.rateLimited);
+	to.http2Connections = get(from.http2Connections);
+	to.http1Connections = get(from.http1Connections);
+	to.httpErrors = get(from.httpErrors);
+}
 } // namespace
 
 StatsCollector::StatsCollector(const stats::FrontendStats& frontend, const upstream::UpstreamPool& pool,
@@ -50,6 +64,10 @@ stats::StatsSnapshot StatsCollector::snapshot() const
 	s.uptimeSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - _started).count();
 	s.queries.udp = get(_frontend.udpQueries);
 	s.queries.tcp = get(_frontend.tcpQueries);
+	s.queries.tls = get(_frontend.dotQueries);
+	s.queries.https = get(_frontend.dohQueries);
+	copyEncrypted(_frontend.dot, s.tls);
+	copyEncrypted(_frontend.doh, s.https);
 	for (size_t i = 0; i < s.answersByRcode.size(); ++i)
 		s.answersByRcode[i] = get(_frontend.answersByRcode[i]);
 	s.clients.tcpConnectionsNow = get(_frontend.tcpConnectionsNow);

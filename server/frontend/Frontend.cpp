@@ -1,7 +1,10 @@
 // Frontend.cpp - binding listeners and running the worker loops.
 #include "frontend/Frontend.h"
 
+#include "frontend/TlsClientStream.h"
+
 #include <Poco/Exception.h>
+#include <Poco/Logger.h>
 #include <Poco/Net/DatagramSocket.h>
 #include <Poco/Net/ServerSocket.h>
 
@@ -48,20 +51,43 @@ void Frontend::probe(const Poco::Net::SocketAddress& address)
 		}
 	}
 	if (_settings.tcp)
+		probeStream("tcp", address);
+}
+
+void Frontend::probeStream(const char* scheme, const Poco::Net::SocketAddress& address)
+{
+	try
 	{
-		try
-		{
-			Poco::Net::ServerSocket socket;
-			if (v6)
-				socket.bind6(address, true, false, true);
-			else
-				socket.bind(address, true, false);
-			socket.listen(1);
-		}
-		catch (const Poco::Exception& e)
-		{
-			throw BindError("tcp://" + address.toString() + ": cannot listen: " + e.displayText());
-		}
+		Poco::Net::ServerSocket socket;
+		if (address.family() == Poco::Net::SocketAddress::IPv6)
+			socket.bind6(address, true, false, true);
+		else
+			socket.bind(address, true, false);
+		socket.listen(1);
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw BindError(std::string(scheme) + "://" + address.toString() + ": cannot listen: " + e.displayText());
+	}
+}
+
+Poco::Net::SocketAddress Frontend::reserveStream(const Poco::Net::SocketAddress& address, Placeholders& placeholders)
+{
+	if (address.port() != 0)
+		return address;
+	try
+	{
+		Poco::Net::ServerSocket socket;
+		if (address.family() == Poco::Net::SocketAddress::IPv6)
+			socket.bind6(address, true, true, true);
+		else
+			socket.bind(address, true, true);
+		placeholders.tcp.push_back(socket);
+		return socket.address();
+	}
+	catch (const Poco::Exception& e)
+	{
+		throw BindError(address.toString() + ": cannot listen: " + e.displayText());
 	}
 }
 
@@ -72,6 +98,13 @@ void Frontend::start()
 		if (std::find(_settings.heldByUs.begin(), _settings.heldByUs.end(), address) == _settings.heldByUs.end())
 			probe(address);
 	}
+	for (const auto* list : {&_settings.tlsListen, &_settings.httpsListen})
+		for (const auto& address : *list)
+			if (std::find(_settings.heldByUs.begin(), _settings.heldByUs.end(), address) == _settings.heldByUs.end())
+				probeStream(list == &_settings.tlsListen ? "tls" : "https", address);
+	if ((!_settings.tlsListen.empty() || !_settings.httpsListen.empty()) && !_settings.tls)
+		throw BindError("encrypted listeners need a certificate");
+	_handshakeRate = std::make_shared<HandshakeRate>(_settings.handshakesPerSource);
 	// The placeholders close at the end of start(), when the listeners hold the ports.
 	const Placeholders placeholders = reservePorts();
 	_workers.resize(_settings.threads);
@@ -81,16 +114,19 @@ void Frontend::start()
 		// connections out: no hand-over per connection, no single accepting thread, and a worker
 		// busy with TLS handshakes does not delay accepts elsewhere. Exactness does not depend on
 		// which loop accepts: every admission goes through the one ConnectionRegistry.
-		if (_settings.tcp)
+		if (hasStreamListeners())
 			worker.loop = std::make_unique<EventLoop>();
 		createListeners(worker);
 		if (!worker.loop)
 			continue;
 		auto* listeners = &worker.tcp;
 		unsigned tickMs = std::max(50u, std::min(1000u, _settings.tcpLimits.idleTimeoutMs / 10));
-		worker.loop->setTick(tickMs, [listeners]() {
+		const bool watchCertificate = _settings.tls && &worker == &_workers.front();
+		worker.loop->setTick(tickMs, [this, listeners, watchCertificate]() {
 			for (auto& listener : *listeners)
 				listener->closeIdle();
+			if (watchCertificate)
+				watchCertificateFiles();
 		});
 	}
 	for (auto& worker : _workers)
@@ -143,6 +179,12 @@ Frontend::Placeholders Frontend::reservePorts()
 		_boundUdp.push_back(udp);
 		_boundTcp.push_back(tcp);
 	}
+	_boundTls.clear();
+	_boundHttps.clear();
+	for (const auto& address : _settings.tlsListen)
+		_boundTls.push_back(reserveStream(address, placeholders));
+	for (const auto& address : _settings.httpsListen)
+		_boundHttps.push_back(reserveStream(address, placeholders));
 	return placeholders;
 }
 
@@ -156,7 +198,7 @@ void Frontend::createListeners(Worker& worker)
 			if (_settings.udp)
 				worker.udp.push_back(std::make_unique<UdpListener>(
 					_boundUdp[i], _handler, _stats, std::chrono::microseconds(_settings.udpBatchWaitUs)));
-			if (worker.loop)
+			if (worker.loop && _settings.tcp)
 				worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
 																   _settings.tcpLimits, *_registry, *_outputBudget));
 		}
@@ -164,6 +206,65 @@ void Frontend::createListeners(Worker& worker)
 		{
 			throw BindError(address.toString() + ": cannot listen: " + e.displayText());
 		}
+	}
+	if (worker.loop)
+		createEncryptedListeners(worker);
+}
+
+void Frontend::createEncryptedListeners(Worker& worker)
+{
+	auto kindOf = [this](Transport transport) {
+		ListenerKind kind;
+		kind.transport = transport;
+		const auto alpn = transport == Transport::DOH ? tls::Alpn::DOH : tls::Alpn::DOT;
+		std::shared_ptr<tls::TlsServerContext> context = _settings.tls;
+		// The context is asked per connection: a certificate reloaded meanwhile serves the next one.
+		kind.makeStream = [context, alpn](int fd) -> std::unique_ptr<ClientStream> {
+			std::shared_ptr<SSL_CTX> ctx = context->context(alpn);
+			if (!ctx)
+				return nullptr;
+			return std::make_unique<TlsClientStream>(std::move(ctx), fd);
+		};
+		kind.handshakeRate = _handshakeRate;
+		kind.doh = _settings.doh;
+		return kind;
+	};
+	for (size_t i = 0; i < _boundTls.size() + _boundHttps.size(); ++i)
+	{
+		const bool dot = i < _boundTls.size();
+		const auto& address = dot ? _boundTls[i] : _boundHttps[i - _boundTls.size()];
+		try
+		{
+			worker.tcp.push_back(std::make_unique<TcpListener>(
+				*worker.loop, address, _handler, _stats, _settings.tcpLimits, *_registry, *_outputBudget, kindOf(dot ? Transport::DOT : Transport::DOH)));
+		}
+		catch (const Poco::Exception& e)
+		{
+			throw BindError(std::string(dot ? "tls://" : "https://") + address.toString() +
+							": cannot listen: " + e.displayText());
+		}
+	}
+}
+
+void Frontend::watchCertificateFiles()
+{
+	// Certbot and friends replace the files in place: look at them every couple of seconds (a
+	// stat() each when nothing changed). A half-written pair is skipped until it loads cleanly.
+	const auto now = EventLoop::Clock::now();
+	if (now < _nextCertificateCheck)
+		return;
+	_nextCertificateCheck = now + CERTIFICATE_CHECK_INTERVAL;
+	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
+	if (_settings.tls->reloadIfChanged())
+	{
+		_certificateError.clear();
+		logger.notice("tls: certificate reloaded: " + _settings.tls->describe() + ", pin-sha256=\"" +
+					  _settings.tls->spkiPin() + "\"");
+	}
+	else if (const std::string error = _settings.tls->lastError(); !error.empty() && error != _certificateError)
+	{
+		_certificateError = error;
+		logger.warning("tls: certificate files changed but not loaded, the running one stays: " + error);
 	}
 }
 

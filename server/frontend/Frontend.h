@@ -8,6 +8,8 @@
 #include "frontend/TcpClientConnection.h"
 #include "frontend/TcpListener.h"
 #include "frontend/UdpListener.h"
+#include "frontend/doh/DohSession.h"
+#include "frontend/tls/TlsServerContext.h"
 #include "stats/Stats.h"
 
 #include <Poco/Net/DatagramSocket.h>
@@ -30,6 +32,12 @@ struct FrontendSettings
 	TcpLimits tcpLimits;
 	uint32_t maxTcpConnections = 1024;
 	uint32_t udpBatchWaitUs = 0; ///< see BatchPacer; the app sets it from the configuration
+	/// Encrypted listeners (TCP only): DNS over TLS and DNS over HTTPS, with their certificate.
+	std::vector<Poco::Net::SocketAddress> tlsListen;
+	std::vector<Poco::Net::SocketAddress> httpsListen;
+	std::shared_ptr<tls::TlsServerContext> tls; ///< required when either list is not empty
+	doh::DohSettings doh;
+	uint32_t handshakesPerSource = 0; ///< new TLS handshakes per second per source; 0 = no limit
 	/// SIGHUP reload: addresses the running front end already listens on. They are not probed for
 	/// "in use": the new listeners share them through SO_REUSEPORT until the old front end stops.
 	std::vector<Poco::Net::SocketAddress> heldByUs;
@@ -70,6 +78,15 @@ public:
 	{
 		return _settings.tcp ? _boundTcp : std::vector<Poco::Net::SocketAddress>();
 	}
+	/// The same for the DoT and DoH listeners.
+	std::vector<Poco::Net::SocketAddress> boundTlsAddresses() const
+	{
+		return _boundTls;
+	}
+	std::vector<Poco::Net::SocketAddress> boundHttpsAddresses() const
+	{
+		return _boundHttps;
+	}
 	/// Bytes of answers buffered for TCP clients and not written yet, all connections together.
 	size_t bufferedTcpOutput() const
 	{
@@ -93,6 +110,19 @@ private:
 	};
 
 	void probe(const Poco::Net::SocketAddress& address);
+	/// Binds a TCP socket once without SO_REUSEPORT: "in use" becomes an error; throws BindError.
+	static void probeStream(const char* scheme, const Poco::Net::SocketAddress& address);
+	/// A port-0 placeholder for a stream listener (tests), kept until start() ends; returns the bound address.
+	static Poco::Net::SocketAddress reserveStream(const Poco::Net::SocketAddress& address, Placeholders& placeholders);
+	/// First worker's tick: reloads the certificate when its files changed (logged).
+	void watchCertificateFiles();
+	/// The worker's DoT and DoH listeners (on its loop); throws BindError.
+	void createEncryptedListeners(Worker& worker);
+	/// Whether the workers need event loops (any stream listener).
+	bool hasStreamListeners() const
+	{
+		return _settings.tcp || !_settings.tlsListen.empty() || !_settings.httpsListen.empty();
+	}
 	/// Fills _boundUdp and _boundTcp in `listen` order; throws BindError.
 	Placeholders reservePorts();
 	/// The worker's UDP listeners, and its TCP listeners when it has a loop; throws BindError.
@@ -109,6 +139,13 @@ private:
 	std::vector<Worker> _workers;
 	std::vector<Poco::Net::SocketAddress> _boundUdp;
 	std::vector<Poco::Net::SocketAddress> _boundTcp;
+	std::vector<Poco::Net::SocketAddress> _boundTls;
+	std::vector<Poco::Net::SocketAddress> _boundHttps;
+	std::shared_ptr<HandshakeRate> _handshakeRate;
+	/// How often the first worker's tick looks at the certificate files (watchCertificateFiles).
+	static constexpr std::chrono::milliseconds CERTIFICATE_CHECK_INTERVAL{2000};
+	EventLoop::Clock::time_point _nextCertificateCheck; ///< first worker's loop thread only
+	std::string _certificateError;                      ///< the last one logged; same thread
 	bool _running = false;
 };
 

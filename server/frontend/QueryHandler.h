@@ -16,13 +16,33 @@ namespace dnsproxy::frontend
 enum class Transport
 {
 	UDP,
-	TCP
+	TCP,
+	DOT, ///< DNS over TLS (RFC 7858), [server] tls_listen
+	DOH  ///< DNS over HTTPS (RFC 8484), [server] https_listen
 };
 
-/// "udp" or "tcp", as the configuration, the listener lines and the query log write it.
+/// "udp", "tcp", "tls" or "https", as the configuration, the listener lines ("tls://...") and the
+/// query log write it.
 inline const char* transportName(Transport transport)
 {
-	return transport == Transport::UDP ? "udp" : "tcp";
+	switch (transport)
+	{
+	case Transport::UDP:
+		return "udp";
+	case Transport::TCP:
+		return "tcp";
+	case Transport::DOT:
+		return "tls";
+	case Transport::DOH:
+		return "https";
+	}
+	return "?";
+}
+
+/// Whether answers on this transport travel encrypted (RFC 8467 padding applies).
+inline bool encrypted(Transport transport)
+{
+	return transport == Transport::DOT || transport == Transport::DOH;
 }
 
 /// Where a query came from.

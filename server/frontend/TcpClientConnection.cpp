@@ -1,4 +1,4 @@
-// TcpClientConnection.cpp - framing and out-of-order answers on a client TCP connection.
+// TcpClientConnection.cpp - framing and out-of-order answers on a client TCP or DoT connection.
 #include "frontend/TcpClientConnection.h"
 
 #include <sys/socket.h>
@@ -14,47 +14,50 @@ namespace
 class TcpResponder: public Responder
 {
 public:
-	TcpResponder(EventLoop& loop, std::weak_ptr<TcpClientConnection> connection):
+	TcpResponder(EventLoop& loop, std::weak_ptr<TcpClientConnection> connection, uint64_t tag):
 		_loop(loop),
-		_connection(std::move(connection))
+		_connection(std::move(connection)),
+		_tag(tag)
 	{
 	}
 
 	void respond(std::vector<uint8_t>&& answer) override
 	{
-		_loop.post([weak = _connection, answer = std::move(answer)]() mutable {
+		_loop.post([weak = _connection, tag = _tag, answer = std::move(answer)]() mutable {
 			if (auto connection = weak.lock())
-				connection->deliver(std::move(answer));
+				connection->deliver(tag, std::move(answer));
 		});
 	}
 
 	void drop() override
 	{
-		_loop.post([weak = _connection]() {
+		_loop.post([weak = _connection, tag = _tag]() {
 			if (auto connection = weak.lock())
-				connection->answerDropped();
+				connection->answerDropped(tag);
 		});
 	}
 
 private:
 	EventLoop& _loop;
 	std::weak_ptr<TcpClientConnection> _connection;
+	uint64_t _tag;
 };
 
 /// Makes the TcpResponder of a query answered later.
 class TcpResponderFactory: public ResponderFactory
 {
 public:
-	TcpResponderFactory(EventLoop& loop, TcpClientConnection& connection):
+	TcpResponderFactory(EventLoop& loop, TcpClientConnection& connection, uint64_t tag):
 		_loop(loop),
-		_connection(connection)
+		_connection(connection),
+		_tag(tag)
 	{
 	}
 
 	std::shared_ptr<Responder> make() override
 	{
 		_made = true;
-		return std::make_shared<TcpResponder>(_loop, _connection.weak_from_this());
+		return std::make_shared<TcpResponder>(_loop, _connection.weak_from_this(), _tag);
 	}
 
 	bool made() const
@@ -65,25 +68,30 @@ public:
 private:
 	EventLoop& _loop;
 	TcpClientConnection& _connection;
+	uint64_t _tag;
 	bool _made = false;
 };
 
 } // namespace
 
 TcpClientConnection::TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
-										 const Poco::Net::SocketAddress& peer, QueryHandler& handler,
-										 stats::FrontendStats& stats, const TcpLimits& limits, OutputBudget& budget,
-										 CloseCallback onClose):
+										 const Poco::Net::SocketAddress& peer, std::unique_ptr<ClientStream> stream,
+										 Transport transport, QueryHandler& handler, stats::FrontendStats& stats,
+										 const TcpLimits& limits, OutputBudget& budget, CloseCallback onClose):
 	_loop(loop),
 	_socket(std::move(socket)),
 	_fd(_socket.impl()->sockfd()),
 	_peer(peer),
+	_stream(stream ? std::move(stream) : std::make_unique<PlainStream>(_fd)),
+	_transport(transport),
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
 	_budget(budget),
 	_onClose(std::move(onClose)),
-	_lastActivity(EventLoop::Clock::now()),
+	_handshaking(_stream->encrypted()),
+	_acceptedAt(EventLoop::Clock::now()),
+	_lastActivity(_acceptedAt),
 	_lastWriteProgress(_lastActivity)
 {
 	_socket.setBlocking(false);
@@ -98,26 +106,92 @@ TcpClientConnection::~TcpClientConnection()
 void TcpClientConnection::start()
 {
 	_loop.add(_fd, this);
+	if (_handshaking)
+		advanceHandshake(); // the ClientHello may be there already
+	else
+		onEstablished();
+}
+
+std::atomic<uint64_t>& TcpClientConnection::queryCounter()
+{
+	switch (_transport)
+	{
+	case Transport::DOT:
+		return _stats.dotQueries;
+	case Transport::DOH:
+		return _stats.dohQueries;
+	default:
+		return _stats.tcpQueries;
+	}
+}
+
+void TcpClientConnection::advanceHandshake()
+{
+	stats::EncryptedStats& counters = _transport == Transport::DOH ? _stats.doh : _stats.dot;
+	const ClientStream::Io io = _stream->handshake();
+	if (io == ClientStream::Io::WANT_READ || io == ClientStream::Io::WANT_WRITE)
+	{
+		const bool wantWrite = io == ClientStream::Io::WANT_WRITE;
+		if (wantWrite != _handshakeWantsWrite || !_interestRead)
+		{
+			_handshakeWantsWrite = wantWrite;
+			_interestRead = true;
+			_interestWrite = wantWrite;
+			_loop.modify(_fd, this, wantWrite, true);
+		}
+		return;
+	}
+	if (io != ClientStream::Io::OK)
+	{
+		stats::bump(counters.handshakeFailures);
+		close();
+		return;
+	}
+	_handshaking = false;
+	_handshakeWantsWrite = false;
+	stats::bump(counters.handshakes);
+	if (_stream->resumed())
+		stats::bump(counters.resumptions);
+	_lastActivity = _lastWriteProgress = EventLoop::Clock::now();
+	onEstablished();
+	if (_closed)
+		return;
+	// Data may have come with the handshake's last flight (or be buffered by TLS already).
+	onReadable();
+	if (!_closed)
+		flush();
 }
 
 void TcpClientConnection::onReadable()
 {
 	if (_closed)
 		return;
+	if (_handshaking)
+	{
+		advanceHandshake();
+		return;
+	}
+	if (_writeWantsRead)
+	{
+		_writeWantsRead = false;
+		flush();
+		if (_closed)
+			return;
+	}
+	if (_readPaused || _eof)
+		return;
 	uint8_t buffer[16384];
 	for (;;)
 	{
-		ssize_t n = ::recv(_fd, buffer, sizeof(buffer), MSG_DONTWAIT);
-		if (n > 0)
+		size_t n = 0;
+		switch (_stream->read(buffer, sizeof(buffer), n))
 		{
-			_framer.append(buffer, static_cast<size_t>(n));
-			parseFrames();
+		case ClientStream::Io::OK:
+			takeInput(buffer, n);
 			if (_closed || _readPaused)
 				return;
 			continue;
-		}
-		if (n == 0)
-		{
+		case ClientStream::Io::CLOSED:
 			// The client half-closed: answers still owed are written before the socket goes.
 			_eof = true;
 			if (_inflight == 0 && outputEmpty())
@@ -125,14 +199,48 @@ void TcpClientConnection::onReadable()
 			else
 				updateInterest();
 			return;
-		}
-		if (errno == EAGAIN || errno == EWOULDBLOCK)
+		case ClientStream::Io::WANT_READ:
 			return;
-		if (errno == EINTR)
-			continue;
-		close();
-		return;
+		case ClientStream::Io::WANT_WRITE:
+			_readWantsWrite = true;
+			updateInterest();
+			return;
+		case ClientStream::Io::FAILED:
+			close();
+			return;
+		}
 	}
+}
+
+void TcpClientConnection::takeInput(const uint8_t* data, size_t length)
+{
+	_framer.append(data, length);
+	parseFrames();
+}
+
+bool TcpClientConnection::submitQuery(const uint8_t* query, size_t length, uint64_t tag,
+									  const std::function<void(std::vector<uint8_t>&)>& answerNow)
+{
+	_lastActivity = EventLoop::Clock::now();
+	stats::bump(queryCounter());
+	const RawQuery raw{query, length, _peer.addr(), static_cast<socklen_t>(_peer.length()), _transport};
+	TcpResponderFactory later(_loop, *this, tag);
+	++_inflight;
+	publishActivity(_lastActivity, false);
+	const bool atOnce = _handler.handleRaw(raw, _answer, later);
+	if (_closed)
+		return false;
+	if (atOnce)
+	{
+		--_inflight;
+		answerNow(_answer);
+	}
+	else if (!later.made())
+	{
+		--_inflight; // dropped: no answer will come
+		droppedAtOnce(tag);
+	}
+	return !_closed;
 }
 
 void TcpClientConnection::parseFrames()
@@ -155,24 +263,11 @@ void TcpClientConnection::parseFrames()
 				return;
 			}
 			++taken;
-			_lastActivity = EventLoop::Clock::now();
-			stats::bump(_stats.tcpQueries);
-			const RawQuery query{_query.data(), _query.size(), _peer.addr(), static_cast<socklen_t>(_peer.length()),
-								 Transport::TCP};
-			TcpResponderFactory later(_loop, *this);
-			++_inflight;
-			publishActivity(_lastActivity, false);
-			const bool atOnce = _handler.handleRaw(query, _answer, later);
-			if (_closed)
+			if (!submitQuery(_query.data(), _query.size(), 0, [this](std::vector<uint8_t>& answer) {
+					if (!queueAnswer(answer.data(), answer.size()))
+						stats::bump(_stats.sendErrors);
+				}))
 				return;
-			if (atOnce)
-			{
-				--_inflight;
-				if (!queueAnswer(_answer.data(), _answer.size()))
-					stats::bump(_stats.sendErrors);
-			}
-			else if (!later.made())
-				--_inflight; // dropped: no answer will come
 		}
 		if (!writeOutput())
 			return;
@@ -189,15 +284,23 @@ void TcpClientConnection::updateInterest()
 		return;
 	publishActivity(_lastActivity, isIdle()); // every event that changes either ends here
 	// Stop reading while no query may be taken: the framer holds at most one read more.
-	_readPaused = !mayTakeQuery();
-	bool wantRead = !_readPaused && !_eof;
-	bool wantWrite = !outputEmpty();
+	const bool wasPaused = _readPaused;
+	_readPaused = !mayRead();
+	bool wantRead = (!_readPaused && !_eof) || _writeWantsRead;
+	bool wantWrite = (!outputEmpty() && !_writeWantsRead) || _readWantsWrite;
 	if (wantRead != _interestRead || wantWrite != _interestWrite)
 	{
 		_interestRead = wantRead;
 		_interestWrite = wantWrite;
 		_loop.modify(_fd, this, wantWrite, wantRead);
 	}
+	// TLS may hold records it has already taken off the socket: epoll will not report them, so
+	// reading that resumes must look at them itself.
+	if (wasPaused && !_readPaused && !_eof && _stream->hasBufferedInput())
+		_loop.post([weak = weak_from_this()]() {
+			if (auto connection = weak.lock())
+				connection->onReadable();
+		});
 }
 
 bool TcpClientConnection::queueAnswer(const uint8_t* answer, size_t length)
@@ -228,7 +331,7 @@ void TcpClientConnection::account()
 	_accounted = now;
 }
 
-void TcpClientConnection::deliver(std::vector<uint8_t>&& answer)
+void TcpClientConnection::deliver(uint64_t tag, std::vector<uint8_t>&& answer)
 {
 	if (_inflight > 0)
 		--_inflight;
@@ -238,13 +341,19 @@ void TcpClientConnection::deliver(std::vector<uint8_t>&& answer)
 	{
 		stats::bump(_stats.sendErrors);
 		++_inflight;
-		answerDropped();
+		answerDropped(tag);
 		return;
 	}
 	flush();
 }
 
-void TcpClientConnection::answerDropped()
+void TcpClientConnection::answerDropped(uint64_t tag)
+{
+	(void)tag;
+	finishQuery();
+}
+
+void TcpClientConnection::finishQuery()
 {
 	if (_inflight > 0)
 		--_inflight;
@@ -253,20 +362,60 @@ void TcpClientConnection::answerDropped()
 	flush();
 }
 
+std::vector<uint8_t>& TcpClientConnection::outputForAppend()
+{
+	if (outputEmpty())
+	{
+		_output.clear();
+		_outputOffset = 0;
+		_lastWriteProgress = EventLoop::Clock::now();
+	}
+	return _output;
+}
+
+TcpClientConnection::Expiry TcpClientConnection::expiry(EventLoop::Clock::time_point now) const
+{
+	if (_handshaking)
+		return now - _acceptedAt >= std::chrono::milliseconds(_limits.handshakeTimeoutMs) ? Expiry::HANDSHAKE
+																						  : Expiry::NONE;
+	// Idle: nothing owed either way and no complete query for the limit (a partial one does not
+	// count). Stalled: answers waiting that the client has not read.
+	const auto limit = std::chrono::milliseconds(_limits.idleTimeoutMs);
+	if ((isIdle() && now - _lastActivity >= limit) || writeStalledSince(now - limit))
+		return Expiry::IDLE;
+	return Expiry::NONE;
+}
+
 void TcpClientConnection::onWritable()
 {
+	if (_closed)
+		return;
+	if (_handshaking)
+	{
+		advanceHandshake();
+		return;
+	}
+	if (_readWantsWrite)
+	{
+		_readWantsWrite = false;
+		onReadable();
+		if (_closed)
+			return;
+	}
 	flush();
 }
 
 void TcpClientConnection::flush()
 {
+	if (_handshaking)
+		return; // nothing can be written before the handshake; it flushes when done
 	if (!writeOutput())
 		return;
 	// An answer written or arrived, or a query ended: queries waiting in the framer may go now
 	// (the client may have sent them all already, so no read would come to take them).
-	if (_framer.partial() && mayTakeQuery())
+	if (inputWaiting() && mayRead())
 	{
-		parseFrames(); // settles
+		resumeInput(); // settles
 		return;
 	}
 	settle();
@@ -274,21 +423,25 @@ void TcpClientConnection::flush()
 
 bool TcpClientConnection::writeOutput()
 {
-	while (!outputEmpty())
+	while (!outputEmpty() && !_writeWantsRead)
 	{
-		ssize_t n = ::send(_fd, _output.data() + _outputOffset, outputBytes(), MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n < 0)
+		size_t n = 0;
+		const ClientStream::Io io = _stream->write(_output.data() + _outputOffset, outputBytes(), n);
+		if (io == ClientStream::Io::WANT_WRITE)
+			break;
+		if (io == ClientStream::Io::WANT_READ)
 		{
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				break;
-			if (errno == EINTR)
-				continue;
+			_writeWantsRead = true;
+			break;
+		}
+		if (io != ClientStream::Io::OK)
+		{
 			close();
 			return false;
 		}
 		if (n > 0)
 			_lastWriteProgress = _lastActivity = EventLoop::Clock::now();
-		_outputOffset += static_cast<size_t>(n);
+		_outputOffset += n;
 	}
 	if (outputEmpty())
 	{
@@ -316,10 +469,13 @@ void TcpClientConnection::settle()
 		close();
 		return;
 	}
-	if (_eof && outputEmpty() && _inflight == 0)
+	if ((_eof && _inflight == 0) || closeWhenWritten())
 	{
-		close(); // half-closed by the client and everything answered
-		return;
+		if (outputEmpty())
+		{
+			close(); // half-closed by the client (or the protocol ends) and everything answered
+			return;
+		}
 	}
 	updateInterest();
 }
@@ -331,6 +487,8 @@ void TcpClientConnection::close()
 	_closed = true;
 	leaveRegistry();
 	_loop.remove(_fd);
+	if (!_handshaking)
+		_stream->shutdown();
 	// The unwritten answers go with the connection: give their bytes back to the budget now.
 	_budget.release(_accounted);
 	_accounted = 0;

@@ -1,7 +1,8 @@
-// TcpClientConnection.h - one client TCP connection: 2-byte framing, pipelining, out-of-order answers.
+// TcpClientConnection.h - one client stream connection (TCP or DoT): 2-byte framing, pipelining, out-of-order answers.
 #pragma once
 
 #include "dns/TcpFramer.h"
+#include "frontend/ClientStream.h"
 #include "frontend/EventLoop.h"
 #include "frontend/OutputBudget.h"
 #include "frontend/QueryHandler.h"
@@ -39,6 +40,8 @@ constexpr size_t HARD_OUTPUT_FACTOR = 4;
 struct TcpLimits
 {
 	uint32_t idleTimeoutMs = 10000;
+	/// Encrypted listeners: a TLS handshake not finished this long after accept closes the connection.
+	uint32_t handshakeTimeoutMs = 5000;
 	uint32_t maxInflightPerConnection = 256; ///< pipelined queries awaiting answers
 	size_t maxOutputBytes = MAX_OUTPUT_BYTES;
 	size_t maxTotalOutputBytes = MAX_TOTAL_OUTPUT_BYTES; ///< the OutputBudget's limit (Frontend)
@@ -70,6 +73,12 @@ struct TcpLimits
 /// Answers known at once (QueryHandler::handleRaw: cache hits, error answers) are queued while the
 /// frames of one read are handled and written together with one send() afterwards.
 ///
+/// The bytes travel through a ClientStream: plain TCP, or TLS for DoT (RFC 7858: the same framing
+/// and pipelining). An encrypted connection first finishes its handshake (tls_handshake_timeout_ms,
+/// see expiry()); until then it holds a connection slot but is idle, so it is among the first closed
+/// to make room. DohClientConnection (DoH) reuses everything but the framing through the protected
+/// hooks below.
+///
 /// It publishes its idleness and last activity to the ConnectionRegistry (RegisteredConnection)
 /// and leaves the registry when it closes.
 ///
@@ -84,18 +93,35 @@ class TcpClientConnection: public IoHandler,
 public:
 	using CloseCallback = std::function<void(TcpClientConnection&)>;
 
+	/// Why the loop's tick closes a connection.
+	enum class Expiry
+	{
+		NONE,
+		IDLE,     ///< nothing owed either way for idleTimeoutMs, or answers unread that long
+		HANDSHAKE ///< TLS handshake not finished within handshakeTimeoutMs
+	};
+
 	TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket, const Poco::Net::SocketAddress& peer,
-						QueryHandler& handler, stats::FrontendStats& stats, const TcpLimits& limits,
-						OutputBudget& budget, CloseCallback onClose);
+						std::unique_ptr<ClientStream> stream, Transport transport, QueryHandler& handler,
+						stats::FrontendStats& stats, const TcpLimits& limits, OutputBudget& budget,
+						CloseCallback onClose);
 	~TcpClientConnection() override;
 
 	void start();
 	void onReadable() override;
 	void onWritable() override;
 
-	/// Loop thread: queue an answer for writing, and write.
-	void deliver(std::vector<uint8_t>&& answer);
-	void answerDropped();
+	/// Loop thread: queue the answer to query `tag` (DoH's request id; 0 on TCP and DoT), and write.
+	virtual void deliver(uint64_t tag, std::vector<uint8_t>&& answer);
+	/// Loop thread: no answer will come for query `tag`.
+	virtual void answerDropped(uint64_t tag);
+
+	/// Loop thread: whether the tick must close this connection now, and why.
+	Expiry expiry(EventLoop::Clock::time_point now) const;
+	Transport transport() const
+	{
+		return _transport;
+	}
 
 	/// Loop thread: closes the socket (idempotent), leaves the registry and tells the owner.
 	void close();
@@ -124,26 +150,75 @@ public:
 		return _fd;
 	}
 
-private:
-	/// Takes the queries waiting in the framer while the limits allow, writes their answers, and
-	/// goes on while the client keeps reading them.
-	void parseFrames();
+protected:
+	/// Bytes read from the stream: DNS framing here (parseFrames), HTTP in DohClientConnection.
+	virtual void takeInput(const uint8_t* data, size_t length);
+	/// Whether reading may go on (the limits in TcpLimits, for DoH also the HTTP session's).
+	virtual bool mayRead() const
+	{
+		return mayTakeQuery();
+	}
+	/// Input read but not handled yet that may go once answers drain (the framer's queued frames).
+	virtual bool inputWaiting() const
+	{
+		return _framer.partial();
+	}
+	/// Handles what inputWaiting() said is there, and settles.
+	virtual void resumeInput()
+	{
+		parseFrames();
+	}
+	/// Called once the TLS handshake (if any) is done, before the first read of data.
+	virtual void onEstablished()
+	{
+	}
+	/// The handler dropped query `tag` without an answer (unparsable): TCP and DoT stay silent.
+	virtual void droppedAtOnce(uint64_t tag)
+	{
+		(void)tag;
+	}
+	/// Whether the protocol wants the connection closed once its output is written (HTTP).
+	virtual bool closeWhenWritten() const
+	{
+		return false;
+	}
+
+	/// Hands one query to the QueryHandler; an answer known at once goes to `answerNow`.
+	/// Returns false when the connection closed meanwhile.
+	bool submitQuery(const uint8_t* query, size_t length, uint64_t tag,
+					 const std::function<void(std::vector<uint8_t>&)>& answerNow);
+	/// One query fewer awaits its answer (answered or dropped); writes and settles.
+	void finishQuery();
+	bool closed() const
+	{
+		return _closed;
+	}
+	/// Raw bytes appended to the output buffer (DoH: HTTP output); not written yet.
+	std::vector<uint8_t>& outputForAppend();
+	/// Brings the OutputBudget in line with outputBytes().
+	void account();
+	/// Writes what it can, resumes taking queued input when the limits allow again, settles.
+	void flush();
 	bool mayTakeQuery() const
 	{
 		return _limits.mayTakeQuery(_inflight, outputBytes(), _budget.exhausted());
 	}
-	/// Appends the framed answer to the output buffer (not written yet); false when it is too long
-	/// to frame.
-	bool queueAnswer(const uint8_t* answer, size_t length);
-	/// Writes what it can, resumes taking queued queries when the limits allow again, settles.
-	void flush();
-	/// send()s buffered answers until the socket would block; false when the connection closed.
-	bool writeOutput();
-	/// After writing: closes past the hard limit or at a finished half-close, else updateInterest().
-	void settle();
-	/// Brings the OutputBudget in line with outputBytes().
-	void account();
-	void updateInterest();
+	stats::FrontendStats& frontendStats()
+	{
+		return _stats;
+	}
+	uint32_t inflight() const
+	{
+		return _inflight;
+	}
+	ClientStream& stream()
+	{
+		return *_stream;
+	}
+	const TcpLimits& limits() const
+	{
+		return _limits;
+	}
 	bool outputEmpty() const
 	{
 		return _outputOffset == _output.size();
@@ -153,10 +228,29 @@ private:
 		return _output.size() - _outputOffset;
 	}
 
+private:
+	/// Takes the queries waiting in the framer while the limits allow, writes their answers, and
+	/// goes on while the client keeps reading them.
+	void parseFrames();
+	/// Drives the TLS handshake; on success counts it and goes on to read.
+	void advanceHandshake();
+	/// The query counter of this connection's transport.
+	std::atomic<uint64_t>& queryCounter();
+	/// Appends the framed answer to the output buffer (not written yet); false when it is too long
+	/// to frame.
+	bool queueAnswer(const uint8_t* answer, size_t length);
+	/// send()s buffered answers until the socket would block; false when the connection closed.
+	bool writeOutput();
+	/// After writing: closes past the hard limit or at a finished half-close, else updateInterest().
+	void settle();
+	void updateInterest();
+
 	EventLoop& _loop;
 	Poco::Net::StreamSocket _socket;
 	int _fd;
 	Poco::Net::SocketAddress _peer;
+	std::unique_ptr<ClientStream> _stream;
+	Transport _transport;
 	QueryHandler& _handler;
 	stats::FrontendStats& _stats;
 	TcpLimits _limits;
@@ -176,6 +270,11 @@ private:
 	bool _interestRead = true;
 	bool _interestWrite = false;
 	bool _closed = false;
+	bool _handshaking = false;    ///< TLS handshake not finished
+	bool _readWantsWrite = false; ///< a TLS read waits for the socket to be writable
+	bool _writeWantsRead = false; ///< a TLS write waits for the socket to be readable
+	bool _handshakeWantsWrite = false;
+	EventLoop::Clock::time_point _acceptedAt;
 	EventLoop::Clock::time_point _lastActivity;      ///< last complete query read or answer byte written
 	EventLoop::Clock::time_point _lastWriteProgress; ///< last answer byte written, or output became non-empty
 };

@@ -8,8 +8,9 @@ namespace dnsproxy::frontend
 
 TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
 						 stats::FrontendStats& stats, const TcpLimits& limits, ConnectionRegistry& registry,
-						 OutputBudget& budget):
+						 OutputBudget& budget, ListenerKind kind):
 	_loop(loop),
+	_kind(std::move(kind)),
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
@@ -54,8 +55,17 @@ void TcpListener::onReadable()
 			reset(client);
 			continue;
 		}
-		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits, _budget,
-																[this](TcpClientConnection& c) { forget(c); });
+		// New handshakes per source, before any slot is looked at: a client that reconnects in a
+		// loop must neither take every core nor close others' idle connections to make room.
+		if (_kind.handshakeRate && !_kind.handshakeRate->allow(peer.addr(), EventLoop::Clock::now()))
+		{
+			stats::bump((_kind.transport == Transport::DOH ? _stats.doh : _stats.dot).rateLimited);
+			reset(client);
+			continue;
+		}
+		auto connection = makeConnection(client, peer);
+		if (!connection)
+			continue;
 		if (_registry.admit(*connection, EventLoop::Clock::now()) == ConnectionRegistry::Verdict::REFUSED)
 		{
 			// Never started nor a member: dropping it closes the socket.
@@ -66,8 +76,36 @@ void TcpListener::onReadable()
 		}
 		_connections.emplace(connection->fd(), connection);
 		stats::bump(_stats.tcpConnectionsAccepted);
+		if (encrypted(_kind.transport))
+		{
+			stats::EncryptedStats& counters = _kind.transport == Transport::DOH ? _stats.doh : _stats.dot;
+			stats::bump(counters.connectionsAccepted);
+			stats::bump(counters.connectionsNow);
+		}
 		connection->start();
 	}
+}
+
+std::shared_ptr<TcpClientConnection> TcpListener::makeConnection(Poco::Net::StreamSocket& client,
+																  const Poco::Net::SocketAddress& peer)
+{
+	auto onClose = [this](TcpClientConnection& c) { forget(c); };
+	if (_kind.transport == Transport::TCP)
+		return std::make_shared<TcpClientConnection>(_loop, client, peer, nullptr, Transport::TCP, _handler, _stats,
+													 _limits, _budget, onClose);
+	stats::EncryptedStats& counters = _kind.transport == Transport::DOH ? _stats.doh : _stats.dot;
+	std::unique_ptr<ClientStream> stream = _kind.makeStream(client.impl()->sockfd());
+	if (!stream)
+	{
+		stats::bump(counters.handshakeFailures);
+		reset(client);
+		return nullptr;
+	}
+	if (_kind.transport == Transport::DOH)
+		return std::make_shared<DohClientConnection>(_loop, client, peer, std::move(stream), _handler, _stats,
+													 _limits, _budget, onClose, _kind.doh);
+	return std::make_shared<TcpClientConnection>(_loop, client, peer, std::move(stream), Transport::DOT, _handler,
+												 _stats, _limits, _budget, onClose);
 }
 
 void TcpListener::reset(Poco::Net::StreamSocket& client)
@@ -93,30 +131,33 @@ void TcpListener::forget(TcpClientConnection& connection)
 	// a later event of the same batch may still point at it.
 	std::shared_ptr<TcpClientConnection> keep = std::move(it->second);
 	_connections.erase(it); // it has left the registry already (TcpClientConnection::close)
+	if (encrypted(_kind.transport))
+		(_kind.transport == Transport::DOH ? _stats.doh : _stats.dot)
+			.connectionsNow.fetch_sub(1, std::memory_order_relaxed);
 	_loop.post([keep]() {});
 }
 
 void TcpListener::closeIdle()
 {
 	auto now = EventLoop::Clock::now();
-	auto limit = std::chrono::milliseconds(_limits.idleTimeoutMs);
 	std::vector<TcpClientConnection*> idle;
 	for (auto& [fd, connection] : _connections)
 	{
-		// Idle: nothing owed either way and no complete query for the limit (a partial one does not
-		// count, see TcpClientConnection). Stalled: answers waiting that the client has not read.
 		// An evicted one is closing already, counted by the registry.
 		if (connection->evicted())
 			continue;
-		if ((connection->isIdle() && now - connection->lastActivity() >= limit) ||
-			connection->writeStalledSince(now - limit))
-			idle.push_back(connection.get());
+		const auto expiry = connection->expiry(now);
+		if (expiry == TcpClientConnection::Expiry::NONE)
+			continue;
+		if (expiry == TcpClientConnection::Expiry::HANDSHAKE)
+			stats::bump(connection->transport() == Transport::DOH ? _stats.doh.handshakeTimeouts
+																  : _stats.dot.handshakeTimeouts);
+		else
+			stats::bump(_stats.tcpIdleClosed);
+		idle.push_back(connection.get());
 	}
 	for (auto* connection : idle)
-	{
-		stats::bump(_stats.tcpIdleClosed);
 		connection->close();
-	}
 }
 
 void TcpListener::closeAll()

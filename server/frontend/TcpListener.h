@@ -2,7 +2,9 @@
 #pragma once
 
 #include "frontend/ConnectionRegistry.h"
+#include "frontend/DohClientConnection.h"
 #include "frontend/EventLoop.h"
+#include "frontend/HandshakeRate.h"
 #include "frontend/QueryHandler.h"
 #include "frontend/TcpClientConnection.h"
 #include "stats/Stats.h"
@@ -15,6 +17,18 @@
 
 namespace dnsproxy::frontend
 {
+
+/// What a listener serves: plain DNS over TCP, DoT or DoH, and for the encrypted ones how each
+/// accepted socket gets its TLS stream.
+struct ListenerKind
+{
+	Transport transport = Transport::TCP;
+	/// Encrypted kinds: a server-side TLS stream over the accepted fd (null when none can be made).
+	std::function<std::unique_ptr<ClientStream>(int fd)> makeStream;
+	/// Encrypted kinds: new handshakes per source address (shared by every listener); may be null.
+	std::shared_ptr<HandshakeRate> handshakeRate;
+	doh::DohSettings doh; ///< DoH only
+};
 
 /// Accepts clients on its loop thread and owns their connections, which live on the same loop.
 /// Every worker loop has one TcpListener per address on the same port (SO_REUSEPORT), so the
@@ -35,7 +49,7 @@ class TcpListener: public IoHandler
 public:
 	TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
 				stats::FrontendStats& stats, const TcpLimits& limits, ConnectionRegistry& registry,
-				OutputBudget& budget);
+				OutputBudget& budget, ListenerKind kind = ListenerKind());
 	~TcpListener() override;
 
 	void onReadable() override;
@@ -46,11 +60,15 @@ public:
 	void closeAll();
 
 private:
+	/// The connection for an accepted, admitted client; null when it was closed instead (TLS).
+	std::shared_ptr<TcpClientConnection> makeConnection(Poco::Net::StreamSocket& client,
+														const Poco::Net::SocketAddress& peer);
 	/// Closes a connection that is not admitted, with RST.
 	void reset(Poco::Net::StreamSocket& client);
 	void forget(TcpClientConnection& connection);
 
 	EventLoop& _loop;
+	ListenerKind _kind;
 	Poco::Net::ServerSocket _socket;
 	int _fd;
 	QueryHandler& _handler;

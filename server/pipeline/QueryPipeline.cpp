@@ -398,6 +398,49 @@ std::vector<uint8_t> QueryPipeline::shape(std::vector<uint8_t>&& message, const 
 	return std::move(message);
 }
 
+void QueryPipeline::shapeEdns(std::vector<uint8_t>& message, const dns::MessageInfo& q, const dns::MessageInfo& a,
+							  frontend::Transport transport, bool fromCache) const
+{
+	// EDNS: a client without EDNS gets no OPT. The upstream's padding and keepalive describe the
+	// proxy's own connection and never reach a client; ECS and cookies never do either (an old cache
+	// or fleet entry may still hold another client's subnet). The client's own connection options
+	// are answered here: keepalive with our idle timeout on TCP and DoT (RFC 7828, never on UDP),
+	// padding to 468-octet blocks on DoT and DoH when the query was padded (RFC 8467).
+	if (!q.edns.present)
+	{
+		if (!a.edns.present)
+			return;
+		if (fromCache && a.edns.rrOffset + a.edns.rrLength == message.size())
+		{
+			// PacketCache keeps the OPT last and self-contained: dropping it is a resize.
+			message.resize(a.edns.rrOffset);
+			dns::writeArcount(message.data(), static_cast<uint16_t>(a.header.arcount - 1));
+		}
+		else if (auto rewritten = dns::removeOpt(message.data(), message.size()))
+			message = std::move(*rewritten);
+		return;
+	}
+	const bool keepalive =
+		q.edns.hasKeepalive && (transport == frontend::Transport::TCP || transport == frontend::Transport::DOT);
+	const size_t padBlock = q.edns.hasPadding && frontend::encrypted(transport) ? PipelineSettings::RESPONSE_PAD_BLOCK : 0;
+	if (!keepalive && padBlock == 0 && !a.edns.hasPadding && !a.edns.hasKeepalive &&
+		!(a.edns.present && dns::hasOption(message.data(), a.edns, dns::clientPrivateOptions())))
+		return; // the hot path: nothing to change
+	std::vector<uint16_t> drop = dns::clientPrivateOptions();
+	drop.push_back(dns::EdnsOptionCode::PADDING);
+	drop.push_back(dns::EdnsOptionCode::TCP_KEEPALIVE);
+	std::vector<dns::EdnsOption> add;
+	if (keepalive)
+	{
+		const uint32_t units = std::min<uint32_t>(_settings.clientIdleTimeoutMs / 100, 0xffff);
+		add.push_back({dns::EdnsOptionCode::TCP_KEEPALIVE,
+					   {static_cast<uint8_t>(units >> 8), static_cast<uint8_t>(units & 0xff)}});
+	}
+	if (auto rewritten =
+			dns::rewriteOpt(message.data(), message.size(), a, _settings.udpPayloadSize, drop, add, padBlock))
+		message = std::move(*rewritten);
+}
+
 void QueryPipeline::shapeInPlace(std::vector<uint8_t>& message, const uint8_t* query, size_t queryLength,
 								 const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const
 {
@@ -411,33 +454,7 @@ void QueryPipeline::shapeInPlace(std::vector<uint8_t>& message, const uint8_t* q
 	// (0x20) back. fuzz_cache_patch exercises this together with the cache's TTL ageing.
 	dns::patchAnswerForClient(message.data(), message.size(), a, query, q);
 
-	// EDNS: a client without EDNS gets no OPT; options the client did not send (padding, keepalive)
-	// are the proxy's business with its upstream and do not leak, nor do ECS and cookies, which are
-	// never sent upstream (an old cache or fleet entry may still hold another client's subnet).
-	if (a.edns.present)
-	{
-		std::optional<std::vector<uint8_t>> rewritten;
-		if (!q.edns.present && fromCache && a.edns.rrOffset + a.edns.rrLength == message.size())
-		{
-			// PacketCache keeps the OPT last and self-contained: dropping it is a resize.
-			message.resize(a.edns.rrOffset);
-			dns::writeArcount(message.data(), static_cast<uint16_t>(a.header.arcount - 1));
-		}
-		else if (!q.edns.present)
-			rewritten = dns::removeOpt(message.data(), message.size());
-		else if ((a.edns.hasPadding && !q.edns.hasPadding) || (a.edns.hasKeepalive && !q.edns.hasKeepalive) ||
-				 dns::hasOption(message.data(), a.edns, dns::clientPrivateOptions()))
-		{
-			std::vector<uint16_t> drop = dns::clientPrivateOptions();
-			if (!q.edns.hasPadding)
-				drop.push_back(dns::EdnsOptionCode::PADDING);
-			if (!q.edns.hasKeepalive)
-				drop.push_back(dns::EdnsOptionCode::TCP_KEEPALIVE);
-			rewritten = dns::rewriteOpt(message.data(), message.size(), a, _settings.udpPayloadSize, drop, {});
-		}
-		if (rewritten)
-			message = std::move(*rewritten);
-	}
+	shapeEdns(message, q, a, transport, fromCache);
 
 	if (transport == frontend::Transport::UDP)
 	{

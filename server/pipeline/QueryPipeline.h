@@ -31,6 +31,11 @@ struct PipelineSettings
 	/// that client resolvers commonly wait. The app sets min(this default, timeoutMs x servers).
 	static constexpr uint32_t DEFAULT_STALE_ANSWER_AFTER_MS = 1500;
 	uint32_t staleAnswerAfterMs = DEFAULT_STALE_ANSWER_AFTER_MS;
+	/// RFC 7828: the idle timeout announced to TCP and DoT clients that send edns-tcp-keepalive
+	/// ([server] tcp_idle_timeout_ms); never on UDP, where the option is not allowed.
+	uint32_t clientIdleTimeoutMs = 10000;
+	/// RFC 8467 4.1: answers to padded queries on DoT and DoH are padded to this block size.
+	static constexpr size_t RESPONSE_PAD_BLOCK = 468;
 };
 
 /// Implements the front end's QueryHandler:
@@ -111,6 +116,9 @@ private:
 	/// The same, in place. `fromCache`: the message came from PacketCache (OPT last, see CacheHit).
 	void shapeInPlace(std::vector<uint8_t>& message, const uint8_t* query, size_t queryLength,
 					  const dns::MessageInfo& q, frontend::Transport transport, bool fromCache) const;
+	/// The OPT of an answer for this client and transport (see shapeInPlace's comment in the .cpp).
+	void shapeEdns(std::vector<uint8_t>& message, const dns::MessageInfo& q, const dns::MessageInfo& a,
+				   frontend::Transport transport, bool fromCache) const;
 	/// When query logging is on: one line naming client, transport, name and type.
 	void logQuery(const frontend::RawQuery& raw, const dns::MessageInfo& info);
 	/// handleRaw() once the query is admitted and parsed: a fresh cache hit is answered into `out`

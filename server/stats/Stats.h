@@ -10,12 +10,31 @@
 namespace dnsproxy::stats
 {
 
+/// Counters of one encrypted client transport (DoT or DoH listeners).
+struct EncryptedStats
+{
+	std::atomic<uint64_t> connectionsNow{0};
+	std::atomic<uint64_t> connectionsAccepted{0};
+	std::atomic<uint64_t> handshakes{0};         ///< completed
+	std::atomic<uint64_t> resumptions{0};        ///< completed with a resumed session (ticket or session ID)
+	std::atomic<uint64_t> handshakeFailures{0};  ///< protocol errors, wrong version, closed mid-handshake
+	std::atomic<uint64_t> handshakeTimeouts{0};  ///< not finished within tls_handshake_timeout_ms
+	std::atomic<uint64_t> rateLimited{0};        ///< closed at accept: the source's handshake rate was spent
+	std::atomic<uint64_t> http2Connections{0};   ///< DoH only: ALPN h2
+	std::atomic<uint64_t> http1Connections{0};   ///< DoH only: HTTP/1.1
+	std::atomic<uint64_t> httpErrors{0};         ///< DoH only: requests answered with a 4xx/5xx status
+};
+
 /// Frontend and pipeline counters. Thread-safe: every field is a relaxed atomic,
 /// written from any worker or upstream thread, read by whoever takes a snapshot.
 struct FrontendStats
 {
 	std::atomic<uint64_t> udpQueries{0};
 	std::atomic<uint64_t> tcpQueries{0};
+	std::atomic<uint64_t> dotQueries{0};
+	std::atomic<uint64_t> dohQueries{0};
+	EncryptedStats dot;
+	EncryptedStats doh;
 	std::atomic<uint64_t> tcpConnectionsNow{0};
 	std::atomic<uint64_t> tcpConnectionsAccepted{0};
 	std::atomic<uint64_t> tcpConnectionsRefused{0};

@@ -19,7 +19,26 @@ struct StatsSnapshot
 	{
 		uint64_t udp = 0;
 		uint64_t tcp = 0;
+		uint64_t tls = 0;   ///< DoT listeners
+		uint64_t https = 0; ///< DoH listeners
 	} queries;
+
+	/// One encrypted client transport (see stats::EncryptedStats).
+	struct Encrypted
+	{
+		uint64_t connectionsNow = 0;
+		uint64_t connectionsAccepted = 0;
+		uint64_t handshakes = 0;
+		uint64_t resumptions = 0;
+		uint64_t handshakeFailures = 0;
+		uint64_t handshakeTimeouts = 0;
+		uint64_t rateLimited = 0;
+		uint64_t http2Connections = 0;
+		uint64_t http1Connections = 0;
+		uint64_t httpErrors = 0;
+	};
+	Encrypted tls;   ///< DoT
+	Encrypted https; ///< DoH
 
 	std::array<uint64_t, 16> answersByRcode{}; ///< index = rcode (0 NOERROR, 2 SERVFAIL, 3 NXDOMAIN, ...)
 
