@@ -178,7 +178,11 @@ std::string TlsStream::serverName() const
 
 bool TlsStream::hasBufferedInput() const
 {
-	return SSL_pending(_ssl.get()) > 0 || SSL_has_pending(_ssl.get()) == 1;
+	// Decrypted bytes only. SSL_has_pending() would also be true for half a record waiting for its
+	// rest, and a loop reading "while buffered" would spin on WANT_READ as long as a client keeps
+	// that half back. Without read-ahead (OpenSSL's default, kept here) OpenSSL never takes more
+	// than the current record from the socket, so nothing else can hide from epoll.
+	return SSL_pending(_ssl.get()) > 0;
 }
 
 } // namespace dnsproxy::frontend::tls

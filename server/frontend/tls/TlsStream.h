@@ -72,7 +72,8 @@ public:
 	std::string cipher() const;
 	/// The SNI host name the client sent, empty when none.
 	std::string serverName() const;
-	/// Decrypted bytes or unprocessed records inside OpenSSL: read() again without waiting for epoll.
+	/// Decrypted application bytes wait inside OpenSSL (SSL_pending): read() again without waiting
+	/// for epoll, which cannot see them. False for half a record (that rest comes from the socket).
 	bool hasBufferedInput() const;
 	/// Why the stream failed or closed, for a log line; empty while healthy.
 	const std::string& lastError() const

@@ -9,6 +9,10 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
+#include <set>
+#include <thread>
+
 using dnsproxy::frontend::tls::Alpn;
 using dnsproxy::frontend::tls::TICKET_KEY_ROTATION;
 using dnsproxy::frontend::tls::TlsServerContext;
@@ -116,6 +120,7 @@ class TlsServerContextTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testHalfWrittenRenewalKeepsOldContext);
 	CPPUNIT_TEST(testReloadWithBadSettingsThrowsAndKeepsOld);
 	CPPUNIT_TEST(testContextTakenBeforeReloadStillServes);
+	CPPUNIT_TEST(testHandshakesOnSeveralThreadsDuringReloads);
 	CPPUNIT_TEST(testResumesTls13WithTicket);
 	CPPUNIT_TEST(testResumesTls12WithTicket);
 	CPPUNIT_TEST(testResumesAfterReloadWithAnotherCertificate);
@@ -324,6 +329,37 @@ public:
 		TlsTestConnection c(std::move(old));
 		CPPUNIT_ASSERT(Io::OK == dnsproxy::test::handshakeBoth(c.server, c.client));
 		CPPUNIT_ASSERT_EQUAL(pinOf("server.pem"), c.client.peerPin());
+	}
+
+	void testHandshakesOnSeveralThreadsDuringReloads()
+	{
+		TlsServerContext context(files(certData("server.pem"), certData("server.key")));
+		const std::set<std::string> pins = {pinOf("server.pem"), pinOf("other-server.pem")};
+		std::atomic<int> good{0};
+		std::atomic<bool> wrong{false};
+		std::vector<std::thread> workers;
+		for (int t = 0; t < 3; ++t)
+			workers.emplace_back([&] {
+				for (int i = 0; i < 20; ++i)
+				{
+					TlsTestConnection c(context.context(i % 2 ? Alpn::DOT : Alpn::DOH));
+					if (dnsproxy::test::handshakeBoth(c.server, c.client) == Io::OK && pins.count(c.client.peerPin()))
+						++good;
+					else
+						wrong = true;
+				}
+			});
+		for (int i = 0; i < 20; ++i)
+		{
+			const std::string name = i % 2 ? "server" : "other-server";
+			context.reload(files(certData(name + ".pem"), certData(name + ".key")));
+			context.reloadIfChanged();
+		}
+		for (auto& worker : workers)
+			worker.join();
+		CPPUNIT_ASSERT(!wrong);
+		CPPUNIT_ASSERT_EQUAL(60, good.load());
+		CPPUNIT_ASSERT_EQUAL(uint64_t(21), context.generation());
 	}
 
 	void testResumesTls13WithTicket()

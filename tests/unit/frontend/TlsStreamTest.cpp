@@ -71,6 +71,7 @@ class TlsStreamTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testReadReportsEofAsClosed);
 	CPPUNIT_TEST(testPlainTextClientFailsHandshakeAndLeavesErrorQueueEmpty);
 	CPPUNIT_TEST(testBufferedInputIsDrainedByRepeatedReads);
+	CPPUNIT_TEST(testHalfRecordIsNotBufferedInput);
 	CPPUNIT_TEST(testPartialWritesResumeWithTheSameBytes);
 	CPPUNIT_TEST(testShutdownSendsCloseNotify);
 	CPPUNIT_TEST(testHandshakeCompletesInsideRead);
@@ -215,6 +216,34 @@ public:
 		}
 		CPPUNIT_ASSERT_EQUAL(message.size(), total);
 		CPPUNIT_ASSERT(Io::WANT_READ == c.server.read(small, sizeof small, n));
+	}
+
+	void testHalfRecordIsNotBufferedInput()
+	{
+		TlsServerContext context(testCertificate());
+		Connection c(context, Alpn::DOT);
+		CPPUNIT_ASSERT(Io::OK == dnsproxy::test::handshakeBoth(c.server, c.client));
+		// The client's next record goes to memory, and only its first half to the socket.
+		BIO* memory = BIO_new(BIO_s_mem());
+		BIO_up_ref(memory);
+		SSL_set0_wbio(c.client.ssl(), memory);
+		CPPUNIT_ASSERT(c.client.writeAll("a query that a slow client sends in two halves"));
+		char* record = nullptr;
+		const long length = BIO_get_mem_data(memory, &record);
+		const std::string bytes(record, static_cast<size_t>(length));
+		BIO_free(memory);
+		const size_t half = bytes.size() / 2;
+		CPPUNIT_ASSERT_EQUAL(ssize_t(half), ::write(c.sockets.client(), bytes.data(), half));
+		uint8_t buffer[128];
+		size_t n = 0;
+		CPPUNIT_ASSERT(Io::WANT_READ == c.server.read(buffer, sizeof buffer, n));
+		CPPUNIT_ASSERT(!c.server.hasBufferedInput()); // a loop may wait for epoll: no spinning
+		CPPUNIT_ASSERT_EQUAL(ssize_t(bytes.size() - half),
+							 ::write(c.sockets.client(), bytes.data() + half, bytes.size() - half));
+		CPPUNIT_ASSERT(Io::OK == c.server.read(buffer, sizeof buffer, n));
+		CPPUNIT_ASSERT_EQUAL(std::string("a query that a slow client sends in two halves"),
+							 std::string(reinterpret_cast<char*>(buffer), n));
+		CPPUNIT_ASSERT(!c.server.hasBufferedInput());
 	}
 
 	void testPartialWritesResumeWithTheSameBytes()
