@@ -12,7 +12,7 @@ FROM debian:bookworm-slim AS build
 
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      cmake g++ make pkg-config libpoco-dev libssl-dev libsqlite3-dev \
+      cmake g++ make pkg-config libpoco-dev libssl-dev libsqlite3-dev libnghttp2-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
