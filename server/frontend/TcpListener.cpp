@@ -1,4 +1,4 @@
-// TcpListener.cpp - accepting client TCP connections, connection limits and idle closing.
+// TcpListener.cpp - accepting client TCP connections, admitting them and dealing them to the loops.
 #include "frontend/TcpListener.h"
 
 #include <Poco/Net/NetException.h>
@@ -8,13 +8,14 @@ namespace dnsproxy::frontend
 
 TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
 						 stats::FrontendStats& stats, const TcpLimits& limits, ConnectionRegistry& registry,
-						 OutputBudget& budget):
+						 OutputBudget& budget, std::vector<LoopConnections*> targets):
 	_loop(loop),
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
 	_registry(registry),
-	_budget(budget)
+	_budget(budget),
+	_targets(std::move(targets))
 {
 	if (address.family() == Poco::Net::SocketAddress::IPv6)
 		_socket.bind6(address, true, true, true);
@@ -29,7 +30,6 @@ TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& addres
 TcpListener::~TcpListener()
 {
 	_loop.remove(_fd);
-	closeAll();
 }
 
 void TcpListener::onReadable()
@@ -54,8 +54,10 @@ void TcpListener::onReadable()
 			reset(client);
 			continue;
 		}
-		auto connection = std::make_shared<TcpClientConnection>(_loop, client, peer, _handler, _stats, _limits, _budget,
-																[this](TcpClientConnection& c) { forget(c); });
+		LoopConnections& target = *_targets[_next % _targets.size()];
+		auto connection =
+			std::make_shared<TcpClientConnection>(target.loop(), client, peer, _handler, _stats, _limits, _budget,
+												  [&target](TcpClientConnection& c) { target.forget(c); });
 		if (_registry.admit(*connection, EventLoop::Clock::now()) == ConnectionRegistry::Verdict::REFUSED)
 		{
 			// Never started nor a member: dropping it closes the socket.
@@ -64,9 +66,9 @@ void TcpListener::onReadable()
 			client.close();
 			continue;
 		}
-		_connections.emplace(connection->fd(), connection);
+		++_next;
 		stats::bump(_stats.tcpConnectionsAccepted);
-		connection->start();
+		target.adopt(std::move(connection));
 	}
 }
 
@@ -82,50 +84,6 @@ void TcpListener::reset(Poco::Net::StreamSocket& client)
 	{
 		stats::bump(_stats.sendErrors);
 	}
-}
-
-void TcpListener::forget(TcpClientConnection& connection)
-{
-	auto it = _connections.find(connection.fd());
-	if (it == _connections.end())
-		return;
-	// Keep the object alive until the current batch of epoll events has been dispatched:
-	// a later event of the same batch may still point at it.
-	std::shared_ptr<TcpClientConnection> keep = std::move(it->second);
-	_connections.erase(it); // it has left the registry already (TcpClientConnection::close)
-	_loop.post([keep]() {});
-}
-
-void TcpListener::closeIdle()
-{
-	auto now = EventLoop::Clock::now();
-	auto limit = std::chrono::milliseconds(_limits.idleTimeoutMs);
-	std::vector<TcpClientConnection*> idle;
-	for (auto& [fd, connection] : _connections)
-	{
-		// Idle: nothing owed either way and no complete query for the limit (a partial one does not
-		// count, see TcpClientConnection). Stalled: answers waiting that the client has not read.
-		// An evicted one is closing already, counted by the registry.
-		if (connection->evicted())
-			continue;
-		if ((connection->isIdle() && now - connection->lastActivity() >= limit) ||
-			connection->writeStalledSince(now - limit))
-			idle.push_back(connection.get());
-	}
-	for (auto* connection : idle)
-	{
-		stats::bump(_stats.tcpIdleClosed);
-		connection->close();
-	}
-}
-
-void TcpListener::closeAll()
-{
-	std::vector<std::shared_ptr<TcpClientConnection>> all;
-	for (auto& [fd, connection] : _connections)
-		all.push_back(connection);
-	for (auto& connection : all)
-		connection->close();
 }
 
 } // namespace dnsproxy::frontend
