@@ -108,27 +108,23 @@ void Frontend::start()
 	// The placeholders close at the end of start(), when the listeners hold the ports.
 	const Placeholders placeholders = reservePorts();
 	_workers.resize(_settings.threads);
+	unsigned tickMs = std::max(50u, std::min(1000u, _settings.tcpLimits.idleTimeoutMs / 10));
 	for (auto& worker : _workers)
 	{
-		// Every worker accepts on its own SO_REUSEPORT sockets rather than one accept loop dealing
-		// connections out: no hand-over per connection, no single accepting thread, and a worker
-		// busy with TLS handshakes does not delay accepts elsewhere. Exactness does not depend on
-		// which loop accepts: every admission goes through the one ConnectionRegistry.
-		if (hasStreamListeners())
-			worker.loop = std::make_unique<EventLoop>();
-		createListeners(worker);
-		if (!worker.loop)
-			continue;
-		auto* listeners = &worker.tcp;
-		unsigned tickMs = std::max(50u, std::min(1000u, _settings.tcpLimits.idleTimeoutMs / 10));
+		if (!hasStreamListeners())
+			break;
+		worker.loop = std::make_unique<EventLoop>();
+		worker.connections = std::make_unique<LoopConnections>(*worker.loop, _stats, _settings.tcpLimits);
+		auto* connections = worker.connections.get();
 		const bool watchCertificate = _settings.tls && &worker == &_workers.front();
-		worker.loop->setTick(tickMs, [this, listeners, watchCertificate]() {
-			for (auto& listener : *listeners)
-				listener->closeIdle();
+		worker.loop->setTick(tickMs, [this, connections, watchCertificate]() {
+			connections->closeIdle();
 			if (watchCertificate)
 				watchCertificateFiles();
 		});
 	}
+	for (auto& worker : _workers)
+		createListeners(worker);
 	for (auto& worker : _workers)
 	{
 		if (worker.loop)
@@ -198,16 +194,18 @@ void Frontend::createListeners(Worker& worker)
 			if (_settings.udp)
 				worker.udp.push_back(std::make_unique<UdpListener>(
 					_boundUdp[i], _handler, _stats, std::chrono::microseconds(_settings.udpBatchWaitUs)));
-			if (worker.loop && _settings.tcp)
+			// One accepting thread, dealing connections to every loop: see the class comment.
+			if (_settings.tcp && &worker == &_workers.front())
 				worker.tcp.push_back(std::make_unique<TcpListener>(*worker.loop, _boundTcp[i], _handler, _stats,
-																   _settings.tcpLimits, *_registry, *_outputBudget));
+																   _settings.tcpLimits, *_registry, *_outputBudget,
+																   targets()));
 		}
 		catch (const Poco::Exception& e)
 		{
 			throw BindError(address.toString() + ": cannot listen: " + e.displayText());
 		}
 	}
-	if (worker.loop)
+	if (worker.loop && &worker == &_workers.front())
 		createEncryptedListeners(worker);
 }
 
@@ -236,7 +234,7 @@ void Frontend::createEncryptedListeners(Worker& worker)
 		try
 		{
 			worker.tcp.push_back(std::make_unique<TcpListener>(
-				*worker.loop, address, _handler, _stats, _settings.tcpLimits, *_registry, *_outputBudget, kindOf(dot ? Transport::DOT : Transport::DOH)));
+				*worker.loop, address, _handler, _stats, _settings.tcpLimits, *_registry, *_outputBudget, targets(), kindOf(dot ? Transport::DOT : Transport::DOH)));
 		}
 		catch (const Poco::Exception& e)
 		{
@@ -268,6 +266,14 @@ void Frontend::watchCertificateFiles()
 	}
 }
 
+std::vector<LoopConnections*> Frontend::targets() const
+{
+	std::vector<LoopConnections*> out;
+	for (const auto& worker : _workers)
+		out.push_back(worker.connections.get());
+	return out;
+}
+
 void Frontend::stop()
 {
 	if (!_running)
@@ -282,13 +288,13 @@ void Frontend::stop()
 			continue;
 		auto* w = &worker;
 		worker.loop->post([w]() {
-			for (auto& listener : w->tcp)
-				listener->closeAll();
 			w->tcp.clear();
+			w->connections->closeAll();
 		});
 	}
 	// The loops are stopped but kept until the destructor: answers still arriving from upstream
-	// threads post to them and must find them alive.
+	// threads post to them and must find them alive. The accepting loop stops first; a connection
+	// it dealt to another loop meanwhile is closed there (LoopConnections::closeAll).
 	for (auto& worker : _workers)
 	{
 		if (worker.loop)

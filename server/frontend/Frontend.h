@@ -4,6 +4,7 @@
 #include "common/Error.h"
 #include "frontend/ConnectionRegistry.h"
 #include "frontend/EventLoop.h"
+#include "frontend/LoopConnections.h"
 #include "frontend/QueryHandler.h"
 #include "frontend/TcpClientConnection.h"
 #include "frontend/TcpListener.h"
@@ -49,10 +50,13 @@ using BindError = common::Error<struct BindErrorTag>;
 /// Owns `threads` workers. Each worker has its own SO_REUSEPORT UDP socket per address, served by
 /// its own thread (see UdpListener), so the kernel spreads datagrams over the workers and no lock
 /// is shared between them on the receive path. With TCP on, each worker also has an EventLoop
-/// with its own SO_REUSEPORT TcpListener per address: the kernel spreads new connections over
-/// the workers and each connection lives on the loop that accepted it, together with its TLS or
-/// HTTP/2 work. One ConnectionRegistry, shared by all listeners, keeps max_tcp_connections and
-/// "close the idlest connection of the process" exact across the loops.
+/// serving client stream connections (LoopConnections), with their TLS or HTTP/2 work. The first
+/// worker's loop also holds one TcpListener per address, which accepts, asks the one
+/// ConnectionRegistry for a slot, and deals the connections to the loops round-robin. The
+/// registry keeps max_tcp_connections and "close the idlest connection of the process" exact
+/// across the loops; the single accepting thread keeps "idlest" in arrival order (per-worker
+/// SO_REUSEPORT accept queues stamp connections out of order when one loop lags: see
+/// docs/DESIGN.md).
 ///
 /// Threading: start() and stop() from the main thread; everything else runs on the workers.
 class Frontend
@@ -96,9 +100,10 @@ public:
 private:
 	struct Worker
 	{
-		std::unique_ptr<EventLoop> loop; ///< TCP listeners and connections; null with TCP off
+		std::unique_ptr<EventLoop> loop;              ///< client TCP connections; null with TCP off
+		std::unique_ptr<LoopConnections> connections; ///< those living on `loop`
 		std::vector<std::unique_ptr<UdpListener>> udp;
-		std::vector<std::unique_ptr<TcpListener>> tcp;
+		std::vector<std::unique_ptr<TcpListener>> tcp; ///< the first worker's only
 	};
 
 	/// Sockets bound to port 0 only to pick a port once (tests): a SO_REUSEPORT placeholder per
@@ -125,8 +130,10 @@ private:
 	}
 	/// Fills _boundUdp and _boundTcp in `listen` order; throws BindError.
 	Placeholders reservePorts();
-	/// The worker's UDP listeners, and its TCP listeners when it has a loop; throws BindError.
+	/// The worker's UDP listeners, and the first worker's TCP listeners; throws BindError.
 	void createListeners(Worker& worker);
+	/// Every worker's LoopConnections, in worker order.
+	std::vector<LoopConnections*> targets() const;
 
 	FrontendSettings _settings;
 	QueryHandler& _handler;

@@ -486,6 +486,8 @@ void TcpClientConnection::close()
 		return;
 	_closed = true;
 	leaveRegistry();
+	if (encrypted(_transport)) // counted up by the listener when it admitted the connection
+		(_transport == Transport::DOH ? _stats.doh : _stats.dot).connectionsNow.fetch_sub(1, std::memory_order_relaxed);
 	_loop.remove(_fd);
 	if (!_handshaking)
 		_stream->shutdown();

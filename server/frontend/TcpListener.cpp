@@ -1,4 +1,4 @@
-// TcpListener.cpp - accepting client TCP connections, connection limits and idle closing.
+// TcpListener.cpp - accepting client stream connections, admitting them and dealing them to the loops.
 #include "frontend/TcpListener.h"
 
 #include <Poco/Net/NetException.h>
@@ -8,14 +8,15 @@ namespace dnsproxy::frontend
 
 TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
 						 stats::FrontendStats& stats, const TcpLimits& limits, ConnectionRegistry& registry,
-						 OutputBudget& budget, ListenerKind kind):
+						 OutputBudget& budget, std::vector<LoopConnections*> targets, ListenerKind kind):
 	_loop(loop),
 	_kind(std::move(kind)),
 	_handler(handler),
 	_stats(stats),
 	_limits(limits),
 	_registry(registry),
-	_budget(budget)
+	_budget(budget),
+	_targets(std::move(targets))
 {
 	if (address.family() == Poco::Net::SocketAddress::IPv6)
 		_socket.bind6(address, true, true, true);
@@ -30,7 +31,6 @@ TcpListener::TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& addres
 TcpListener::~TcpListener()
 {
 	_loop.remove(_fd);
-	closeAll();
 }
 
 void TcpListener::onReadable()
@@ -63,7 +63,8 @@ void TcpListener::onReadable()
 			reset(client);
 			continue;
 		}
-		auto connection = makeConnection(client, peer);
+		LoopConnections& target = *_targets[_next % _targets.size()];
+		auto connection = makeConnection(client, peer, target);
 		if (!connection)
 			continue;
 		if (_registry.admit(*connection, EventLoop::Clock::now()) == ConnectionRegistry::Verdict::REFUSED)
@@ -74,7 +75,7 @@ void TcpListener::onReadable()
 			client.close();
 			continue;
 		}
-		_connections.emplace(connection->fd(), connection);
+		++_next;
 		stats::bump(_stats.tcpConnectionsAccepted);
 		if (encrypted(_kind.transport))
 		{
@@ -82,30 +83,30 @@ void TcpListener::onReadable()
 			stats::bump(counters.connectionsAccepted);
 			stats::bump(counters.connectionsNow);
 		}
-		connection->start();
+		target.adopt(std::move(connection));
 	}
 }
 
 std::shared_ptr<TcpClientConnection> TcpListener::makeConnection(Poco::Net::StreamSocket& client,
-																  const Poco::Net::SocketAddress& peer)
+																  const Poco::Net::SocketAddress& peer,
+																  LoopConnections& target)
 {
-	auto onClose = [this](TcpClientConnection& c) { forget(c); };
+	auto onClose = [&target](TcpClientConnection& c) { target.forget(c); };
 	if (_kind.transport == Transport::TCP)
-		return std::make_shared<TcpClientConnection>(_loop, client, peer, nullptr, Transport::TCP, _handler, _stats,
-													 _limits, _budget, onClose);
-	stats::EncryptedStats& counters = _kind.transport == Transport::DOH ? _stats.doh : _stats.dot;
+		return std::make_shared<TcpClientConnection>(target.loop(), client, peer, nullptr, Transport::TCP, _handler,
+													 _stats, _limits, _budget, onClose);
 	std::unique_ptr<ClientStream> stream = _kind.makeStream(client.impl()->sockfd());
 	if (!stream)
 	{
-		stats::bump(counters.handshakeFailures);
+		stats::bump((_kind.transport == Transport::DOH ? _stats.doh : _stats.dot).handshakeFailures);
 		reset(client);
 		return nullptr;
 	}
 	if (_kind.transport == Transport::DOH)
-		return std::make_shared<DohClientConnection>(_loop, client, peer, std::move(stream), _handler, _stats,
+		return std::make_shared<DohClientConnection>(target.loop(), client, peer, std::move(stream), _handler, _stats,
 													 _limits, _budget, onClose, _kind.doh);
-	return std::make_shared<TcpClientConnection>(_loop, client, peer, std::move(stream), Transport::DOT, _handler,
-												 _stats, _limits, _budget, onClose);
+	return std::make_shared<TcpClientConnection>(target.loop(), client, peer, std::move(stream), Transport::DOT,
+												 _handler, _stats, _limits, _budget, onClose);
 }
 
 void TcpListener::reset(Poco::Net::StreamSocket& client)
@@ -120,53 +121,6 @@ void TcpListener::reset(Poco::Net::StreamSocket& client)
 	{
 		stats::bump(_stats.sendErrors);
 	}
-}
-
-void TcpListener::forget(TcpClientConnection& connection)
-{
-	auto it = _connections.find(connection.fd());
-	if (it == _connections.end())
-		return;
-	// Keep the object alive until the current batch of epoll events has been dispatched:
-	// a later event of the same batch may still point at it.
-	std::shared_ptr<TcpClientConnection> keep = std::move(it->second);
-	_connections.erase(it); // it has left the registry already (TcpClientConnection::close)
-	if (encrypted(_kind.transport))
-		(_kind.transport == Transport::DOH ? _stats.doh : _stats.dot)
-			.connectionsNow.fetch_sub(1, std::memory_order_relaxed);
-	_loop.post([keep]() {});
-}
-
-void TcpListener::closeIdle()
-{
-	auto now = EventLoop::Clock::now();
-	std::vector<TcpClientConnection*> idle;
-	for (auto& [fd, connection] : _connections)
-	{
-		// An evicted one is closing already, counted by the registry.
-		if (connection->evicted())
-			continue;
-		const auto expiry = connection->expiry(now);
-		if (expiry == TcpClientConnection::Expiry::NONE)
-			continue;
-		if (expiry == TcpClientConnection::Expiry::HANDSHAKE)
-			stats::bump(connection->transport() == Transport::DOH ? _stats.doh.handshakeTimeouts
-																  : _stats.dot.handshakeTimeouts);
-		else
-			stats::bump(_stats.tcpIdleClosed);
-		idle.push_back(connection.get());
-	}
-	for (auto* connection : idle)
-		connection->close();
-}
-
-void TcpListener::closeAll()
-{
-	std::vector<std::shared_ptr<TcpClientConnection>> all;
-	for (auto& [fd, connection] : _connections)
-		all.push_back(connection);
-	for (auto& connection : all)
-		connection->close();
 }
 
 } // namespace dnsproxy::frontend

@@ -1,18 +1,19 @@
-// TcpListener.h - one listening TCP socket (SO_REUSEPORT, one per worker loop) and its client connections.
+// TcpListener.h - one listening TCP socket (plain DNS, DoT or DoH): accepts, admits and deals connections to the loops.
 #pragma once
 
 #include "frontend/ConnectionRegistry.h"
 #include "frontend/DohClientConnection.h"
 #include "frontend/EventLoop.h"
 #include "frontend/HandshakeRate.h"
+#include "frontend/LoopConnections.h"
 #include "frontend/QueryHandler.h"
 #include "frontend/TcpClientConnection.h"
 #include "stats/Stats.h"
 
 #include <Poco/Net/ServerSocket.h>
 
+#include <functional>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 namespace dnsproxy::frontend
@@ -30,18 +31,20 @@ struct ListenerKind
 	doh::DohSettings doh; ///< DoH only
 };
 
-/// Accepts clients on its loop thread and owns their connections, which live on the same loop.
-/// Every worker loop has one TcpListener per address on the same port (SO_REUSEPORT), so the
-/// kernel spreads new connections over the workers.
+/// Accepts clients on its loop thread (the first worker's) and hands each admitted connection to
+/// the worker loops in turn (`targets`, round-robin); the connection lives on that loop from then
+/// on (LoopConnections), TLS handshake and HTTP/2 framing included.
 ///
 /// A peer the QueryHandler does not admit (the allow list) is reset at once, before any limit is
-/// looked at: it holds no slot and closes nobody else's connection (counted in refusedByAcl).
-/// Limits: the ConnectionRegistry, shared by every listener of the front end, admits each new
-/// connection into one of max_tcp_connections slots for the whole process; at the limit it closes
-/// the idlest connection of the whole process (on whichever loop it lives) to make room, or
-/// refuses the newcomer when none is idle (closed at once, counted in tcpConnectionsRefused).
-/// Connections idle longer than `idleTimeoutMs`, and connections whose client has not read an
-/// answer byte for that long, are closed by this loop's tick (closeIdle), each loop closing its own.
+/// looked at: it holds no slot and closes nobody else's connection (counted in refusedByAcl). On
+/// the encrypted listeners a source past its handshake rate (HandshakeRate) is reset next, also
+/// before any slot is looked at.
+/// Limits: the ConnectionRegistry, shared by every listener of the front end (TCP, DoT and DoH
+/// together), admits each new connection into one of max_tcp_connections slots for the whole
+/// process; at the limit it closes the idlest connection of the whole process (on whichever loop
+/// it lives) to make room, or refuses the newcomer when none is idle (closed at once, counted in
+/// tcpConnectionsRefused). One accepting thread stamps each connection's first activity in the
+/// order the kernel queued them, so "idlest" follows arrival order across all loops.
 ///
 /// Threading: every method on the loop's thread.
 class TcpListener: public IoHandler
@@ -49,23 +52,18 @@ class TcpListener: public IoHandler
 public:
 	TcpListener(EventLoop& loop, const Poco::Net::SocketAddress& address, QueryHandler& handler,
 				stats::FrontendStats& stats, const TcpLimits& limits, ConnectionRegistry& registry,
-				OutputBudget& budget, ListenerKind kind = ListenerKind());
+				OutputBudget& budget, std::vector<LoopConnections*> targets, ListenerKind kind = ListenerKind());
 	~TcpListener() override;
 
 	void onReadable() override;
 
-	/// Loop thread: close connections idle for longer than the limit.
-	void closeIdle();
-	/// Loop thread: close every client connection (shutdown).
-	void closeAll();
-
 private:
-	/// The connection for an accepted, admitted client; null when it was closed instead (TLS).
-	std::shared_ptr<TcpClientConnection> makeConnection(Poco::Net::StreamSocket& client,
-														const Poco::Net::SocketAddress& peer);
 	/// Closes a connection that is not admitted, with RST.
 	void reset(Poco::Net::StreamSocket& client);
-	void forget(TcpClientConnection& connection);
+	/// The connection for an accepted client, made for `target`'s loop; null when it was closed
+	/// instead (no TLS stream could be made).
+	std::shared_ptr<TcpClientConnection> makeConnection(Poco::Net::StreamSocket& client,
+														const Poco::Net::SocketAddress& peer, LoopConnections& target);
 
 	EventLoop& _loop;
 	ListenerKind _kind;
@@ -76,7 +74,8 @@ private:
 	TcpLimits _limits;
 	ConnectionRegistry& _registry; ///< shared by every listener of the front end
 	OutputBudget& _budget;         ///< shared by every client connection of the process
-	std::unordered_map<int, std::shared_ptr<TcpClientConnection>> _connections;
+	std::vector<LoopConnections*> _targets;
+	size_t _next = 0; ///< the target of the next admitted connection
 };
 
 } // namespace dnsproxy::frontend
