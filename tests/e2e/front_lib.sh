@@ -75,6 +75,9 @@ presented_pin_is() { [[ $(presented_pin "$1" "${3:-}") == "$2" ]]; }
 # SPKI pin that the proxy logs at every start), or nothing.
 logged_pin() { grep -o 'pin-sha256="[A-Za-z0-9+/=]*"' "$PROXY_LOG" | head -n1 | sed 's/^pin-sha256="//; s/"$//'; }
 
+# pin_logged: true once $PROXY_LOG has a pin-sha256="..." (for wait_for).
+pin_logged() { [[ -n $(logged_pin) ]]; }
+
 # tls_client SUBCOMMAND PORT ARGS...: tests/support/tls_dns_client.py SUBCOMMAND against the DoT
 # listener on 127.0.0.1:PORT, verifying $FRONT_NAME with $CA_FILE.
 tls_client()

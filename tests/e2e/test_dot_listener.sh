@@ -6,7 +6,8 @@
 # padded queries get answers padded to 468-octet blocks, unpadded ones no padding; EDNS keepalive
 # is answered only to clients that ask; TLS sessions resume; an idle connection is closed after
 # tcp_idle_timeout_ms; 50 connections that never send a ClientHello are cut at the handshake
-# timeout while a normal client is answered; max_tcp_connections covers TCP and DoT together.
+# timeout while a normal client is answered; max_tcp_connections covers TCP and DoT together; a
+# client outside allow is not served.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/front_lib.sh"
 require_tool unbound unbound-control kdig openssl ss
@@ -119,7 +120,12 @@ APORT=$(pick_port)
 TPORT=$(pick_port)
 start_front_proxy "$TPORT" "" -D "server.tls_cert_file=$FRONT_CERT" -D "server.tls_key_file=$FRONT_KEY" \
 	-D server.tcp_idle_timeout_ms=30000 -D server.max_tcp_connections=60 -D "admin.listen=127.0.0.1:$APORT" \
-	"${HANDSHAKE_ARGS[@]}"
+	-D server.allow=127.0.0.1/32 "${HANDSHAKE_ARGS[@]}"
+
+# A DoT client outside allow is closed at accept (SPEC §4); the same client from 127.0.0.1 is answered.
+out=$(kdig_tls "$TPORT" -b 127.0.0.2 acl.zone.example A)
+assert_eq "" "$(answer_of "$out")" "a DoT client from 127.0.0.2 (outside allow) gets no answer"
+assert_eq 192.0.2.1 "$(answer_of "$(kdig_tls "$TPORT" -b 127.0.0.1 acl.zone.example A)")" "control: the same query from 127.0.0.1 is answered"
 HOLD=$TEST_TMP/silent.json
 "$PY" "$SUPPORT_DIR/hostile_client.py" hold --port "$TPORT" --count 50 --status "$HOLD" \
 	--max-seconds $((HANDSHAKE_S + 8)) >"$TEST_TMP/silent.out" 2>&1 &
