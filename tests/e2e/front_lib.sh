@@ -108,3 +108,30 @@ except ValueError:
 v = eval(sys.argv[2])
 print(" ".join(str(x) for x in v) if isinstance(v, tuple) else v)' "$1" "$2"
 }
+
+# stats_value PATH: the value at the dotted PATH (e.g. queries.tls) of /stats from the admin API on
+# 127.0.0.1:$APORT, or "missing".
+stats_value()
+{
+	curl -s -m 5 "http://127.0.0.1:$APORT/stats" | "$PY" -c 'import json,sys
+try:
+    v = json.load(sys.stdin)
+    for k in sys.argv[1].split("."):
+        v = v[k]
+except (ValueError, KeyError, TypeError):
+    v = "missing"
+print(v)' "$1"
+}
+
+# todo_stat_ge MIN PATH WHAT: TODO(lead): the per-transport /stats counters are not final. While
+# PATH is missing from /stats this only logs; once it is there, its value must be >= MIN.
+todo_stat_ge()
+{
+	local v
+	v=$(stats_value "$2")
+	if [[ $v == missing ]]; then
+		log "TODO(lead): /stats has no $2 yet (names not final): '$3' not checked"
+		return 0
+	fi
+	assert_ge "$1" "$v" "/stats $2: $3"
+}

@@ -13,19 +13,18 @@ source "$(dirname "$0")/front_lib.sh"
 require_tool unbound unbound-control kdig openssl ss
 require_binary
 
-# TODO(lead): the TLS handshake timeout. HANDSHAKE_S is the value the proxy uses (default 5 s);
-# when it becomes a key, put it in HANDSHAKE_ARGS, e.g. (-D server.tls_handshake_timeout_ms=3000)
-# with HANDSHAKE_S=3.
-HANDSHAKE_S=${DNSPROXY_TLS_HANDSHAKE_S:-5}
-HANDSHAKE_ARGS=()
+# The TLS handshake timeout (not in SPEC: [server] tls_handshake_timeout_ms, default 5000).
+HANDSHAKE_S=3
+HANDSHAKE_ARGS=(-D server.tls_handshake_timeout_ms=3000)
 IDLE_MS=2000
 IDLE_MIN_S=1.8    # 0.9 x IDLE_MS
 
 start_test_unbound
 make_front_cert
 TPORT=$(pick_port)
+APORT=$(pick_port)
 start_front_proxy "$TPORT" "" -D "server.tls_cert_file=$FRONT_CERT" -D "server.tls_key_file=$FRONT_KEY" \
-	-D "server.tcp_idle_timeout_ms=$IDLE_MS"
+	-D "server.tcp_idle_timeout_ms=$IDLE_MS" -D "admin.listen=127.0.0.1:$APORT"
 
 # --- answers and verification (each failure case next to its control) ---
 out=$(kdig_tls "$TPORT" a.zone.example A)
@@ -112,7 +111,10 @@ num_is "$after" ">=" "$IDLE_MIN_S" || fail "idle DoT connection closed after ${a
 num_is "$after" '<=' $((IDLE_MS / 1000 + 3)) || fail "idle DoT connection closed after ${after}s (tcp_idle_timeout_ms $IDLE_MS)"
 pass "idle DoT connection closed after ${after}s (tcp_idle_timeout_ms $IDLE_MS)"
 
-# TODO(lead): per-transport /stats counters (names not final), e.g. queries over DoT > 0.
+# TODO(lead): per-transport /stats counters (names taken from the work in progress, not final).
+todo_stat_ge 40 queries.tls "queries over DoT counted"
+todo_stat_ge 1 encrypted.tls.resumptions "the resumed handshake counted"
+todo_stat_ge 2 encrypted.tls.handshake_failures "the handshakes refused by the wrong-CA clients counted"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
 # --- 50 connections that never send a ClientHello vs a normal client ---
@@ -151,6 +153,7 @@ assert_eq 50 "$closed" "all 50 connections without a ClientHello were closed"
 num_is "$first" ">=" $((HANDSHAKE_S * 8 / 10)) || fail "a silent connection was cut after ${first}s, before the handshake timeout"
 num_is "$last" '<=' $((HANDSHAKE_S + 3)) || fail "the last silent connection was cut only after ${last}s"
 pass "silent connections cut between ${first}s and ${last}s (handshake timeout ${HANDSHAKE_S}s, idle timeout 30 s)"
+todo_stat_ge 50 encrypted.tls.handshake_timeouts "the 50 silent connections counted as handshake timeouts"
 assert_eq 192.0.2.1 "$(answer_of "$(kdig_tls "$TPORT" afterflood.zone.example A)")" "DoT answered after the flood"
 
 # --- max_tcp_connections = 60 covers plain TCP and DoT: 30 + 30 held, the 61st served ---
