@@ -5,8 +5,8 @@
 # or name fails; 20 queries written at once on one connection are all answered, matched by ID;
 # padded queries get answers padded to 468-octet blocks, unpadded ones no padding; EDNS keepalive
 # is answered only to clients that ask; TLS sessions resume; an idle connection is closed after
-# tcp_idle_timeout_ms; 50 connections that never send a ClientHello are cut at the handshake
-# timeout while a normal client is answered; max_tcp_connections covers TCP and DoT together; a
+# tcp_idle_timeout_ms; 50 connections that never send a ClientHello and 10 that send it one octet
+# every 200 ms are cut at the handshake timeout while a normal client is answered; max_tcp_connections covers TCP and DoT together; a
 # client outside allow is not served.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/front_lib.sh"
@@ -136,6 +136,12 @@ E2E_PIDS+=("$HOLD_PID")
 show_on_fail "$TEST_TMP/silent.out"
 wait_for -t 10 test -s "$HOLD" || fail "the 50 silent connections were not opened"
 flood_start=$(date +%s%N)
+# And 10 that send a real ClientHello one octet every 200 ms: the timeout covers the whole handshake.
+"$PY" "$SUPPORT_DIR/tls_dns_client.py" slowhello --port "$TPORT" --count 10 --trickle-ms 200 \
+	--max-seconds $((HANDSHAKE_S + 8)) >"$TEST_TMP/slowhello.out" 2>&1 &
+SLOW_PID=$!
+E2E_PIDS+=("$SLOW_PID")
+show_on_fail "$TEST_TMP/slowhello.out"
 assert_eq 0 "$(json_get "$(cat "$HOLD")" 'd["closed"]')" "50 silent connections open on the DoT port"
 for i in 1 2 3; do
 	t0=$(date +%s%N)
@@ -157,7 +163,17 @@ assert_eq 50 "$closed" "all 50 connections without a ClientHello were closed"
 num_is "$first" ">=" $((HANDSHAKE_S * 8 / 10)) || fail "a silent connection was cut after ${first}s, before the handshake timeout"
 num_is "$last" '<=' $((HANDSHAKE_S + 3)) || fail "the last silent connection was cut only after ${last}s"
 pass "silent connections cut between ${first}s and ${last}s (handshake timeout ${HANDSHAKE_S}s, idle timeout 30 s)"
-todo_stat_ge 50 encrypted.tls.handshake_timeouts "the 50 silent connections counted as handshake timeouts"
+wait "$SLOW_PID" || true
+out=$(cat "$TEST_TMP/slowhello.out")
+log "slow ClientHellos: $out"
+summary=$(json_get "$out" '"%d %s %s %d %d" % (d["closed"], min(d["close_after"] or [-1]), max(d["close_after"] or [-1]), d["max_sent"], d["hello_octets"])')
+read -r closed first last sent hello <<<"$summary"
+assert_eq 10 "$closed" "all 10 connections trickling a ClientHello were closed"
+num_is "$first" '>=' $((HANDSHAKE_S * 8 / 10)) || fail "a trickling ClientHello was cut after ${first}s, before the handshake timeout"
+num_is "$last" '<=' $((HANDSHAKE_S + 3)) || fail "the last trickling ClientHello was cut only after ${last}s"
+((sent < hello)) || fail "a trickling connection sent its whole ClientHello ($sent of $hello octets) before the cut"
+pass "trickling ClientHellos cut between ${first}s and ${last}s, after at most $sent of $hello octets"
+todo_stat_ge 60 encrypted.tls.handshake_timeouts "the 50 silent and 10 trickling connections counted as handshake timeouts"
 assert_eq 192.0.2.1 "$(answer_of "$(kdig_tls "$TPORT" afterflood.zone.example A)")" "DoT answered after the flood"
 
 # --- max_tcp_connections = 60 covers plain TCP and DoT: 30 + 30 held, the 61st served ---

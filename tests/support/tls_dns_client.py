@@ -23,6 +23,12 @@
 #       kept silent; rewrites FILE with {"opened", "closed", "closed_index": [...], "close_after":
 #       [seconds from the connection's answer to its close by the server, ...]} and exits when all
 #       are closed or after S seconds.
+#   tls_dns_client.py slowhello --port P --count N [--trickle-ms T] [--max-seconds S]
+#       N connections that each send a real ClientHello one octet every T ms (slowloris on the
+#       handshake: at 200 ms an octet it would take over a minute); prints JSON {"opened",
+#       "closed", "close_after": [seconds from connect to the server's close, ...], "hello_octets",
+#       "max_sent": octets of its ClientHello the longest-lived connection had sent} when all are
+#       closed by the server or after S seconds.
 import argparse
 import json
 import os
@@ -188,6 +194,61 @@ def cmd_idle(a):
     print(json.dumps(status))
 
 
+def client_hello():
+    """The first flight of a TLS client (its ClientHello record), made with memory BIOs."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.set_alpn_protocols(["dot"])
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    obj = ctx.wrap_bio(incoming, outgoing, server_hostname="front.example")
+    try:
+        obj.do_handshake()
+    except ssl.SSLWantReadError:
+        pass
+    return outgoing.read()
+
+
+def cmd_slowhello(a):
+    sel = selectors.DefaultSelector()
+    conns = []
+    for i in range(a.count):
+        c = socket.create_connection(("127.0.0.1", a.port), timeout=5)
+        c.setblocking(False)
+        conns.append({"sock": c, "hello": client_hello(), "sent": 0, "open": True, "opened": time.monotonic()})
+        sel.register(c, selectors.EVENT_READ, i)
+    status = {"opened": len(conns), "closed": 0, "close_after": [], "hello_octets": len(conns[0]["hello"]),
+              "max_sent": 0}
+    deadline = time.monotonic() + a.max_seconds
+    next_octet = time.monotonic()
+    while status["closed"] < len(conns) and time.monotonic() < deadline:
+        for key, _ in sel.select(timeout=0.02):
+            conn = conns[key.data]
+            try:
+                data = conn["sock"].recv(4096)
+            except (BlockingIOError, InterruptedError):
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                sel.unregister(conn["sock"])
+                conn["sock"].close()
+                conn["open"] = False
+                status["closed"] += 1
+                status["close_after"].append(round(time.monotonic() - conn["opened"], 3))
+                status["max_sent"] = max(status["max_sent"], conn["sent"])
+        if time.monotonic() >= next_octet:
+            next_octet = time.monotonic() + a.trickle_ms / 1000.0
+            for conn in conns:
+                if conn["open"] and conn["sent"] < len(conn["hello"]) - 1:
+                    try:
+                        conn["sent"] += conn["sock"].send(conn["hello"][conn["sent"]:conn["sent"] + 1])
+                    except OSError:
+                        pass
+    status["max_sent"] = max([status["max_sent"]] + [c["sent"] for c in conns if c["open"]])
+    print(json.dumps(status))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -213,8 +274,14 @@ def main():
     i.add_argument("--status", required=True)
     i.add_argument("--zone", default="zone.example")
     i.add_argument("--max-seconds", type=float, default=30)
+    w = sub.add_parser("slowhello")
+    w.add_argument("--port", type=int, required=True)
+    w.add_argument("--count", type=int, default=10)
+    w.add_argument("--trickle-ms", type=int, default=200)
+    w.add_argument("--max-seconds", type=float, default=30)
     a = ap.parse_args()
-    {"one": cmd_one, "pipeline": cmd_pipeline, "hold": cmd_hold, "idle": cmd_idle}[a.cmd](a)
+    {"one": cmd_one, "pipeline": cmd_pipeline, "hold": cmd_hold, "idle": cmd_idle,
+     "slowhello": cmd_slowhello}[a.cmd](a)
 
 
 if __name__ == "__main__":
