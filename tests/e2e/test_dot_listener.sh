@@ -121,7 +121,7 @@ stop_pid "$DNSPROXY_PID" dnsproxy
 APORT=$(pick_port)
 TPORT=$(pick_port)
 start_front_proxy "$TPORT" "" -D "server.tls_cert_file=$FRONT_CERT" -D "server.tls_key_file=$FRONT_KEY" \
-	-D server.tcp_idle_timeout_ms=30000 -D server.max_tcp_connections=60 -D "admin.listen=127.0.0.1:$APORT" \
+	-D server.tcp_idle_timeout_ms=30000 -D server.max_tcp_connections=70 -D "admin.listen=127.0.0.1:$APORT" \
 	-D server.allow=127.0.0.1/32 "${HANDSHAKE_ARGS[@]}"
 
 # A DoT client outside allow is closed at accept (SPEC §4); the same client from 127.0.0.1 is answered.
@@ -176,25 +176,26 @@ pass "trickling ClientHellos cut between ${first}s and ${last}s, after at most $
 todo_stat_ge 60 encrypted.tls.handshake_timeouts "the 50 silent and 10 trickling connections counted as handshake timeouts"
 assert_eq 192.0.2.1 "$(answer_of "$(kdig_tls "$TPORT" afterflood.zone.example A)")" "DoT answered after the flood"
 
-# --- max_tcp_connections = 60 covers plain TCP and DoT: 30 + 30 held, the 61st served ---
+# --- max_tcp_connections = 70 covers plain TCP and DoT: 35 + 35 held, the 71st served ---
+# (70 leaves room for the 60 connections of the flood above and the normal clients.)
 wait_for -t 5 client_stat_is tcp_connections -eq 0 || log "tcp_connections after the flood: $(client_stat tcp_connections)"
-HOLD=$TEST_TMP/tcp30.json
-"$PY" "$SUPPORT_DIR/hostile_client.py" hold --port "$PROXY_PORT" --count 30 --status "$HOLD" \
-	--max-seconds 20 >"$TEST_TMP/tcp30.out" 2>&1 &
+HOLD=$TEST_TMP/tcp35.json
+"$PY" "$SUPPORT_DIR/hostile_client.py" hold --port "$PROXY_PORT" --count 35 --status "$HOLD" \
+	--max-seconds 20 >"$TEST_TMP/tcp35.out" 2>&1 &
 TCP_PID=$!
 E2E_PIDS+=("$TCP_PID")
-wait_for -t 10 test -s "$HOLD" || fail "the 30 plain TCP connections were not opened"
-IDLE=$TEST_TMP/dot30.json
+wait_for -t 10 test -s "$HOLD" || fail "the 35 plain TCP connections were not opened"
+IDLE=$TEST_TMP/dot35.json
 "$PY" "$SUPPORT_DIR/tls_dns_client.py" idle --port "$TPORT" --ca "$CA_FILE" --hostname "$FRONT_NAME" \
-	--count 30 --status "$IDLE" --max-seconds 20 >"$TEST_TMP/dot30.out" 2>&1 &
+	--count 35 --status "$IDLE" --max-seconds 20 >"$TEST_TMP/dot35.out" 2>&1 &
 DOT_IDLE_PID=$!
 E2E_PIDS+=("$DOT_IDLE_PID")
-show_on_fail "$TEST_TMP/tcp30.out" "$TEST_TMP/dot30.out"
-wait_for -t 15 test -s "$IDLE" || fail "the 30 DoT connections were not opened"
-assert_eq "30 0" "$(json_get "$(cat "$IDLE")" 'd["opened"], d["closed"]')" "30 DoT connections answered and idle"
-assert_eq 0 "$(json_get "$(cat "$HOLD")" 'd["closed"]')" "30 plain TCP connections still held"
-out=$(kdig_tls "$TPORT" conn61.zone.example A)
-assert_eq 192.0.2.1 "$(answer_of "$out")" "connection 61 (DoT) served at max_tcp_connections = 60"
+show_on_fail "$TEST_TMP/tcp35.out" "$TEST_TMP/dot35.out"
+wait_for -t 15 test -s "$IDLE" || fail "the 35 DoT connections were not opened"
+assert_eq "35 0" "$(json_get "$(cat "$IDLE")" 'd["opened"], d["closed"]')" "35 DoT connections answered and idle"
+assert_eq 0 "$(json_get "$(cat "$HOLD")" 'd["closed"]')" "35 plain TCP connections still held"
+out=$(kdig_tls "$TPORT" conn71.zone.example A)
+assert_eq 192.0.2.1 "$(answer_of "$out")" "connection 71 (DoT) served at max_tcp_connections = 70"
 wait_for -t 5 "$PY" -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["closed"] >= 1 else 1)' "$HOLD" ||
 	fail "no idle connection closed to make room (DoT closed: $(cat "$IDLE"))"
 assert_eq "[0]" "$(json_get "$(cat "$HOLD")" 'd["closed_index"]')" \
