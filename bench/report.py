@@ -6,7 +6,8 @@ import os
 import subprocess
 import sys
 
-results, versions, startup, seconds, report, chart, work = sys.argv[1:]
+results, versions, startup, seconds, report, chart, work = sys.argv[1:8]
+encrypted = sys.argv[8] if len(sys.argv) > 8 else ""
 rows = list(csv.DictReader(open(results), delimiter="\t"))
 # Several rounds per (target, workload): keep the best, lowest CPU per query at the fixed rates,
 # highest QPS elsewhere.
@@ -50,6 +51,61 @@ WORKLOADS = [
     ("tcp-hit", "TCP cache hit (dnsperf -m tcp -c 8 -q 200)", "qps"),
 ]
 
+def encrypted_section(path, by):
+    """The encrypted stage's table and the targets of issue 19, as markdown lines."""
+    if not path or not os.path.exists(path) or os.path.getsize(path) == 0:
+        return []
+    enc = list(csv.DictReader(open(path), delimiter="\t"))
+    rows = {(r["target"], r["metric"]): r for r in enc}
+    na = rows.get(("dnsproxy", "n/a"))
+    names = ["dnsproxy", "unbound", "dnsdist"]
+    names = [t for t in names if any(k[0] == t for k in rows) or (t, "dot-hit") in by]
+
+    def cell(t, kind):
+        if t == "dnsproxy" and na:
+            return "n/a"
+        if kind in ("dot-hit", "doh-hit"):
+            r = by.get((t, kind))
+            if not r:
+                return "–"
+            note = " (lost %s / %s)" % (r["lost"], r["sent"]) if int(r["lost"] or 0) * 10 > int(r["sent"] or 1) else ""
+            return "%s%s" % (r["qps"], note)
+        r = rows.get((t, kind))
+        if not r:
+            return "–"
+        if kind == "dot-handshake":
+            us = float(r["cpu_us"] or 0)
+            return "%s/s, %s µs CPU each = %s/s per core" % (r["value"], r["cpu_us"], "%.0f" % (1e6 / us) if us else "–")
+        return "%s (%s)" % (r["value"], r["detail"])
+
+    out = ["## Encrypted front ends (issue 19)\n",
+           "Certificate for dns.test from a throwaway CA; the same hit names; forwarder on core 0, "
+           "load on core 1. dnsperf does not verify certificates, nor does bench/dot_client.c.\n"]
+    out.append("| row | " + " | ".join(names) + " |")
+    out.append("|---|" + "---:|" * len(names))
+    for kind, title in (("dot-hit", "DoT cache hit, QPS (dnsperf -m dot -c 8 -q 200)"),
+                        ("doh-hit", "DoH cache hit, QPS (dnsperf -m doh, HTTP/2 GET, -c 8 -q 200)"),
+                        ("dot-handshake", "new DoT clients (full handshake, one query, close): measured rate, server CPU per client, 1 s / that"),
+                        ("dot-idle", "memory per idle DoT client, KiB (RSS before -> after)")):
+        out.append("| %s | %s |" % (title, " | ".join(cell(t, kind) for t in names)))
+    out.append("")
+    if na:
+        out.append("dnsproxy: %s\n" % na["detail"])
+    out.append("| target | measured | met |")
+    out.append("|---|---|---|")
+    for kind, peers_, want in (("dot-hit", ("unbound", "dnsdist"), "DoT hit QPS ≥ 1.5× the better peer"),
+                               ("doh-hit", ("unbound",), "DoH hit QPS ≥ 1.5× unbound")):
+        d = None if na else val("dnsproxy", kind, "qps")
+        ref = [(val(p, kind, "qps"), p) for p in peers_ if val(p, kind, "qps")]
+        if d is None or not ref:
+            out.append("| %s | not measured | – |" % want)
+            continue
+        best, who = max(ref)
+        out.append("| %s | %.0f vs %s %.0f = %.2f× | %s |" % (want, d, who, best, d / best, verdict(d >= 1.5 * best)))
+    out.append("")
+    return out
+
+
 out = []
 out.append("# scripts/bench results, %s\n" % os.path.basename(report)[:-3])
 out.append("Same machine, same run, same DoT upstream (unbound with local data on loopback, TLS verified "
@@ -89,10 +145,12 @@ for workload, title, figure in WORKLOADS:
         out.append(line)
     out.append("")
 
+plain = any(w in ("udp-hit", "udp-miss", "tcp-hit") for _, w in by)
 # Targets of issue 9.
-out.append("## Targets (issue 9)\n")
-out.append("| # | target | measured | met |")
-out.append("|---|---|---|---|")
+if plain:
+    out.append("## Targets (issue 9)\n")
+    out.append("| # | target | measured | met |")
+    out.append("|---|---|---|---|")
 
 
 def verdict(ok):
@@ -137,8 +195,12 @@ if rss is not None:
     ok = rss <= 48 and len(st) >= 3 and float(st[2]) <= 1.0
     out.append(line + " | %s |" % verdict(ok))
 out.append("")
-out.append("![chart](%s)\n" % os.path.basename(chart))
+out.extend(encrypted_section(encrypted, by))
+if plain:
+    out.append("![chart](%s)\n" % os.path.basename(chart))
 open(report, "w").write("\n".join(out))
+if not plain:
+    sys.exit(0)
 
 # Chart: two panels, CPU per query at the fixed rates and QPS of the throughput runs.
 dat = os.path.join(work, "chart.dat")
