@@ -75,7 +75,7 @@ public:
 		b.header(0x3333, 0x0100, 1, 0, 0, 1).question("pad.example", dns::Type::A).opt(1232, false, options);
 		auto responder = std::make_shared<CapturingResponder>();
 		frontend::ClientInfo client{Poco::Net::SocketAddress("127.0.0.1", 5353), transport};
-		_pipeline->handleQuery(b.data(), client, responder);
+		_pipeline->handleQuery(std::vector<uint8_t>(b.data()), client, responder);
 		CPPUNIT_ASSERT(responder->count() > 0);
 		const auto answer = responder->answer();
 		if (length)
