@@ -326,7 +326,8 @@ public:
 	void testFullWithBusyConnectionsRefusesNew()
 	{
 		_settings.maxTcpConnections = 2;
-		_settings.threads = 3; // busy connections on other loops than the newcomer's
+		// Busy connections on other loops than the newcomer's.
+		_settings.threads = 3;
 		start(0); // queries are never answered: both connections stay busy
 		Poco::Net::StreamSocket first(address());
 		Poco::Net::StreamSocket second(address());
