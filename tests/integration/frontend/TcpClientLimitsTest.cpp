@@ -306,6 +306,7 @@ public:
 	void testFullClosesIdlestForNewConnection()
 	{
 		_settings.maxTcpConnections = 2;
+		_settings.threads = 3; // each connection on its own loop: the idlest is found across loops
 		_settings.tcpLimits.idleTimeoutMs = 60000;
 		start(64);
 		Poco::Net::StreamSocket first(address());
@@ -325,6 +326,8 @@ public:
 	void testFullWithBusyConnectionsRefusesNew()
 	{
 		_settings.maxTcpConnections = 2;
+		// Busy connections on other loops than the newcomer's.
+		_settings.threads = 3;
 		start(0); // queries are never answered: both connections stay busy
 		Poco::Net::StreamSocket first(address());
 		Poco::Net::StreamSocket second(address());
