@@ -175,7 +175,7 @@ established_on_ge() { (($(established_on "$1") >= $2)); }
 enc_idle()
 {
 	local target=$1 pid=$2 port=$3 count=$4 fifo=$W/idle-$1.fifo out=$W/idle-$1.txt
-	local before after open held client t0=$SECONDS
+	local before after open held client hold t0=$SECONDS
 	before=$(vm_rss "$pid")
 	mkfifo "$fifo"
 	taskset -c 1 "$W/dot_client" idle "$port" "$count" "$ENC_HS_PROCS" "$ENC_QNAME" <"$fifo" >"$out" 2>&1 &
