@@ -175,7 +175,7 @@ established_on_ge() { (($(established_on "$1") >= $2)); }
 enc_idle()
 {
 	local target=$1 pid=$2 port=$3 count=$4 fifo=$W/idle-$1.fifo out=$W/idle-$1.txt
-	local before after open held client t0=$SECONDS
+	local before after open held client hold t0=$SECONDS
 	before=$(vm_rss "$pid")
 	mkfifo "$fifo"
 	taskset -c 1 "$W/dot_client" idle "$port" "$count" "$ENC_HS_PROCS" "$ENC_QNAME" <"$fifo" >"$out" 2>&1 &
@@ -208,6 +208,12 @@ stage_encrypted()
 	printf 'target\tmetric\tvalue\tcpu_us\tdetail\n' >"$ENC_RESULTS"
 	local -A dot_pid dot_port doh_pid doh_port idle_of
 	local t targets=() slots
+	# Every target and the idle clients need a descriptor per connection: take the hard limit.
+	ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+	if (($(ulimit -n) < ENC_IDLE + 500)); then
+		ENC_IDLE=$(($(ulimit -n) - 500))
+		log "  ulimit -n is $(ulimit -n): $ENC_IDLE idle clients per target"
+	fi
 	slots=$((ENC_IDLE * 2 + 200))
 	(($(ulimit -n) - 300 >= slots)) || slots=$(($(ulimit -n) - 300))
 	for t in $FORWARDERS; do
