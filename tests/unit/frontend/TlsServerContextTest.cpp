@@ -130,6 +130,7 @@ class TlsServerContextTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testResumesAfterOneTicketKeyRotation);
 	CPPUNIT_TEST(testDoesNotResumeAfterTwoTicketKeyRotations);
 	CPPUNIT_TEST(testDoesNotResumeAfterTwoRotationsTls12);
+	CPPUNIT_TEST(testTimerRotationWithoutTrafficDropsOldKeys);
 	CPPUNIT_TEST(testDotSessionDoesNotResumeOnDoh);
 	CPPUNIT_TEST(testSeparateContextsDoNotShareTicketKeys);
 	CPPUNIT_TEST_SUITE_END();
@@ -430,6 +431,20 @@ public:
 		const SslSessionPtr session = fullHandshake(context, Alpn::DOT, TLS1_2_VERSION);
 		_now += TICKET_KEY_ROTATION * 2; // two periods without any use
 		CPPUNIT_ASSERT(!resumes(context, Alpn::DOT, session.get(), TLS1_2_VERSION));
+	}
+
+	void testTimerRotationWithoutTrafficDropsOldKeys()
+	{
+		TlsServerContext context(files(certData("server.pem"), certData("server.key")), clock());
+		const SslSessionPtr session = fullHandshake(context, Alpn::DOT);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), context.rotateTicketKeysIfDue());
+		_now += TICKET_KEY_ROTATION - std::chrono::seconds(1);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), context.rotateTicketKeysIfDue());
+		_now += std::chrono::seconds(1);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), context.rotateTicketKeysIfDue());
+		_now += TICKET_KEY_ROTATION;
+		CPPUNIT_ASSERT_EQUAL(uint64_t(3), context.rotateTicketKeysIfDue());
+		CPPUNIT_ASSERT(!resumes(context, Alpn::DOT, session.get()));
 	}
 
 	void testDotSessionDoesNotResumeOnDoh()
