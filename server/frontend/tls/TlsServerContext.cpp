@@ -179,6 +179,12 @@ uint64_t TlsServerContext::generation() const
 	return _generations;
 }
 
+uint64_t TlsServerContext::rotateTicketKeysIfDue()
+{
+	_tickets->rotateIfDue();
+	return _tickets->generations();
+}
+
 bool TlsServerContext::reloadIfChanged()
 {
 	std::lock_guard<std::mutex> reloadLock(_reloadMutex);

@@ -79,6 +79,10 @@ public:
 	void reload(const TlsServerSettings& settings);
 	/// Why the last reload failed; empty after a successful load.
 	std::string lastError() const;
+	/// Rotates the session ticket keys if a period has passed, wiping keys two periods old even
+	/// when no handshake came to do it (forward secrecy of old tickets); for a timer, e.g. hourly.
+	/// Returns how many ticket keys were made so far (the first included).
+	uint64_t rotateTicketKeysIfDue();
 	/// Successful loads so far (1 after construction); tells a log line or a test that a swap
 	/// happened.
 	uint64_t generation() const;

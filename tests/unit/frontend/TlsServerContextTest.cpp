@@ -7,6 +7,8 @@
 
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <openssl/pem.h>
+
 #include <sys/stat.h>
 
 #include <atomic>
@@ -115,6 +117,7 @@ class TlsServerContextTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testSelfSignedIsReusedSoThePinStays);
 	CPPUNIT_TEST(testSelfSignedFileWithWiderModeIsNarrowed);
 	CPPUNIT_TEST(testSelfSignedCorruptFileIsAnErrorNotReplaced);
+	CPPUNIT_TEST(testExpiredSelfSignedIsRenewedWithTheSameKey);
 	CPPUNIT_TEST(testReloadIfChangedIsFalseWhenNothingChanged);
 	CPPUNIT_TEST(testReloadIfChangedSwapsRenewedCertificate);
 	CPPUNIT_TEST(testHalfWrittenRenewalKeepsOldContext);
@@ -127,6 +130,7 @@ class TlsServerContextTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testResumesAfterOneTicketKeyRotation);
 	CPPUNIT_TEST(testDoesNotResumeAfterTwoTicketKeyRotations);
 	CPPUNIT_TEST(testDoesNotResumeAfterTwoRotationsTls12);
+	CPPUNIT_TEST(testTimerRotationWithoutTrafficDropsOldKeys);
 	CPPUNIT_TEST(testDotSessionDoesNotResumeOnDoh);
 	CPPUNIT_TEST(testSeparateContextsDoNotShareTicketKeys);
 	CPPUNIT_TEST_SUITE_END();
@@ -261,6 +265,21 @@ public:
 			what, contains(what, "self-signed certificate: no PEM certificate in '" + selfSignedPath() + "'"));
 		CPPUNIT_ASSERT_EQUAL(std::string("-----BEGIN PRIVATE KEY-----\nMIGH"),
 							 dnsproxy::test::readWholeFile(selfSignedPath()));
+	}
+
+	void testExpiredSelfSignedIsRenewedWithTheSameKey()
+	{
+		::mkdir((_dir->path() + "/var").c_str(), 0700);
+		::mkdir((_dir->path() + "/var/lib").c_str(), 0700);
+		const std::string expiredPin = writeExpiredSelfSigned(selfSignedPath());
+		const TlsServerContext context(selfSignedSettings());
+		CPPUNIT_ASSERT_EQUAL(expiredPin, context.spkiPin());
+		const std::string line = context.describe();
+		CPPUNIT_ASSERT_MESSAGE(line, !contains(line, "EXPIRED"));
+		CPPUNIT_ASSERT_MESSAGE(line, contains(line, "notAfter=20")); // ten years on, not 1970
+		// Control: the file now holds the renewed certificate.
+		const TlsServerContext again(selfSignedSettings());
+		CPPUNIT_ASSERT_EQUAL(line, again.describe());
 	}
 
 	void testReloadIfChangedIsFalseWhenNothingChanged()
@@ -414,6 +433,20 @@ public:
 		CPPUNIT_ASSERT(!resumes(context, Alpn::DOT, session.get(), TLS1_2_VERSION));
 	}
 
+	void testTimerRotationWithoutTrafficDropsOldKeys()
+	{
+		TlsServerContext context(files(certData("server.pem"), certData("server.key")), clock());
+		const SslSessionPtr session = fullHandshake(context, Alpn::DOT);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), context.rotateTicketKeysIfDue());
+		_now += TICKET_KEY_ROTATION - std::chrono::seconds(1);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(1), context.rotateTicketKeysIfDue());
+		_now += std::chrono::seconds(1);
+		CPPUNIT_ASSERT_EQUAL(uint64_t(2), context.rotateTicketKeysIfDue());
+		_now += TICKET_KEY_ROTATION;
+		CPPUNIT_ASSERT_EQUAL(uint64_t(3), context.rotateTicketKeysIfDue());
+		CPPUNIT_ASSERT(!resumes(context, Alpn::DOT, session.get()));
+	}
+
 	void testDotSessionDoesNotResumeOnDoh()
 	{
 		const TlsServerContext context(files(certData("server.pem"), certData("server.key")), clock());
@@ -460,6 +493,30 @@ private:
 	{
 		_dir->replace("cert.pem", dnsproxy::test::readWholeFile(certData(name + ".pem")));
 		_dir->replace("key.pem", dnsproxy::test::readWholeFile(certData(name + ".key")));
+	}
+
+	/// A key and a certificate for it that expired yesterday, as the self-signed file holds them;
+	/// returns the key's pin.
+	static std::string writeExpiredSelfSigned(const std::string& path)
+	{
+		using namespace dnsproxy::frontend::tls;
+		EvpPkeyPtr key(EVP_EC_gen("P-256"));
+		X509Ptr cert(X509_new());
+		X509_set_version(cert.get(), 2);
+		ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+		X509_gmtime_adj(X509_getm_notBefore(cert.get()), -10 * 86400);
+		X509_gmtime_adj(X509_getm_notAfter(cert.get()), -86400);
+		X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_ASC,
+								   reinterpret_cast<const unsigned char*>("dnsproxy"), -1, -1, 0);
+		X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+		X509_set_pubkey(cert.get(), key.get());
+		CPPUNIT_ASSERT(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0);
+		BioPtr bio(BIO_new_file(path.c_str(), "w"));
+		CPPUNIT_ASSERT(PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1);
+		CPPUNIT_ASSERT(PEM_write_bio_X509(bio.get(), cert.get()) == 1);
+		bio.reset();
+		::chmod(path.c_str(), 0600);
+		return spkiPinOf(cert.get());
 	}
 
 	std::chrono::steady_clock::time_point _now;
