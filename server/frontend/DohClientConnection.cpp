@@ -39,6 +39,8 @@ void DohClientConnection::pump()
 		return;
 	_session->takeOutput(outputForAppend());
 	account();
+	if (const size_t errors = _session->takeErrorCount())
+		stats::bump(frontendStats().doh.httpErrors, errors);
 }
 
 void DohClientConnection::takeInput(const uint8_t* data, size_t length)
@@ -80,7 +82,6 @@ void DohClientConnection::onQuery(doh::RequestId id, std::vector<uint8_t>&& quer
 
 void DohClientConnection::droppedAtOnce(uint64_t tag)
 {
-	stats::bump(frontendStats().doh.httpErrors);
 	_session->fail(tag, STATUS_BAD_MESSAGE);
 }
 
@@ -98,7 +99,6 @@ void DohClientConnection::answerDropped(uint64_t tag)
 {
 	if (!closed() && _session)
 	{
-		stats::bump(frontendStats().doh.httpErrors);
 		_session->fail(tag, STATUS_NO_ANSWER);
 		pump();
 	}

@@ -253,6 +253,7 @@ void Frontend::watchCertificateFiles()
 		return;
 	_nextCertificateCheck = now + CERTIFICATE_CHECK_INTERVAL;
 	Poco::Logger& logger = Poco::Logger::get("dnsproxy");
+	_settings.tls->rotateTicketKeysIfDue(); // an expired ticket key leaves memory on time
 	if (_settings.tls->reloadIfChanged())
 	{
 		_certificateError.clear();

@@ -85,6 +85,24 @@ public:
 	/// false while HTTP/1.1 holds maxStreams requests (the owner stops reading until takeOutput()
 	/// makes room); HTTP/2 always true until it wants to close.
 	virtual bool mayFeed() const = 0;
+	/// Responses with a 4xx or 5xx status queued since the last call (for the statistics).
+	size_t takeErrorCount()
+	{
+		const size_t n = _errors;
+		_errors = 0;
+		return n;
+	}
+
+protected:
+	/// Sessions count every error response they queue here.
+	void countStatus(int status)
+	{
+		if (status >= 400)
+			++_errors;
+	}
+
+private:
+	size_t _errors = 0;
 };
 
 } // namespace dnsproxy::frontend::doh

@@ -31,6 +31,10 @@ std::optional<size_t> parseLength(const std::string& text)
 	return value;
 }
 
+/// A request body larger than maxRequestBytes but at most this is read and dropped after its 413;
+/// a larger one closes the connection after the 413.
+constexpr size_t MAX_DISCARDED_BYTES = 1 << 20;
+
 } // namespace
 
 std::unique_ptr<DohSession> DohSession::http1(const DohSettings& settings, DohHandler& handler)
@@ -143,6 +147,16 @@ size_t Http1Session::headerEnd()
 
 bool Http1Session::parseOne()
 {
+	if (_discardLeft > 0)
+	{
+		// The body of a request answered 413 from its head: dropped as it arrives.
+		const size_t n = std::min(_discardLeft, _in.size());
+		_in.erase(_in.begin(), _in.begin() + static_cast<std::ptrdiff_t>(n));
+		_discardLeft -= n;
+		_scanFrom = 0;
+		if (_discardLeft > 0)
+			return false;
+	}
 	if (!_head)
 	{
 		// RFC 9112 2.2: empty lines before a request line are ignored.
@@ -161,7 +175,7 @@ bool Http1Session::parseOne()
 		}
 		_head = parseHead(end);
 		if (!_head)
-			return true; // answered with an error, and closing
+			return true; // answered with an error: closing, or dropping the body (_discardLeft)
 	}
 	const size_t total = _head->headerLength + _head->contentLength;
 	if (_in.size() < total)
@@ -220,7 +234,17 @@ std::optional<Http1Session::Head> Http1Session::parseHead(size_t headerLength)
 	}
 	if (contentLength && *contentLength > _settings.maxRequestBytes)
 	{
-		closeWithError(HTTP_PAYLOAD_TOO_LARGE); // the body is never read, so the stream is lost
+		if (*contentLength > MAX_DISCARDED_BYTES)
+		{
+			closeWithError(HTTP_PAYLOAD_TOO_LARGE); // not worth reading: the stream is lost
+			return std::nullopt;
+		}
+		// Answered now; the body is read and dropped, so that the client, still sending it, is not
+		// reset before it reads the answer, and the connection goes on.
+		complete(addSlot(!request.getKeepAlive(), false), HTTP_PAYLOAD_TOO_LARGE, nullptr, 0);
+		_in.erase(_in.begin(), _in.begin() + static_cast<std::ptrdiff_t>(headerLength));
+		_scanFrom = 0;
+		_discardLeft = *contentLength;
 		return std::nullopt;
 	}
 	Head head;
@@ -272,6 +296,7 @@ Http1Session::Slot& Http1Session::addSlot(bool close, bool keepAliveHeader)
 
 void Http1Session::complete(Slot& slot, int status, const uint8_t* dns, size_t length)
 {
+	countStatus(status);
 	std::string& r = slot.response;
 	r = "HTTP/1.1 " + std::to_string(status) + " " + reasonPhrase(status) + "\r\n";
 	if (status == HTTP_OK)

@@ -90,6 +90,7 @@ private:
 	bool _stopParsing = false; // a closing request was parsed, closeGracefully(), or an error
 	bool _overflow = false;
 	bool _errorClose = false; // the last slot is an error that closes the connection
+	size_t _discardLeft = 0;  // body bytes of a request answered 413 still to drop
 	size_t _scanFrom = 0;     // where headerEnd() resumes
 	bool _pumping = false;
 };

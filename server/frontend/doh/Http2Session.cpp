@@ -20,6 +20,9 @@ namespace
 constexpr uint32_t INITIAL_WINDOW = 65535;
 /// RFC 9113 6.5.2: each header field counts its name, its value and 32 octets.
 constexpr size_t HEADER_FIELD_OVERHEAD = 32;
+/// Body bytes of an early-answered request (404, 413, ...) read and dropped before its upload is
+/// cut with RST_STREAM: a normal client finishes its small upload and reads the answer.
+constexpr size_t MAX_DISCARDED_BYTES = 1 << 20;
 
 Http2Session& self(void* user)
 {
@@ -296,6 +299,17 @@ int Http2Session::onRequestPart(int32_t streamId, bool headersDone, bool endStre
 int Http2Session::onData(int32_t streamId, const uint8_t* data, size_t length)
 {
 	Stream* s = stream(streamId);
+	if (s && s->responded && !s->dispatched)
+	{
+		// Answered before its body ended (404, 413...): drop the body, but not for ever.
+		s->discarded += length;
+		if (s->discarded > MAX_DISCARDED_BYTES && !s->answeredEarly)
+		{
+			s->answeredEarly = true;
+			nghttp2_submit_rst_stream(_session, NGHTTP2_FLAG_NONE, streamId, NGHTTP2_NO_ERROR);
+		}
+		return 0;
+	}
 	if (!s || s->responded || s->dispatched || s->method != "POST")
 		return 0; // discarded: already answered, or a GET's body
 	if (length > _settings.maxRequestBytes - s->body.size())
@@ -351,6 +365,7 @@ int Http2Session::completeRequest(int32_t streamId, Stream& s)
 
 void Http2Session::respond(int32_t streamId, Stream& s, int status, bool withBody, uint32_t maxAge)
 {
+	countStatus(status);
 	const std::string statusText = std::to_string(status);
 	const std::string length = std::to_string(withBody ? s.body.size() : 0);
 	const std::string cacheControl = "max-age=" + std::to_string(maxAge);
@@ -377,7 +392,10 @@ void Http2Session::respond(int32_t streamId, Stream& s, int status, bool withBod
 
 void Http2Session::respondEarly(int32_t streamId, Stream& s, int status)
 {
-	s.answeredEarly = !nghttp2_session_get_stream_remote_close(_session, streamId);
+	// The rest of the body is read and dropped (onData); only an upload that goes on past
+	// MAX_DISCARDED_BYTES is cut with RST_STREAM NO_ERROR (RFC 9113 8.1). Resetting at once would be
+	// allowed too, but clients such as curl 7.88 then report an error instead of the response.
+	s.answeredEarly = false;
 	s.earlyStatus = status;
 	respond(streamId, s, status, false, 0);
 }

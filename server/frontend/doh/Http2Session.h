@@ -54,7 +54,8 @@ public:
 		std::string method, path, contentType;
 		size_t headerBytes = 0;
 		int earlyStatus = 0;        // a rule already broken: answer this when the head is complete
-		bool answeredEarly = false; // responded before the request ended: reset after sending
+		bool answeredEarly = false; // the upload of an early-answered request was cut (RST_STREAM)
+		size_t discarded = 0;       // body bytes dropped after an early answer
 		bool responded = false;     // a response was submitted
 		bool dispatched = false;    // handed to onQuery
 		std::vector<uint8_t> body;  // the request body, then the response body
