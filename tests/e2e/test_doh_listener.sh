@@ -4,13 +4,16 @@
 # (POST) and +https-get are answered; curl over HTTP/2 and HTTP/1.1 (ALPN) gets 200 with an
 # application/dns-message answer and Cache-Control max-age no longer than the answer's TTL, by POST
 # and by GET ?dns=<base64url>; each bad request gets its status next to a good control (404 wrong
-# path, 415 wrong content type, 405 PUT, 413 a 70 KB body, 400 bad base64); a wrong CA fails;
+# path, 415 wrong content type, 405 PUT, 413 a 70 KB body, 400 bad base64; over HTTP/2 the
+# requests with a body go through tests/support/doh_h2_client.py, and any stream reset after an
+# early answer must be NO_ERROR); a wrong CA fails;
 # HTTP/1.1 keeps its connection for a second request and HTTP/2 multiplexes four on one; a client
 # outside allow is not served.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/front_lib.sh"
 require_tool unbound unbound-control kdig openssl curl ss
 require_binary
+"$PY" -c 'import h2' 2>/dev/null || skip "python3-h2 is not installed (scripts/test installs it)"
 
 start_test_unbound
 make_front_cert
@@ -98,22 +101,51 @@ check_ok "curl --http2 POST of a cached name" "$TEST_TMP/again.h" "$TEST_TMP/aga
 assert_eq "0 NXDOMAIN" "$(answer_summary "$TEST_TMP/nx.bin" | awk '{ print $1, $2 }')" "NXDOMAIN comes back as a DNS answer over DoH"
 
 # --- bad requests, each with its status; the good request above is the control ---
+# code ARGS...: the HTTP status curl gets for one request.
+code() { "${CURL[@]}" -o /dev/null -w '%{http_code}' "$@" 2>/dev/null || true; }
+# h2_status METHOD PATH [CONTENT-TYPE [BODY-FILE]]: the status of one HTTP/2 request sent by
+# tests/support/doh_h2_client.py. A server may answer a request before reading its body and then
+# reset the stream, with NO_ERROR only (RFC 9113 8.1); curl 7.88 fails on such an early answer
+# (exit 92, no status), so requests with a body that the proxy rejects go through this client.
+h2_status()
+{
+	local out
+	out=$("$PY" "$SUPPORT_DIR/doh_h2_client.py" --port "$HPORT" --ca "$CA_FILE" --hostname "$FRONT_NAME" \
+		--method "$1" --path "$2" ${3:+--content-type "$3"} ${4:+--body-file "$4"})
+	log "HTTP/2 $1 $2 (${3:-no content type}): $out" >&2
+	[[ $(json_get "$out" 'd["reset"] in (None, 0)') == True ]] ||
+		echo "stream reset with error code $(json_get "$out" 'd["reset"]'), not NO_ERROR"
+	json_get "$out" 'd["status"]'
+}
 head -c 70000 /dev/zero >"$TEST_TMP/big.bin"
-for v in 2 1.1; do
-	h=(--http"$v" -o /dev/null -w '%{http_code}')
-	assert_eq 404 "$("${CURL[@]}" "${h[@]}" -H "$CT" --data-binary @"$Q" "https://$FRONT_NAME:$HPORT/other")" \
-		"HTTP/$v: POST to a wrong path is 404"
-	assert_eq 404 "$("${CURL[@]}" "${h[@]}" "https://$FRONT_NAME:$HPORT/dns-query-not?dns=$(query_b64 p.zone.example)")" \
-		"HTTP/$v: GET on a longer path is 404"
-	assert_eq 415 "$("${CURL[@]}" "${h[@]}" -H 'content-type: text/plain' --data-binary @"$Q" "$URL")" \
-		"HTTP/$v: POST with content-type text/plain is 415"
-	assert_eq 405 "$("${CURL[@]}" "${h[@]}" -X PUT -H "$CT" --data-binary @"$Q" "$URL")" "HTTP/$v: PUT is 405"
-	assert_eq 413 "$("${CURL[@]}" "${h[@]}" -H "$CT" --data-binary @"$TEST_TMP/big.bin" "$URL")" \
-		"HTTP/$v: a 70 KB POST body is 413"
-	assert_eq 400 "$("${CURL[@]}" "${h[@]}" "$URL?dns=!!!*")" "HTTP/$v: GET with bad base64 is 400"
-	assert_eq 400 "$("${CURL[@]}" "${h[@]}" "$URL")" "HTTP/$v: GET without dns= is 400"
-	assert_eq 200 "$("${CURL[@]}" "${h[@]}" -H "$CT" --data-binary @"$Q" "$URL")" "HTTP/$v: control: the same POST to $URL is 200"
-done
+DNSCT=application/dns-message
+assert_eq 404 "$(h2_status POST /other "$DNSCT" "$Q")" "HTTP/2: POST to a wrong path is 404"
+assert_eq 404 "$(code --http2 "https://$FRONT_NAME:$HPORT/dns-query-not?dns=$(query_b64 p.zone.example)")" \
+	"HTTP/2: GET on a longer path is 404"
+assert_eq 415 "$(h2_status POST /dns-query text/plain "$Q")" "HTTP/2: POST with content-type text/plain is 415"
+assert_eq 405 "$(h2_status PUT /dns-query "$DNSCT" "$Q")" "HTTP/2: PUT is 405"
+assert_eq 413 "$(h2_status POST /dns-query "$DNSCT" "$TEST_TMP/big.bin")" "HTTP/2: a 70 KB POST body is 413"
+assert_eq 400 "$(code --http2 "$URL?dns=!!!*")" "HTTP/2: GET with bad base64 is 400"
+assert_eq 400 "$(code --http2 "$URL")" "HTTP/2: GET without dns= is 400"
+assert_eq 200 "$(h2_status POST /dns-query "$DNSCT" "$Q")" "HTTP/2: control: the same POST to /dns-query is 200"
+assert_eq 200 "$(h2_status GET "/dns-query?dns=$(query_b64 h2get.zone.example)")" "HTTP/2: control: a GET with dns= is 200"
+
+h=(--http1.1)
+assert_eq 404 "$(code "${h[@]}" -H "$CT" --data-binary @"$Q" "https://$FRONT_NAME:$HPORT/other")" \
+	"HTTP/1.1: POST to a wrong path is 404"
+assert_eq 404 "$(code "${h[@]}" "https://$FRONT_NAME:$HPORT/dns-query-not?dns=$(query_b64 p.zone.example)")" \
+	"HTTP/1.1: GET on a longer path is 404"
+assert_eq 415 "$(code "${h[@]}" -H 'content-type: text/plain' --data-binary @"$Q" "$URL")" \
+	"HTTP/1.1: POST with content-type text/plain is 415"
+assert_eq 405 "$(code "${h[@]}" -X PUT -H "$CT" --data-binary @"$Q" "$URL")" "HTTP/1.1: PUT is 405"
+# With "Expect: 100-continue" curl sends the body only once asked; the proxy answers 413 from
+# Content-Length first. (Sent eagerly, the body may still be arriving when the proxy closes, and
+# curl 7.88 then stops at the broken pipe without reading the 413.)
+assert_eq 413 "$(code "${h[@]}" -H 'Expect: 100-continue' -H "$CT" --data-binary @"$TEST_TMP/big.bin" "$URL")" \
+	"HTTP/1.1: a 70 KB POST body is 413"
+assert_eq 400 "$(code "${h[@]}" "$URL?dns=!!!*")" "HTTP/1.1: GET with bad base64 is 400"
+assert_eq 400 "$(code "${h[@]}" "$URL")" "HTTP/1.1: GET without dns= is 400"
+assert_eq 200 "$(code "${h[@]}" -H "$CT" --data-binary @"$Q" "$URL")" "HTTP/1.1: control: the same POST to $URL is 200"
 got=$("${CURL[@]}" --http2 --cacert "$TEST_TMP/pki/evil-ca.pem" -o /dev/null -w '%{http_code}' -H "$CT" \
 	--data-binary @"$Q" "$URL" 2>&1) && fail "curl trusting another CA got an answer: $got"
 pass "curl trusting another CA fails ($got)"
