@@ -123,15 +123,11 @@ except (ValueError, KeyError, TypeError):
 print(v)' "$1"
 }
 
-# todo_stat_ge MIN PATH WHAT: TODO(lead): the per-transport /stats counters are not final. While
-# PATH is missing from /stats this only logs; once it is there, its value must be >= MIN.
-todo_stat_ge()
+# stat_ge MIN PATH WHAT: the value at PATH of /stats must be a number >= MIN (a missing key fails).
+stat_ge()
 {
 	local v
 	v=$(stats_value "$2")
-	if [[ $v == missing ]]; then
-		log "TODO(lead): /stats has no $2 yet (names not final): '$3' not checked"
-		return 0
-	fi
+	[[ $v != missing ]] || fail "/stats has no $2: '$3' not checked"
 	assert_ge "$1" "$v" "/stats $2: $3"
 }

@@ -178,10 +178,10 @@ for i in 1 2 3 4; do
 	assert_eq "0 NOERROR 192.0.2.1" "$(answer_summary "$TEST_TMP/mux$i.bin" | awk '{ print $1, $2, $3 }')" "multiplexed answer $i"
 done
 
-# TODO(lead): per-transport /stats counters (names taken from the work in progress, not final).
-todo_stat_ge 15 queries.https "queries over DoH counted"
-todo_stat_ge 1 encrypted.https.http2_connections "HTTP/2 connections counted"
-todo_stat_ge 1 encrypted.https.http1_connections "HTTP/1.1 connections counted"
-todo_stat_ge 14 encrypted.https.http_errors "the 14 bad requests counted as HTTP errors"
+# Per-transport /stats counters (docs/ADMIN-API.md).
+stat_ge 15 queries.https "queries over DoH counted"
+stat_ge 1 encrypted.https.http2_connections "HTTP/2 connections counted"
+stat_ge 1 encrypted.https.http1_connections "HTTP/1.1 connections counted"
+stat_ge 14 encrypted.https.http_errors "the 14 bad requests counted as HTTP errors"
 assert_eq 192.0.2.1 "$(kdig_short "$PROXY_PORT" plain.zone.example)" "plain UDP still answered beside DoH"
 stop_pid "$DNSPROXY_PID" dnsproxy

@@ -111,10 +111,10 @@ num_is "$after" ">=" "$IDLE_MIN_S" || fail "idle DoT connection closed after ${a
 num_is "$after" '<=' $((IDLE_MS / 1000 + 3)) || fail "idle DoT connection closed after ${after}s (tcp_idle_timeout_ms $IDLE_MS)"
 pass "idle DoT connection closed after ${after}s (tcp_idle_timeout_ms $IDLE_MS)"
 
-# TODO(lead): per-transport /stats counters (names taken from the work in progress, not final).
-todo_stat_ge 40 queries.tls "queries over DoT counted"
-todo_stat_ge 1 encrypted.tls.resumptions "the resumed handshake counted"
-todo_stat_ge 2 encrypted.tls.handshake_failures "the handshakes refused by the wrong-CA clients counted"
+# Per-transport /stats counters (docs/ADMIN-API.md).
+stat_ge 40 queries.tls "queries over DoT counted"
+stat_ge 1 encrypted.tls.resumptions "the resumed handshake counted"
+stat_ge 2 encrypted.tls.handshake_failures "the handshakes refused by the wrong-CA clients counted"
 stop_pid "$DNSPROXY_PID" dnsproxy
 
 # --- 50 connections that never send a ClientHello vs a normal client ---
@@ -173,7 +173,7 @@ num_is "$first" '>=' $((HANDSHAKE_S * 8 / 10)) || fail "a trickling ClientHello 
 num_is "$last" '<=' $((HANDSHAKE_S + 3)) || fail "the last trickling ClientHello was cut only after ${last}s"
 ((sent < hello)) || fail "a trickling connection sent its whole ClientHello ($sent of $hello octets) before the cut"
 pass "trickling ClientHellos cut between ${first}s and ${last}s, after at most $sent of $hello octets"
-todo_stat_ge 60 encrypted.tls.handshake_timeouts "the 50 silent and 10 trickling connections counted as handshake timeouts"
+stat_ge 60 encrypted.tls.handshake_timeouts "the 50 silent and 10 trickling connections counted as handshake timeouts"
 assert_eq 192.0.2.1 "$(answer_of "$(kdig_tls "$TPORT" afterflood.zone.example A)")" "DoT answered after the flood"
 
 # --- max_tcp_connections = 70 covers plain TCP and DoT: 35 + 35 held, the 71st served ---
