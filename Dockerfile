@@ -74,7 +74,7 @@ RUN setcap cap_net_bind_service=+ep /usr/local/bin/dnsproxy \
 USER 10053:10053
 WORKDIR /var/lib/dnsproxy
 VOLUME /var/lib/dnsproxy
-EXPOSE 53/udp 53/tcp 8053/tcp
+EXPOSE 53/udp 53/tcp 853/tcp 443/tcp 8053/tcp
 
 # dnsproxy --health reads the same configuration as the proxy and asks that instance: GET /health
 # on [admin] listen wherever it is, or one DNS message to the first [server] listen address when
