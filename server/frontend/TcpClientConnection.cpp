@@ -212,6 +212,15 @@ void TcpClientConnection::onReadable()
 	}
 }
 
+void TcpClientConnection::onError()
+{
+	if (_closed)
+		return;
+	if (_handshaking)
+		stats::bump(_transport == Transport::DOH ? _stats.doh.handshakeFailures : _stats.dot.handshakeFailures);
+	close();
+}
+
 void TcpClientConnection::takeInput(const uint8_t* data, size_t length)
 {
 	_framer.append(data, length);

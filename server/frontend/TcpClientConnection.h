@@ -110,6 +110,10 @@ public:
 	void start();
 	void onReadable() override;
 	void onWritable() override;
+	/// EPOLLERR/EPOLLHUP: the client reset or is gone both ways; nothing can reach it any more, so
+	/// the connection closes at once (its unwritten answers give their bytes back to the budget).
+	/// Waiting for a read to notice would never happen while reading is paused.
+	void onError() override;
 
 	/// Loop thread: queue the answer to query `tag` (DoH's request id; 0 on TCP and DoT), and write.
 	virtual void deliver(uint64_t tag, std::vector<uint8_t>&& answer);
