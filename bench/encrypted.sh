@@ -107,7 +107,8 @@ EOF
 	show_on_fail "$dir/log"
 }
 
-# enc_dnsproxy TLS_PORT DOH_PORT: dnsproxy with tls_listen and https_listen. Sets ENC_PID, or
+# enc_dnsproxy TLS_PORT DOH_PORT: dnsproxy with tls_listen and https_listen (and no per-source
+# handshake rate: every load generator connects from 127.0.0.1, which the default 100/s would cap). Sets ENC_PID, or
 # ENC_PID= and ENC_NA=<why> when the binary does not start them (keys it does not know yet).
 enc_dnsproxy()
 {
@@ -122,6 +123,7 @@ enc_dnsproxy()
 		-D "server.tls_key_file=$ENC_PKI/server.key" \
 		-D "server.max_tcp_connections=20000" \
 		-D "server.tcp_idle_timeout_ms=300000" \
+		-D "server.tls_handshakes_per_source=0" \
 		-D "upstream.servers=127.0.0.1:$UP_PORT#$AUTH" \
 		-D "tls.ca_file=$CA_FILE" \
 		-D "admin.listen=" \

@@ -395,7 +395,10 @@ void Services::stop()
 		_frontend.reset();
 		_stoppedSteps.push_back("frontend");
 	}
-	_oldFrontends.clear(); // stopped by reload()
+	// Front ends a reload replaced stopped accepting then; their connections close now.
+	for (auto& old : _oldFrontends)
+		old->stop();
+	_oldFrontends.clear();
 	// 2. Answer or fail what is in flight.
 	if (_fleet)
 	{

@@ -232,7 +232,8 @@ private:
 	/// The encrypted listeners' certificate and TLS settings; null without tls_listen/https_listen.
 	std::shared_ptr<frontend::tls::TlsServerContext> _serverTls;
 	std::unique_ptr<frontend::Frontend> _frontend;
-	/// Front ends a reload replaced, stopped; freed with the pipeline, after the upstreams stop.
+	/// Front ends a reload replaced: not accepting, their open client connections still served;
+	/// stop() ends them.
 	std::vector<std::unique_ptr<frontend::Frontend>> _oldFrontends;
 	std::unique_ptr<CachePersistence> _cachePersistence;
 	std::unique_ptr<StatsCollector> _statsCollector;

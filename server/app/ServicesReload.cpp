@@ -137,7 +137,9 @@ void Services::applyReload(const Config& next, PreparedReload prepared)
 		_cache->setTtlPolicy(next.cache);
 	if (prepared.frontend)
 	{
-		_frontend->stop(); // its client connections close; the new listeners already serve
+		// The old listeners close; their open client connections stay and are served until they
+		// close (idle timeout, the client) or the proxy stops. The new listeners already serve.
+		_frontend->stopAccepting();
 		_oldFrontends.push_back(std::move(_frontend));
 		_frontend = std::move(prepared.frontend);
 	}

@@ -275,6 +275,22 @@ std::vector<LoopConnections*> Frontend::targets() const
 	return out;
 }
 
+void Frontend::stopAccepting()
+{
+	if (!_running)
+		return;
+	for (auto& worker : _workers)
+	{
+		for (auto& listener : worker.udp)
+			listener->stop();
+		worker.udp.clear();
+		if (!worker.loop)
+			continue;
+		auto* w = &worker;
+		worker.loop->post([w]() { w->tcp.clear(); }); // the listening sockets only
+	}
+}
+
 void Frontend::stop()
 {
 	if (!_running)

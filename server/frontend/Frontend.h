@@ -67,6 +67,10 @@ public:
 
 	/// Binds every socket (throws BindError when an address is in use or invalid), then starts the loops.
 	void start();
+	/// SIGHUP reload with other listeners: closes the listening and UDP sockets but keeps the worker
+	/// loops and their client connections, which go on being served (under the limits they were
+	/// opened with) until they close or stop() ends them. The new front end already listens.
+	void stopAccepting();
 	/// Stops accepting and reading, closes client connections and joins the workers. Answers that
 	/// arrive afterwards are dropped; the loops themselves live until the destructor.
 	void stop();

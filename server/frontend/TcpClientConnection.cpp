@@ -180,17 +180,32 @@ void TcpClientConnection::onReadable()
 	}
 	if (_readPaused || _eof)
 		return;
-	uint8_t buffer[16384];
+	// Up to 32 KiB per batch, from as many reads as it takes: over TLS each read returns one record
+	// (often one query), and handling the queries of a whole batch together writes their answers
+	// with one send (one record) instead of one per query.
+	uint8_t buffer[32768];
 	for (;;)
 	{
-		size_t n = 0;
-		switch (_stream->read(buffer, sizeof(buffer), n))
+		size_t filled = 0;
+		ClientStream::Io io = ClientStream::Io::OK;
+		while (filled < sizeof(buffer))
+		{
+			size_t n = 0;
+			io = _stream->read(buffer + filled, sizeof(buffer) - filled, n);
+			if (io != ClientStream::Io::OK)
+				break;
+			filled += n;
+		}
+		if (filled > 0)
+		{
+			takeInput(buffer, filled);
+			if (_closed || _readPaused)
+				return; // an end of stream met meanwhile is read again when reading resumes
+		}
+		switch (io)
 		{
 		case ClientStream::Io::OK:
-			takeInput(buffer, n);
-			if (_closed || _readPaused)
-				return;
-			continue;
+			continue; // the batch was full
 		case ClientStream::Io::CLOSED:
 			// The client half-closed: answers still owed are written before the socket goes.
 			_eof = true;

@@ -118,12 +118,22 @@ rm -f "$INI"
 hup 3
 assert_contains "$(reload_field result)" "failed: $INI" "a missing file names the file"
 
-# A changed listen address is reopened; the old one is closed.
+# A changed listen address is reopened; the old one is closed; a client connection opened on the
+# old address before the reload is still served (SPEC 2: no open client connection dropped).
+MOVE_FILE=$TEST_TMP/move-go
+MOVE_OUT=$TEST_TMP/move.out
+start_support_script "$MOVE_OUT" "^first " dns_client.py hold --port "$PORT" --name beforemove.zone.example --until "$MOVE_FILE"
+MOVE_PID=$SUPPORT_PID
+assert_contains "$(cat "$MOVE_OUT")" "first NOERROR" "a TCP connection to the old address got its first answer"
 NEW_PORT=$(pick_port)
 write_reload_ini "$B" "$NEW_PORT"
 hup 4
 assert_eq 192.0.2.1 "$(kdig_short "$NEW_PORT" moved.zone.example)" "the new listen address answers"
 assert_eq "(no answer: no response)" "$(kdig_short "$PORT" +timeout=1 old.zone.example)" "the old listen address is closed"
+touch "$MOVE_FILE"
+wait "$MOVE_PID" || true
+assert_contains "$(tail -n1 "$MOVE_OUT")" '"second": "NOERROR"' \
+	"the TCP connection opened on the old address before the move still gets answers"
 PORT=$NEW_PORT
 
 # The ACL and the admin token follow the file.
