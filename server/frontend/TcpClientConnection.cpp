@@ -188,7 +188,7 @@ void TcpClientConnection::onReadable()
 	{
 		size_t filled = 0;
 		ClientStream::Io io = ClientStream::Io::OK;
-		while (filled < sizeof(buffer))
+		while (filled < sizeof(buffer) && (filled == 0 || batchReads()))
 		{
 			size_t n = 0;
 			io = _stream->read(buffer + filled, sizeof(buffer) - filled, n);

@@ -167,6 +167,11 @@ protected:
 	{
 		return _framer.partial();
 	}
+	/// Whether one batch of input may gather several reads (TLS records) before it is handled.
+	virtual bool batchReads() const
+	{
+		return true;
+	}
 	/// Handles what inputWaiting() said is there, and settles.
 	virtual void resumeInput()
 	{

@@ -103,6 +103,11 @@ std::shared_ptr<SSL_CTX> TlsServerContext::makeContext(const Generation& generat
 							   SSL_OP_PRIORITIZE_CHACHA);
 	SSL_CTX_clear_options(c, SSL_OP_NO_TICKET);
 	SSL_CTX_set_mode(c, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	// Read-ahead: one read() takes every record the socket holds, not a 5-octet header and then
+	// the body of each (two system calls per pipelined query: 30% of the CPU of DoT cache hits,
+	// measured with perf). Records taken that way are no longer visible to epoll: see
+	// TlsStream::hasBufferedInput.
+	SSL_CTX_set_read_ahead(c, 1);
 	check(SSL_CTX_set_cipher_list(c, TLS12_CIPHERS) == 1, "set the TLS 1.2 cipher suites");
 	const CertificatePair& pair = *generation.pair;
 	check(SSL_CTX_use_certificate(c, pair.leaf()) == 1, "use the certificate of " + pair.certFile());

@@ -178,11 +178,11 @@ std::string TlsStream::serverName() const
 
 bool TlsStream::hasBufferedInput() const
 {
-	// Decrypted bytes only. SSL_has_pending() would also be true for half a record waiting for its
-	// rest, and a loop reading "while buffered" would spin on WANT_READ as long as a client keeps
-	// that half back. Without read-ahead (OpenSSL's default, kept here) OpenSSL never takes more
-	// than the current record from the socket, so nothing else can hide from epoll.
-	return SSL_pending(_ssl.get()) > 0;
+	// With read-ahead (TlsServerContext) OpenSSL takes whole records, or parts of them, off the
+	// socket ahead of need: decrypted bytes (SSL_pending) and raw ones (SSL_has_pending) alike are
+	// invisible to epoll. True for half a record too: the caller reads once more when it resumes
+	// reading (WANT_READ then), it must not loop "while buffered".
+	return SSL_pending(_ssl.get()) > 0 || SSL_has_pending(_ssl.get()) == 1;
 }
 
 } // namespace dnsproxy::frontend::tls

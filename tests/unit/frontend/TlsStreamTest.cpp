@@ -71,7 +71,7 @@ class TlsStreamTest: public CppUnit::TestFixture
 	CPPUNIT_TEST(testReadReportsEofAsClosed);
 	CPPUNIT_TEST(testPlainTextClientFailsHandshakeAndLeavesErrorQueueEmpty);
 	CPPUNIT_TEST(testBufferedInputIsDrainedByRepeatedReads);
-	CPPUNIT_TEST(testHalfRecordIsNotBufferedInput);
+	CPPUNIT_TEST(testHalfRecordTakenByReadAheadIsBufferedInput);
 	CPPUNIT_TEST(testPartialWritesResumeWithTheSameBytes);
 	CPPUNIT_TEST(testShutdownSendsCloseNotify);
 	CPPUNIT_TEST(testHandshakeCompletesInsideRead);
@@ -218,7 +218,7 @@ public:
 		CPPUNIT_ASSERT(Io::WANT_READ == c.server.read(small, sizeof small, n));
 	}
 
-	void testHalfRecordIsNotBufferedInput()
+	void testHalfRecordTakenByReadAheadIsBufferedInput()
 	{
 		TlsServerContext context(testCertificate());
 		Connection c(context, Alpn::DOT);
@@ -237,7 +237,11 @@ public:
 		uint8_t buffer[128];
 		size_t n = 0;
 		CPPUNIT_ASSERT(Io::WANT_READ == c.server.read(buffer, sizeof buffer, n));
-		CPPUNIT_ASSERT(!c.server.hasBufferedInput()); // a loop may wait for epoll: no spinning
+		// Read-ahead took the half record off the socket: epoll will not report it again, so it
+		// counts as buffered (the caller reads once more when it resumes reading, and gets
+		// WANT_READ again; it never loops "while buffered").
+		CPPUNIT_ASSERT(c.server.hasBufferedInput());
+		CPPUNIT_ASSERT(Io::WANT_READ == c.server.read(buffer, sizeof buffer, n));
 		CPPUNIT_ASSERT_EQUAL(ssize_t(bytes.size() - half),
 							 ::write(c.sockets.client(), bytes.data() + half, bytes.size() - half));
 		CPPUNIT_ASSERT(Io::OK == c.server.read(buffer, sizeof buffer, n));
