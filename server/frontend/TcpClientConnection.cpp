@@ -1,6 +1,8 @@
 // TcpClientConnection.cpp - framing and out-of-order answers on a client TCP or DoT connection.
 #include "frontend/TcpClientConnection.h"
 
+#include "frontend/TcpResponder.h"
+
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -8,71 +10,6 @@
 namespace dnsproxy::frontend
 {
 
-namespace
-{
-
-class TcpResponder: public Responder
-{
-public:
-	TcpResponder(EventLoop& loop, std::weak_ptr<TcpClientConnection> connection, uint64_t tag):
-		_loop(loop),
-		_connection(std::move(connection)),
-		_tag(tag)
-	{
-	}
-
-	void respond(std::vector<uint8_t>&& answer) override
-	{
-		_loop.post([weak = _connection, tag = _tag, answer = std::move(answer)]() mutable {
-			if (auto connection = weak.lock())
-				connection->deliver(tag, std::move(answer));
-		});
-	}
-
-	void drop() override
-	{
-		_loop.post([weak = _connection, tag = _tag]() {
-			if (auto connection = weak.lock())
-				connection->answerDropped(tag);
-		});
-	}
-
-private:
-	EventLoop& _loop;
-	std::weak_ptr<TcpClientConnection> _connection;
-	uint64_t _tag;
-};
-
-/// Makes the TcpResponder of a query answered later.
-class TcpResponderFactory: public ResponderFactory
-{
-public:
-	TcpResponderFactory(EventLoop& loop, TcpClientConnection& connection, uint64_t tag):
-		_loop(loop),
-		_connection(connection),
-		_tag(tag)
-	{
-	}
-
-	std::shared_ptr<Responder> make() override
-	{
-		_made = true;
-		return std::make_shared<TcpResponder>(_loop, _connection.weak_from_this(), _tag);
-	}
-
-	bool made() const
-	{
-		return _made;
-	}
-
-private:
-	EventLoop& _loop;
-	TcpClientConnection& _connection;
-	uint64_t _tag;
-	bool _made = false;
-};
-
-} // namespace
 
 TcpClientConnection::TcpClientConnection(EventLoop& loop, Poco::Net::StreamSocket socket,
 										 const Poco::Net::SocketAddress& peer, std::unique_ptr<ClientStream> stream,
