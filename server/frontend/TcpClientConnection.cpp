@@ -124,15 +124,7 @@ void TcpClientConnection::onReadable()
 	for (;;)
 	{
 		size_t filled = 0;
-		ClientStream::Io io = ClientStream::Io::OK;
-		while (filled < sizeof(buffer) && (filled == 0 || batchReads()))
-		{
-			size_t n = 0;
-			io = _stream->read(buffer + filled, sizeof(buffer) - filled, n);
-			if (io != ClientStream::Io::OK)
-				break;
-			filled += n;
-		}
+		const ClientStream::Io io = readBatch(buffer, sizeof(buffer), filled);
 		if (filled > 0)
 		{
 			takeInput(buffer, filled);
@@ -162,6 +154,20 @@ void TcpClientConnection::onReadable()
 			return;
 		}
 	}
+}
+
+ClientStream::Io TcpClientConnection::readBatch(uint8_t* buffer, size_t capacity, size_t& filled)
+{
+	ClientStream::Io io = ClientStream::Io::OK;
+	while (filled < capacity && (filled == 0 || batchReads()))
+	{
+		size_t n = 0;
+		io = _stream->read(buffer + filled, capacity - filled, n);
+		if (io != ClientStream::Io::OK)
+			break;
+		filled += n;
+	}
+	return io;
 }
 
 void TcpClientConnection::onError()

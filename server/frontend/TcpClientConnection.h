@@ -241,6 +241,9 @@ private:
 	/// Takes the queries waiting in the framer while the limits allow, writes their answers, and
 	/// goes on while the client keeps reading them.
 	void parseFrames();
+	/// Reads into `buffer` until it is full, the stream has nothing more, or (batchReads() false)
+	/// after one read; returns the last read's result (OK when the buffer filled).
+	ClientStream::Io readBatch(uint8_t* buffer, size_t capacity, size_t& filled);
 	/// Drives the TLS handshake; on success counts it and goes on to read.
 	void advanceHandshake();
 	/// The query counter of this connection's transport.

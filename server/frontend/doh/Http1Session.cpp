@@ -234,17 +234,7 @@ std::optional<Http1Session::Head> Http1Session::parseHead(size_t headerLength)
 	}
 	if (contentLength && *contentLength > _settings.maxRequestBytes)
 	{
-		if (*contentLength > MAX_DISCARDED_BYTES)
-		{
-			closeWithError(HTTP_PAYLOAD_TOO_LARGE); // not worth reading: the stream is lost
-			return std::nullopt;
-		}
-		// Answered now; the body is read and dropped, so that the client, still sending it, is not
-		// reset before it reads the answer, and the connection goes on.
-		complete(addSlot(!request.getKeepAlive(), false), HTTP_PAYLOAD_TOO_LARGE, nullptr, 0);
-		_in.erase(_in.begin(), _in.begin() + static_cast<std::ptrdiff_t>(headerLength));
-		_scanFrom = 0;
-		_discardLeft = *contentLength;
+		answerTooLarge(*contentLength, request.getKeepAlive(), headerLength);
 		return std::nullopt;
 	}
 	Head head;
@@ -256,6 +246,21 @@ std::optional<Http1Session::Head> Http1Session::parseHead(size_t headerLength)
 	head.target = request.getURI();
 	head.contentType = request.get("Content-Type", "");
 	return head;
+}
+
+void Http1Session::answerTooLarge(size_t contentLength, bool keepAlive, size_t headerLength)
+{
+	if (contentLength > MAX_DISCARDED_BYTES)
+	{
+		closeWithError(HTTP_PAYLOAD_TOO_LARGE); // not worth reading: the stream is lost
+		return;
+	}
+	// Answered now; the body is read and dropped, so that the client, still sending it, is not
+	// reset before it reads the answer, and the connection goes on.
+	complete(addSlot(!keepAlive, false), HTTP_PAYLOAD_TOO_LARGE, nullptr, 0);
+	_in.erase(_in.begin(), _in.begin() + static_cast<std::ptrdiff_t>(headerLength));
+	_scanFrom = 0;
+	_discardLeft = contentLength;
 }
 
 void Http1Session::finishRequest(const Head& head, std::vector<uint8_t>&& body)

@@ -74,6 +74,9 @@ private:
 	bool parseOne();
 	size_t headerEnd();
 	std::optional<Head> parseHead(size_t headerLength);
+	/// 413 for a body over maxRequestBytes: up to MAX_DISCARDED_BYTES it is dropped as it comes
+	/// and the connection goes on, beyond it the connection closes.
+	void answerTooLarge(size_t contentLength, bool keepAlive, size_t headerLength);
 	void finishRequest(const Head& head, std::vector<uint8_t>&& body);
 	void closeWithError(int status);
 	Slot& addSlot(bool close, bool keepAliveHeader);
