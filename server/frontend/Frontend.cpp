@@ -295,19 +295,14 @@ void Frontend::stop()
 {
 	if (!_running)
 		return;
+	stopAccepting(); // posts the listeners' close to each loop before the connections' below
 	_running = false;
 	for (auto& worker : _workers)
 	{
-		for (auto& listener : worker.udp)
-			listener->stop();
-		worker.udp.clear();
 		if (!worker.loop)
 			continue;
 		auto* w = &worker;
-		worker.loop->post([w]() {
-			w->tcp.clear();
-			w->connections->closeAll();
-		});
+		worker.loop->post([w]() { w->connections->closeAll(); });
 	}
 	// The loops are stopped but kept until the destructor: answers still arriving from upstream
 	// threads post to them and must find them alive. The accepting loop stops first; a connection

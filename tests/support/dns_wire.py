@@ -11,6 +11,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 
 
 def frame(msg):
@@ -99,6 +100,29 @@ def shared_option(*names, **kwargs):
     p = argparse.ArgumentParser(add_help=False)
     p.add_argument(*names, **kwargs)
     return p
+
+
+def reap_closed(sel, conns, status, timeout):
+    """One select() round over held connections (registered with data = their key in conns): each
+    one the server closed is unregistered, closed, marked not "open" and counted in status
+    ("closed", and "close_after": seconds since conn["opened"]). Returns the keys closed."""
+    closed = []
+    for key, _ in sel.select(timeout=timeout):
+        conn = conns[key.data]
+        try:
+            data = conn["sock"].recv(4096)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except OSError:
+            data = b""
+        if not data:
+            sel.unregister(conn["sock"])
+            conn["sock"].close()
+            conn["open"] = False
+            status["closed"] += 1
+            status["close_after"].append(round(time.monotonic() - conn["opened"], 3))
+            closed.append(key.data)
+    return closed
 
 
 def write_json(path, data):

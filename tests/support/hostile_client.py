@@ -54,7 +54,7 @@ import sys
 import threading
 import time
 
-from dns_wire import frame, recv_frame, shared_option, split_frames, write_json
+from dns_wire import frame, reap_closed, recv_frame, shared_option, split_frames, write_json
 
 RCODES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
 
@@ -181,23 +181,9 @@ def cmd_hold(a):
     next_trickle = time.monotonic()
     deadline = start + a.max_seconds
     while status["closed"] < len(conns) and time.monotonic() < deadline:
-        for key, _ in sel.select(timeout=0.05):
-            i = key.data
-            conn = conns[i]
-            try:
-                data = conn["sock"].recv(4096)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                sel.unregister(conn["sock"])
-                conn["sock"].close()
-                conn["open"] = False
-                status["closed"] += 1
-                status["close_after"].append(round(time.monotonic() - conn["opened"], 3))
-                status["closed_index"].append(i)
-                write_json(a.status, status)
+        for i in reap_closed(sel, conns, status, 0.05):
+            status["closed_index"].append(i)
+            write_json(a.status, status)
         if a.trickle_ms > 0 and time.monotonic() >= next_trickle:
             next_trickle = time.monotonic() + a.trickle_ms / 1000.0
             for conn in conns:

@@ -44,7 +44,7 @@ import dns.edns
 import dns.message
 import dns.rcode
 
-from dns_wire import frame, recv_frame
+from dns_wire import frame, reap_closed, recv_frame
 
 PADDING = 12
 KEEPALIVE = 11
@@ -222,21 +222,8 @@ def cmd_slowhello(a):
     deadline = time.monotonic() + a.max_seconds
     next_octet = time.monotonic()
     while status["closed"] < len(conns) and time.monotonic() < deadline:
-        for key, _ in sel.select(timeout=0.02):
-            conn = conns[key.data]
-            try:
-                data = conn["sock"].recv(4096)
-            except (BlockingIOError, InterruptedError):
-                continue
-            except OSError:
-                data = b""
-            if not data:
-                sel.unregister(conn["sock"])
-                conn["sock"].close()
-                conn["open"] = False
-                status["closed"] += 1
-                status["close_after"].append(round(time.monotonic() - conn["opened"], 3))
-                status["max_sent"] = max(status["max_sent"], conn["sent"])
+        for i in reap_closed(sel, conns, status, 0.02):
+            status["max_sent"] = max(status["max_sent"], conns[i]["sent"])
         if time.monotonic() >= next_octet:
             next_octet = time.monotonic() + a.trickle_ms / 1000.0
             for conn in conns:
