@@ -1,6 +1,8 @@
 // TlsVerifier.cpp - verify callbacks: chain result, host name, the signed path of SPKI digests, pins.
 #include "upstream/TlsVerifier.h"
 
+#include "common/SpkiPin.h"
+
 #include <arpa/inet.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -23,20 +25,6 @@ namespace
 
 thread_local HandshakeCheck* currentCheck = nullptr;
 
-std::string spkiSha256(X509* cert)
-{
-	unsigned char* der = nullptr;
-	int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-	if (length <= 0)
-		return {};
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	SHA256(der, static_cast<size_t>(length), digest);
-	OPENSSL_free(der);
-	unsigned char encoded[4 * ((SHA256_DIGEST_LENGTH + 2) / 3) + 1];
-	int n = EVP_EncodeBlock(encoded, digest, SHA256_DIGEST_LENGTH);
-	return std::string(reinterpret_cast<char*>(encoded), static_cast<size_t>(n));
-}
-
 int64_t notAfter(X509* cert)
 {
 	std::tm tm{};
@@ -47,7 +35,7 @@ int64_t notAfter(X509* cert)
 
 void addCertificate(PeerChain& chain, X509* cert)
 {
-	std::string digest = spkiSha256(cert);
+	std::string digest = common::spkiPin(cert);
 	if (digest.empty() || chain.contains(digest))
 		return;
 	chain.spkiSha256.push_back(digest);
@@ -183,7 +171,7 @@ PeerChain TlsVerifier::signedPath(X509* leaf, STACK_OF(X509) * built, STACK_OF(X
 	if (sent)
 		for (int i = 0; i < sk_X509_num(sent); ++i)
 		{
-			std::string digest = spkiSha256(sk_X509_value(sent, i));
+			std::string digest = common::spkiPin(sk_X509_value(sent, i));
 			if (!digest.empty() && !chain.contains(digest) &&
 				std::find(chain.sentOnly.begin(), chain.sentOnly.end(), digest) == chain.sentOnly.end())
 				chain.sentOnly.push_back(digest);
@@ -214,7 +202,7 @@ std::string TlsVerifier::spkiSha256OfPemFile(const std::string& path)
 	X509* cert = PEM_read_X509(file.get(), nullptr, nullptr, nullptr);
 	if (!cert)
 		return {};
-	std::string digest = spkiSha256(cert);
+	std::string digest = common::spkiPin(cert);
 	X509_free(cert);
 	return digest;
 }

@@ -1,6 +1,7 @@
 // TlsTestClient.cpp - socketpair plumbing and a non-blocking OpenSSL client for TLS server tests.
 #include "support/TlsTestClient.h"
 
+#include "common/SpkiPin.h"
 #include "frontend/tls/CertificatePair.h"
 
 #include <openssl/err.h>
@@ -104,7 +105,7 @@ std::string TlsTestClient::alpn() const
 std::string TlsTestClient::peerPin() const
 {
 	const dnsproxy::frontend::tls::X509Ptr cert(SSL_get1_peer_certificate(_ssl.get()));
-	return cert ? dnsproxy::frontend::tls::spkiPinOf(cert.get()) : std::string();
+	return cert ? dnsproxy::common::spkiPin(cert.get()) : std::string();
 }
 
 bool TlsTestClient::writeAll(const std::string& data)

@@ -1,6 +1,8 @@
 // CertificatePair.cpp - reading a PEM chain and key from files, checking them, describing the leaf.
 #include "frontend/tls/CertificatePair.h"
 
+#include "common/SpkiPin.h"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
@@ -220,7 +222,7 @@ CertificatePair CertificatePair::load(const std::string& certFile, const std::st
 
 std::string CertificatePair::spkiPin() const
 {
-	return spkiPinOf(_leaf.get());
+	return common::spkiPin(_leaf.get());
 }
 
 bool CertificatePair::expired() const
@@ -242,20 +244,6 @@ std::string CertificatePair::describe() const
 	if (expired())
 		text += " EXPIRED";
 	return text;
-}
-
-std::string spkiPinOf(X509* cert)
-{
-	unsigned char* der = nullptr;
-	const int length = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
-	if (length <= 0)
-		return {};
-	unsigned char digest[SHA256_DIGEST_LENGTH];
-	SHA256(der, static_cast<size_t>(length), digest);
-	OPENSSL_free(der);
-	unsigned char base64[4 * ((SHA256_DIGEST_LENGTH + 2) / 3) + 1];
-	const int written = EVP_EncodeBlock(base64, digest, SHA256_DIGEST_LENGTH);
-	return std::string(reinterpret_cast<const char*>(base64), static_cast<size_t>(written));
 }
 
 } // namespace dnsproxy::frontend::tls

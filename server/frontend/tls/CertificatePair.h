@@ -99,8 +99,6 @@ private:
 	FileStamp _keyStamp;
 };
 
-/// base64(SHA-256(DER SubjectPublicKeyInfo)) of a certificate's public key.
-std::string spkiPinOf(X509* cert);
 
 /// The reason of the newest error on this thread's OpenSSL error queue, or `fallback`.
 std::string openSslReason(const std::string& fallback);

@@ -1,4 +1,5 @@
 // TlsServerContextTest.cpp - certificate loading, self-signed mode, reloads and ticket resumption.
+#include "common/SpkiPin.h"
 #include "frontend/tls/TlsServerContext.h"
 #include "support/FakeTime.h"
 #include "support/TempDir.h"
@@ -516,7 +517,7 @@ private:
 		CPPUNIT_ASSERT(PEM_write_bio_X509(bio.get(), cert.get()) == 1);
 		bio.reset();
 		::chmod(path.c_str(), 0600);
-		return spkiPinOf(cert.get());
+		return dnsproxy::common::spkiPin(cert.get());
 	}
 
 	std::chrono::steady_clock::time_point _now;
