@@ -68,8 +68,7 @@ void LoopConnections::closeIdle()
 		if (expiry == TcpClientConnection::Expiry::NONE)
 			continue;
 		if (expiry == TcpClientConnection::Expiry::HANDSHAKE)
-			stats::bump(connection->transport() == Transport::DOH ? _stats.doh.handshakeTimeouts
-																  : _stats.dot.handshakeTimeouts);
+			stats::bump(encryptedStats(_stats, connection->transport()).handshakeTimeouts);
 		else
 			stats::bump(_stats.tcpIdleClosed);
 		expired.push_back(connection.get());

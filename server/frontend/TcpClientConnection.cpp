@@ -64,7 +64,7 @@ std::atomic<uint64_t>& TcpClientConnection::queryCounter()
 
 void TcpClientConnection::advanceHandshake()
 {
-	stats::EncryptedStats& counters = _transport == Transport::DOH ? _stats.doh : _stats.dot;
+	stats::EncryptedStats& counters = encryptedStats(_stats, _transport);
 	const ClientStream::Io io = _stream->handshake();
 	if (io == ClientStream::Io::WANT_READ || io == ClientStream::Io::WANT_WRITE)
 	{
@@ -175,7 +175,7 @@ void TcpClientConnection::onError()
 	if (_closed)
 		return;
 	if (_handshaking)
-		stats::bump(_transport == Transport::DOH ? _stats.doh.handshakeFailures : _stats.dot.handshakeFailures);
+		stats::bump(encryptedStats(_stats, _transport).handshakeFailures);
 	close();
 }
 
@@ -454,7 +454,7 @@ void TcpClientConnection::close()
 	_closed = true;
 	leaveRegistry();
 	if (encrypted(_transport)) // counted up by the listener when it admitted the connection
-		(_transport == Transport::DOH ? _stats.doh : _stats.dot).connectionsNow.fetch_sub(1, std::memory_order_relaxed);
+		encryptedStats(_stats, _transport).connectionsNow.fetch_sub(1, std::memory_order_relaxed);
 	_loop.remove(_fd);
 	if (!_handshaking)
 		_stream->shutdown();

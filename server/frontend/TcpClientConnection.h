@@ -17,6 +17,12 @@
 namespace dnsproxy::frontend
 {
 
+/// The counters of an encrypted transport (DoT or DoH) in the front end's statistics.
+inline stats::EncryptedStats& encryptedStats(stats::FrontendStats& stats, Transport transport)
+{
+	return transport == Transport::DOH ? stats.doh : stats.dot;
+}
+
 /// Answers buffered for one client: past this, its next queries wait unread (see TcpLimits).
 constexpr size_t MAX_OUTPUT_BYTES = 1 << 20;
 /// Answers buffered for all TCP clients together (OutputBudget): 32 clients at their limit.

@@ -59,7 +59,7 @@ void TcpListener::onReadable()
 		// loop must neither take every core nor close others' idle connections to make room.
 		if (_kind.handshakeRate && !_kind.handshakeRate->allow(peer.addr(), EventLoop::Clock::now()))
 		{
-			stats::bump((_kind.transport == Transport::DOH ? _stats.doh : _stats.dot).rateLimited);
+			stats::bump(encryptedStats(_stats, _kind.transport).rateLimited);
 			reset(client);
 			continue;
 		}
@@ -79,7 +79,7 @@ void TcpListener::onReadable()
 		stats::bump(_stats.tcpConnectionsAccepted);
 		if (encrypted(_kind.transport))
 		{
-			stats::EncryptedStats& counters = _kind.transport == Transport::DOH ? _stats.doh : _stats.dot;
+			stats::EncryptedStats& counters = encryptedStats(_stats, _kind.transport);
 			stats::bump(counters.connectionsAccepted);
 			stats::bump(counters.connectionsNow);
 		}
@@ -98,7 +98,7 @@ std::shared_ptr<TcpClientConnection> TcpListener::makeConnection(Poco::Net::Stre
 	std::unique_ptr<ClientStream> stream = _kind.makeStream(client.impl()->sockfd());
 	if (!stream)
 	{
-		stats::bump((_kind.transport == Transport::DOH ? _stats.doh : _stats.dot).handshakeFailures);
+		stats::bump(encryptedStats(_stats, _kind.transport).handshakeFailures);
 		reset(client);
 		return nullptr;
 	}
